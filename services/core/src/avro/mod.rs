@@ -1,0 +1,124 @@
+//! Avro single-object encoding against schemas compiled into the binary, so no registry is
+//! needed. Values travel through serde as JSON: records are objects, enums strings, `date` is
+//! `YYYY-MM-DD`, `timestamp-millis` RFC 3339, and a union of several record types is written
+//! `{"RecordName": {...}}` (serde's externally tagged enums); `["null", T]` is a plain option.
+
+mod decode;
+mod encode;
+mod schema;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use schema::{crc64_avro, Schema};
+
+/// Why a value could not be encoded or decoded. None of these is helped by a retry.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("invalid schema: {0}")]
+    Schema(String),
+    #[error("cannot encode: {0}")]
+    Encode(String),
+    #[error("cannot decode: {0}")]
+    Decode(String),
+    #[error("cannot resolve writer schema against reader schema: {0}")]
+    Resolve(String),
+    #[error("not single-object encoded")]
+    Framing,
+    #[error("unknown schema fingerprint {0:016x}")]
+    UnknownFingerprint(u64),
+    #[error("no schema for topic {0}")]
+    UnknownTopic(String),
+    #[error("does not fit the Rust type: {0}")]
+    Shape(String),
+}
+
+const MAGIC: [u8; 2] = [0xC3, 0x01];
+
+/// Encodes `value` with `schema` in single-object encoding.
+pub fn encode<T: Serialize>(schema: &Schema, value: &T) -> Result<Vec<u8>, CodecError> {
+    let json = serde_json::to_value(value).map_err(|e| CodecError::Encode(e.to_string()))?;
+    encode_json(schema, &json)
+}
+
+/// Encodes a JSON value with `schema` in single-object encoding.
+pub fn encode_json(schema: &Schema, json: &serde_json::Value) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&schema.fingerprint().to_le_bytes());
+    encode::write(schema, schema.root, json, "", &mut out)?;
+    Ok(out)
+}
+
+/// The writer fingerprint of a single-object encoded message.
+pub fn fingerprint_of(bytes: &[u8]) -> Result<u64, CodecError> {
+    if bytes.len() < 10 || bytes[..2] != MAGIC {
+        return Err(CodecError::Framing);
+    }
+    Ok(u64::from_le_bytes(bytes[2..10].try_into().expect("8 bytes")))
+}
+
+/// Decodes a datum written with `writer` into the shape of `reader`, as JSON.
+pub fn decode_json_with(
+    writer: &Schema,
+    reader: &Schema,
+    datum: &[u8],
+) -> Result<serde_json::Value, CodecError> {
+    let mut rd = decode::Reader::new(datum);
+    let v = decode::read(writer, writer.root, reader, reader.root, &mut rd)?;
+    if rd.remaining() != 0 {
+        return Err(CodecError::Decode("trailing bytes after datum".into()));
+    }
+    Ok(v)
+}
+
+/// The schemas a binary knows: the current one per topic and every older version, by
+/// fingerprint, so records written by older producers stay readable.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    current: HashMap<String, Arc<Schema>>,
+    known: HashMap<u64, Arc<Schema>>,
+}
+
+impl Registry {
+    /// Adds the current schema of a topic.
+    pub fn add_current(&mut self, topic: &str, text: &str) -> Result<(), CodecError> {
+        let s = Arc::new(Schema::parse(text)?);
+        self.known.insert(s.fingerprint(), s.clone());
+        self.current.insert(topic.to_owned(), s);
+        Ok(())
+    }
+
+    /// Adds an older schema version that may still be found in the log.
+    pub fn add_history(&mut self, text: &str) -> Result<(), CodecError> {
+        let s = Arc::new(Schema::parse(text)?);
+        self.known.insert(s.fingerprint(), s);
+        Ok(())
+    }
+
+    pub fn current(&self, topic: &str) -> Result<&Arc<Schema>, CodecError> {
+        self.current.get(topic).ok_or_else(|| CodecError::UnknownTopic(topic.to_owned()))
+    }
+
+    pub fn encode<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>, CodecError> {
+        encode(self.current(topic)?, value)
+    }
+
+    /// Decodes a single-object message into the current schema's shape, then into `T`.
+    pub fn decode<T: DeserializeOwned>(&self, topic: &str, bytes: &[u8]) -> Result<T, CodecError> {
+        let json = self.decode_json(topic, bytes)?;
+        serde_json::from_value(json).map_err(|e| CodecError::Shape(e.to_string()))
+    }
+
+    pub fn decode_json(&self, topic: &str, bytes: &[u8]) -> Result<serde_json::Value, CodecError> {
+        let fp = fingerprint_of(bytes)?;
+        let writer = self.known.get(&fp).ok_or(CodecError::UnknownFingerprint(fp))?;
+        decode_json_with(writer, self.current(topic)?, &bytes[10..])
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+//! Birth dates as they are known, and ages computed from them.
+
+use jiff::civil::Date;
+use jiff::Span;
+use serde::{Deserialize, Serialize};
+
+/// How much of a birth date is known (iJw `DatumGebruik`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DatePrecision {
+    #[default]
+    Day,
+    Month,
+    Year,
+}
+
+impl DatePrecision {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "day" => Some(Self::Day),
+            "month" => Some(Self::Month),
+            "year" => Some(Self::Year),
+            _ => None,
+        }
+    }
+}
+
+/// A birth date with its precision. Age rules use the earliest possible date and say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BirthDate {
+    date: Date,
+    precision: DatePrecision,
+}
+
+impl BirthDate {
+    /// Normalises an imprecise date to the earliest day it can mean.
+    pub fn new(date: Date, precision: DatePrecision) -> Self {
+        let date = match precision {
+            DatePrecision::Day => date,
+            DatePrecision::Month => date.first_of_month(),
+            DatePrecision::Year => date.first_of_year(),
+        };
+        Self { date, precision }
+    }
+
+    /// The earliest day the child can have been born on.
+    pub fn earliest(&self) -> Date {
+        self.date
+    }
+
+    pub fn precision(&self) -> DatePrecision {
+        self.precision
+    }
+
+    pub fn is_uncertain(&self) -> bool {
+        self.precision != DatePrecision::Day
+    }
+
+    /// The day the child reaches `years` years and `months` months, at the earliest.
+    /// A 29 February birthday counts from 28 February in years without one.
+    pub fn reaches(&self, years: i16, months: i16) -> Date {
+        let span = Span::new().years(years).months(months);
+        self.date.checked_add(span).unwrap_or(Date::MAX)
+    }
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<Date> {
+    if s.len() != 10 {
+        return None;
+    }
+    s.parse::<Date>().ok()
+}
+
+/// Days since 1970-01-01, the Avro `date` logical type.
+pub fn to_epoch_days(d: Date) -> i32 {
+    let epoch = Date::constant(1970, 1, 1);
+    (d - epoch).get_days()
+}
+
+/// The inverse of [`to_epoch_days`].
+pub fn from_epoch_days(days: i32) -> Option<Date> {
+    let epoch = Date::constant(1970, 1, 1);
+    epoch.checked_add(Span::new().days(days)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ages() {
+        let b = BirthDate::new(Date::constant(2008, 5, 31), DatePrecision::Day);
+        assert_eq!(b.reaches(17, 6), Date::constant(2025, 11, 30));
+        assert_eq!(b.reaches(18, 0), Date::constant(2026, 5, 31));
+        let leap = BirthDate::new(Date::constant(2008, 2, 29), DatePrecision::Day);
+        assert_eq!(leap.reaches(18, 0), Date::constant(2026, 2, 28));
+        let month = BirthDate::new(Date::constant(2008, 5, 17), DatePrecision::Month);
+        assert_eq!(month.earliest(), Date::constant(2008, 5, 1));
+        assert!(month.is_uncertain());
+        let year = BirthDate::new(Date::constant(2008, 5, 17), DatePrecision::Year);
+        assert_eq!(year.earliest(), Date::constant(2008, 1, 1));
+    }
+
+    #[test]
+    fn date_parsing() {
+        assert_eq!(parse_date("2024-02-29"), Some(Date::constant(2024, 2, 29)));
+        assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("2024-2-9"), None);
+        assert_eq!(parse_date("20240209"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn epoch_days_roundtrip(days in -50_000i32..50_000) {
+            let d = from_epoch_days(days).unwrap();
+            prop_assert_eq!(to_epoch_days(d), days);
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The records on Schakel's topics, mirroring the Avro schemas in `schemas/`.
+
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::dates::{BirthDate, DatePrecision};
+use crate::ids::ChildKey;
+
+/// The pseudonymous child carried by every source record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChildRef {
+    pub child_key: ChildKey,
+    pub birth_date: Date,
+    pub birth_date_precision: DatePrecision,
+    pub residence_municipality: Option<String>,
+}
+
+impl ChildRef {
+    pub fn birth(&self) -> BirthDate {
+        BirthDate::new(self.birth_date, self.birth_date_precision)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchoolRef {
+    pub brin: String,
+    pub vestiging: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationRef {
+    pub lrk: String,
+}
+
+/// A source fact: the CloudEvents envelope, the child and the type-specific data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceEvent<D> {
+    pub id: String,
+    pub source: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub time: Timestamp,
+    pub child: ChildRef,
+    pub data: D,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SchoolData {
+    #[serde(rename_all = "camelCase")]
+    EnrolmentRegistered { school: SchoolRef, sector: String, grade: i32, start_date: Date },
+    #[serde(rename_all = "camelCase")]
+    EnrolmentEnded {
+        school: SchoolRef,
+        end_date: Date,
+        reason: String,
+        destination: Option<SchoolRef>,
+    },
+    ApplicationRegistered { school: SchoolRef, date: Date },
+    AdmissionDecided { school: SchoolRef, date: Date, decision: String },
+    AdviceGiven { kind: String, level: String, date: Date },
+    SupportStarted { school: SchoolRef, support: String, date: Date },
+    SupportEnded { school: SchoolRef, support: String, date: Date },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VoorschoolData {
+    #[serde(rename_all = "camelCase")]
+    PlacementStarted { location: LocationRef, vve_indication: bool, date: Date, mentor: Option<String> },
+    #[serde(rename_all = "camelCase")]
+    PlacementEnded { location: LocationRef, vve_indication: bool, date: Date, mentor: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeerplichtData {
+    #[serde(rename_all = "camelCase")]
+    VerzuimReported { school: SchoolRef, meldingsnummer: String, kind: String, first_absence_date: Date },
+    VerzuimStatusChanged { meldingsnummer: String, status: String },
+    VrijstellingGranted { kind: String, from: Date, until: Option<Date> },
+    VrijstellingEnded { kind: String, from: Date, until: Option<Date> },
+    ThuiszitterRegistered { since: Date, school: Option<SchoolRef> },
+    ThuiszitterResolved { date: Date, offer: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub categorie: String,
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JeugdhulpData {
+    #[serde(rename_all = "camelCase")]
+    AssignmentIssued {
+        toewijzing_nummer: String,
+        product: Product,
+        ingangsdatum: Date,
+        einddatum: Option<Date>,
+        toewijzing_tijdstip: Timestamp,
+        verlengde_jeugdhulp: Option<bool>,
+        gemeente: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    AssignmentWithdrawn { toewijzing_nummer: String, date: Date },
+    #[serde(rename_all = "camelCase")]
+    CareStarted { toewijzing_nummer: String, begindatum: Date },
+    #[serde(rename_all = "camelCase")]
+    CareStopped {
+        toewijzing_nummer: String,
+        begindatum: Date,
+        einddatum: Date,
+        reden_beeindiging: Option<String>,
+    },
+}
+
+pub type SchoolEvent = SourceEvent<SchoolData>;
+pub type VoorschoolEvent = SourceEvent<VoorschoolData>;
+pub type LeerplichtEvent = SourceEvent<LeerplichtData>;
+pub type JeugdhulpEvent = SourceEvent<JeugdhulpData>;
+
+/// A day has begun (Europe/Amsterdam).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClockTick {
+    pub id: String,
+    pub date: Date,
+    pub produced_at: Timestamp,
+}
+
+impl ClockTick {
+    /// Ticks for the same date share their id, so a repeated tick is recognised.
+    pub fn id_for(date: Date) -> String {
+        format!("tick-{date}")
+    }
+}
+
+/// One step of a signal: `opened`, `reminded`, `overdue`, `escalated` or `resolved`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignalEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub step: String,
+    pub signal_id: String,
+    pub rule: String,
+    pub child_key: ChildKey,
+    pub institution: Option<String>,
+    pub municipality: Option<String>,
+    pub due_date: Option<Date>,
+    pub recipients: Vec<String>,
+    pub task: bool,
+    pub fired_on: Date,
+    pub birth_date_uncertain: bool,
+    pub facts: Vec<String>,
+    pub policy: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub url: String,
+    pub secret: String,
+}
+
+/// An entry in the directory topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    pub entry: DirectoryItem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DirectoryItem {
+    Institution { id: String, name: String },
+    Contact {
+        id: String,
+        name: String,
+        organisation: Option<String>,
+        institution: String,
+        roles: Vec<String>,
+        email: Option<String>,
+        webhook: Option<Webhook>,
+    },
+}
+
+impl DirectoryEntry {
+    /// The compaction key: `institution:<id>` or `contact:<id>`.
+    pub fn key(&self) -> String {
+        match &self.entry {
+            DirectoryItem::Institution { id, .. } => format!("institution:{id}"),
+            DirectoryItem::Contact { id, .. } => format!("contact:{id}"),
+        }
+    }
+}
+
+/// One outcome of a delivery attempt, in the delivery ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub signal_id: String,
+    pub signal_event_id: String,
+    pub step: String,
+    pub contact: String,
+    pub channel: String,
+    pub attempt: i32,
+    pub status: String,
+    pub error: Option<String>,
+    pub at: Timestamp,
+    pub next_attempt_at: Option<Timestamp>,
+}
+
+/// A record that failed after it was accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub id: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub service: String,
+    pub reason: String,
+    pub at: Timestamp,
+    /// base64 of the original value
+    pub payload: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schemas;
+
+    fn child() -> ChildRef {
+        ChildRef {
+            child_key: ChildKey::parse(&"ab".repeat(32)).unwrap(),
+            birth_date: jiff::civil::date(2009, 5, 1),
+            birth_date_precision: DatePrecision::Month,
+            residence_municipality: Some("0392".into()),
+        }
+    }
+
+    #[test]
+    fn every_topic_roundtrips_its_rust_type() {
+        let reg = schemas::registry();
+        let t: Timestamp = "2026-11-22T08:00:00Z".parse().unwrap();
+        let jh = JeugdhulpEvent {
+            id: "1".into(),
+            source: "urn:nld:gemeente:0392:systeem:jeugd".into(),
+            kind: "nl.schakel.jeugdhulp.assignment-issued.v1".into(),
+            time: t,
+            child: child(),
+            data: JeugdhulpData::AssignmentIssued {
+                toewijzing_nummer: "T1".into(),
+                product: Product { categorie: "45".into(), code: None },
+                ingangsdatum: jiff::civil::date(2026, 1, 1),
+                einddatum: None,
+                toewijzing_tijdstip: t,
+                verlengde_jeugdhulp: Some(false),
+                gemeente: "0392".into(),
+            },
+        };
+        let b = reg.encode("source.jeugdhulp.v1", &jh).unwrap();
+        assert_eq!(reg.decode::<JeugdhulpEvent>("source.jeugdhulp.v1", &b).unwrap(), jh);
+
+        let sc = SchoolEvent {
+            data: SchoolData::EnrolmentEnded {
+                school: SchoolRef { brin: "12AB".into(), vestiging: "00".into() },
+                end_date: jiff::civil::date(2026, 7, 1),
+                reason: "andere-school".into(),
+                destination: Some(SchoolRef { brin: "34CD".into(), vestiging: "01".into() }),
+            },
+            id: "2".into(),
+            source: "urn:nld:brin:12AB:systeem:parnassys".into(),
+            kind: "nl.schakel.school.enrolment-ended.v1".into(),
+            time: t,
+            child: child(),
+        };
+        let b = reg.encode("source.school.v1", &sc).unwrap();
+        assert_eq!(reg.decode::<SchoolEvent>("source.school.v1", &b).unwrap(), sc);
+
+        let d = DirectoryEntry {
+            entry: DirectoryItem::Contact {
+                id: "c1".into(),
+                name: "Team Jeugd".into(),
+                organisation: None,
+                institution: "gemeente:0392".into(),
+                roles: vec!["jeugdteam".into()],
+                email: None,
+                webhook: Some(Webhook { url: "http://x".into(), secret: "whsec_x".into() }),
+            },
+        };
+        let b = reg.encode("hub.directory.v1", &d).unwrap();
+        assert_eq!(reg.decode::<DirectoryEntry>("hub.directory.v1", &b).unwrap(), d);
+    }
+}

@@ -1,0 +1,325 @@
+//! Kafka wrappers: an acks=all idempotent producer that writes CloudEvents binary-mode headers,
+//! and consumers that never auto-commit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError as RdError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde::Serialize;
+
+use crate::avro::{CodecError, Registry};
+use crate::config::Config;
+use crate::schemas;
+use crate::trace::TraceParent;
+
+/// Why a Kafka operation failed, and whether trying again can help.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaError {
+    #[error("broker unavailable: {0}")]
+    Unavailable(String),
+    #[error("broker refused the request: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+impl KafkaError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, KafkaError::Unavailable(_))
+    }
+}
+
+fn classify(e: RdError) -> KafkaError {
+    let code = e.rdkafka_error_code();
+    let transient = matches!(
+        code,
+        Some(
+            RDKafkaErrorCode::MessageTimedOut
+                | RDKafkaErrorCode::AllBrokersDown
+                | RDKafkaErrorCode::BrokerTransportFailure
+                | RDKafkaErrorCode::RequestTimedOut
+                | RDKafkaErrorCode::NotEnoughReplicas
+                | RDKafkaErrorCode::LeaderNotAvailable
+                | RDKafkaErrorCode::NotLeaderForPartition
+                | RDKafkaErrorCode::QueueFull
+        )
+    );
+    if transient {
+        KafkaError::Unavailable(e.to_string())
+    } else {
+        KafkaError::Refused(e.to_string())
+    }
+}
+
+/// librdkafka settings shared by every client.
+pub fn client_config(cfg: &Config) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &cfg.kafka.bootstrap)
+        // the local broker listens on IPv4; `localhost` may resolve to ::1 first
+        .set("broker.address.family", "v4")
+        .set("client.id", "schakel");
+    for (k, v) in &cfg.kafka.properties {
+        c.set(k, v);
+    }
+    c
+}
+
+/// The CloudEvents attributes of a record, written as `ce_*` headers.
+#[derive(Debug, Clone)]
+pub struct CloudEvent {
+    pub id: String,
+    pub source: String,
+    pub kind: String,
+    pub time: Timestamp,
+    pub trace: TraceParent,
+}
+
+/// A record to produce: topic (logical name), key, value and its CloudEvents attributes.
+pub struct Outgoing<'a, T: Serialize> {
+    pub topic: &'a str,
+    pub key: &'a str,
+    pub value: &'a T,
+    pub event: &'a CloudEvent,
+    pub partition: Option<i32>,
+}
+
+/// Produces Avro single-object records with acks=all and idempotence.
+#[derive(Clone)]
+pub struct Producer {
+    inner: FutureProducer,
+    registry: Arc<Registry>,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl Producer {
+    pub fn new(cfg: &Config) -> Result<Self, KafkaError> {
+        let inner: FutureProducer = client_config(cfg)
+            .set("acks", "all")
+            .set("enable.idempotence", "true")
+            .set("partitioner", "murmur2_random")
+            .set("message.timeout.ms", cfg.kafka.produce_timeout.as_millis().to_string())
+            .set("linger.ms", "5")
+            .create()
+            .map_err(classify)?;
+        Ok(Self {
+            inner,
+            registry: Arc::new(schemas::registry()),
+            prefix: cfg.kafka.topic_prefix.clone(),
+            timeout: cfg.kafka.produce_timeout,
+        })
+    }
+
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Encodes and produces one record; returns (partition, offset) once the broker has it.
+    pub async fn send<T: Serialize>(&self, rec: Outgoing<'_, T>) -> Result<(i32, i64), KafkaError> {
+        let schema = self.registry.current(rec.topic)?;
+        let payload = crate::avro::encode(schema, rec.value)?;
+        let headers = ce_headers(rec.event, &schemas::dataschema(rec.topic, schema.fingerprint()));
+        self.send_bytes(rec.topic, rec.key, Some(&payload), headers, rec.partition).await
+    }
+
+    /// Produces a tombstone (null value) for `key`, for compacted topics.
+    pub async fn send_tombstone(&self, topic: &str, key: &str) -> Result<(i32, i64), KafkaError> {
+        self.send_bytes(topic, key, None, OwnedHeaders::new(), None).await
+    }
+
+    async fn send_bytes(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: Option<&[u8]>,
+        headers: OwnedHeaders,
+        partition: Option<i32>,
+    ) -> Result<(i32, i64), KafkaError> {
+        let full = format!("{}{}", self.prefix, topic);
+        let mut record: FutureRecord<'_, str, [u8]> =
+            FutureRecord::to(&full).key(key).headers(headers);
+        if let Some(p) = payload {
+            record = record.payload(p);
+        }
+        if let Some(p) = partition {
+            record = record.partition(p);
+        }
+        let delivered = self.inner.send(record, self.timeout).await;
+        delivered.map(|d| (d.partition, d.offset)).map_err(|(e, _)| classify(e))
+    }
+
+    /// Waits for outstanding records, for a clean shutdown.
+    pub fn flush(&self, timeout: Duration) {
+        let _ = rdkafka::producer::Producer::flush(&self.inner, timeout);
+    }
+}
+
+fn ce_headers(ev: &CloudEvent, dataschema: &str) -> OwnedHeaders {
+    let time = ev.time.to_string();
+    let trace = ev.trace.to_string();
+    let pairs: [(&str, &str); 9] = [
+        ("ce_specversion", "1.0"),
+        ("ce_id", &ev.id),
+        ("ce_source", &ev.source),
+        ("ce_type", &ev.kind),
+        ("ce_time", &time),
+        ("ce_dataschema", dataschema),
+        ("ce_datacontenttype", "application/avro"),
+        ("content-type", "application/avro"),
+        ("traceparent", &trace),
+    ];
+    pairs.iter().fold(OwnedHeaders::new(), |h, (k, v)| {
+        h.insert(Header { key: k, value: Some(v.as_bytes()) })
+    })
+}
+
+/// The headers of a consumed record, as strings.
+pub fn headers_of<M: Message>(m: &M) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    if let Some(h) = m.headers() {
+        for hd in h.iter() {
+            if let Some(v) = hd.value {
+                out.insert(hd.key.to_owned(), String::from_utf8_lossy(v).into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// A consumer that never commits on its own; callers commit once effects are durable.
+pub fn stream_consumer(cfg: &Config, group: &str) -> Result<StreamConsumer, KafkaError> {
+    client_config(cfg)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .create()
+        .map_err(classify)
+}
+
+/// The partition ids of a topic (full name).
+pub fn partitions<C: Consumer>(consumer: &C, topic: &str) -> Result<Vec<i32>, KafkaError> {
+    let md = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(classify)?;
+    let t = md
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .ok_or_else(|| KafkaError::Refused(format!("topic {topic} not found")))?;
+    if let Some(e) = t.error() {
+        return Err(KafkaError::Refused(format!("topic {topic}: {e:?} (run `schakel topics apply`)")));
+    }
+    let mut ids: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
+    ids.sort_unstable();
+    if ids.is_empty() {
+        return Err(KafkaError::Refused(format!("topic {topic} has no partitions (run `schakel topics apply`)")));
+    }
+    Ok(ids)
+}
+
+/// Committed offsets of `group` for the given (topic, partition)s; absent means none.
+pub fn committed<C: Consumer>(
+    consumer: &C,
+    tps: &[(String, i32)],
+) -> Result<HashMap<(String, i32), i64>, KafkaError> {
+    let mut tpl = TopicPartitionList::new();
+    for (t, p) in tps {
+        tpl.add_partition(t, *p);
+    }
+    let got = consumer.committed_offsets(tpl, Duration::from_secs(10)).map_err(classify)?;
+    let mut out = HashMap::new();
+    for e in got.elements() {
+        if let Offset::Offset(o) = e.offset() {
+            out.insert((e.topic().to_owned(), e.partition()), o);
+        }
+    }
+    Ok(out)
+}
+
+/// Commits `next offset to read` for each (topic, partition).
+pub fn commit<C: Consumer>(consumer: &C, offsets: &HashMap<(String, i32), i64>) -> Result<(), KafkaError> {
+    if offsets.is_empty() {
+        return Ok(());
+    }
+    let mut tpl = TopicPartitionList::new();
+    for ((t, p), o) in offsets {
+        tpl.add_partition_offset(t, *p, Offset::Offset(*o)).map_err(classify)?;
+    }
+    consumer.commit(&tpl, rdkafka::consumer::CommitMode::Sync).map_err(classify)
+}
+
+/// A consumed record, detached from the consumer.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub value: Option<Vec<u8>>,
+}
+
+impl Record {
+    pub fn from_message<M: Message>(m: &M) -> Self {
+        Self {
+            topic: m.topic().to_owned(),
+            partition: m.partition(),
+            offset: m.offset(),
+            key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+            value: m.payload().map(<[u8]>::to_vec),
+        }
+    }
+}
+
+/// Reads every record of a topic (full name) from the beginning up to its current end.
+pub fn read_to_end(cfg: &Config, topic: &str) -> Result<Vec<Record>, KafkaError> {
+    let consumer: BaseConsumer = client_config(cfg)
+        .set("group.id", format!("schakel-reader-{}", crate::trace::random_hex(8)))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .create()
+        .map_err(classify)?;
+    let mut tpl = TopicPartitionList::new();
+    let mut remaining = HashMap::new();
+    for p in partitions(&consumer, topic)? {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, p, Duration::from_secs(10))
+            .map_err(classify)?;
+        if high > low {
+            remaining.insert(p, high);
+            tpl.add_partition_offset(topic, p, Offset::Beginning).map_err(classify)?;
+        }
+    }
+    let mut out = Vec::new();
+    if remaining.is_empty() {
+        return Ok(out);
+    }
+    consumer.assign(&tpl).map_err(classify)?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !remaining.is_empty() {
+        if std::time::Instant::now() > deadline {
+            return Err(KafkaError::Unavailable(format!("timed out reading {topic}")));
+        }
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                let r = Record::from_message(&m);
+                if let Some(high) = remaining.get(&r.partition) {
+                    if r.offset + 1 >= *high {
+                        remaining.remove(&r.partition);
+                    }
+                }
+                out.push(r);
+            }
+            Some(Err(e)) => return Err(classify(e)),
+            None => {}
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,19 @@
+//! The core of Schakel: domain types, the Avro codec, Kafka wrappers, config, telemetry and
+//! shutdown, shared by every service.
+
+pub mod avro;
+pub mod config;
+pub mod dates;
+pub mod events;
+pub mod ids;
+pub mod kafka;
+pub mod ops;
+pub mod policy;
+pub mod schemas;
+pub mod service;
+pub mod shutdown;
+pub mod telemetry;
+pub mod trace;
+
+pub use config::Config;
+pub use shutdown::Shutdown;

@@ -1,0 +1,87 @@
+//! RFC 9457 problem documents: every error of the API is mapped to HTTP here, once.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// One wrong field of one event in a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub index: usize,
+    pub field: String,
+    pub message: String,
+}
+
+/// Why a request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or unknown bearer token")]
+    Unauthorized,
+    #[error("the token may not write these events")]
+    Forbidden(Vec<FieldError>),
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("unsupported content type {0:?}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{} invalid field(s)", .0.len())]
+    Invalid(Vec<FieldError>),
+    #[error("the event log is unavailable")]
+    Unavailable,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Niet geautoriseerd"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "out-of-scope", "Buiten het bereik van het token"),
+            ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed-json", "Ongeldige JSON"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Niet ondersteund contenttype")
+            }
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "batch-too-large", "Batch te groot"),
+            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-events", "Ongeldige gebeurtenissen"),
+            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "log-unavailable", "Tijdelijk niet beschikbaar"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, title) = self.parts();
+        let errors = match &self {
+            ApiError::Invalid(e) | ApiError::Forbidden(e) => Some(e.as_slice()),
+            _ => None,
+        };
+        let body = Problem {
+            kind: format!("urn:nl:schakel:problem:{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: self.to_string(),
+            errors,
+        };
+        let json = serde_json::to_vec(&body).expect("problem serialises");
+        let mut resp = (status, json).into_response();
+        let h = resp.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}

@@ -1,0 +1,13 @@
+//! The rules engine of Schakel: folds facts and clock ticks into transition signals and
+//! warm-handoff tasks, deterministically, so a replay gives the same signals.
+
+pub mod engine;
+pub mod input;
+pub mod rules;
+pub mod scenario;
+pub mod service;
+pub mod signal;
+pub mod state;
+
+pub use engine::Engine;
+pub use input::Input;

@@ -1,0 +1,233 @@
+//! The rules service: consumes the co-partitioned input topics, folds them per partition and
+//! produces signals. On start it restores by replaying up to the committed offsets without
+//! emitting; it commits an offset only after the signals of that record were acknowledged.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine as _;
+use jiff::Timestamp;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::{Offset, TopicPartitionList};
+use schakel_core::events::{ClockTick, DeadLetter, SignalEvent};
+use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer, Record};
+use schakel_core::ops::{self, Health};
+use schakel_core::trace::TraceParent;
+use schakel_core::{Config, Shutdown};
+use tokio::net::TcpListener;
+
+use crate::{Engine, Input};
+
+/// The topics rules folds, all child-scoped and co-partitioned.
+pub const INPUTS: &[&str] = &[
+    "source.school.v1",
+    "source.voorschool.v1",
+    "source.leerplicht.v1",
+    "source.jeugdhulp.v1",
+    "hub.clock.v1",
+];
+
+type Tp = (String, i32);
+
+/// Runs the rules service until shutdown.
+pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+    let health = Health::new();
+    let server = tokio::spawn(ops::serve(listener, ops::router(health.clone()), shutdown.clone()));
+    let result = consume(&cfg, &health, &shutdown).await;
+    shutdown.trigger();
+    let _ = server.await;
+    result
+}
+
+struct Loop<'a> {
+    cfg: &'a Config,
+    producer: Producer,
+    engines: HashMap<i32, Engine>,
+    /// offsets below these were processed before the last stop: fold without emitting
+    committed: HashMap<Tp, i64>,
+    /// next offset to commit per partition, once its effects are durable
+    done: HashMap<Tp, i64>,
+    dirty: bool,
+    restoring: HashMap<Tp, i64>,
+    health: &'a Health,
+}
+
+async fn consume(cfg: &Config, health: &Health, shutdown: &Shutdown) -> anyhow::Result<()> {
+    let consumer = kafka::stream_consumer(cfg, &cfg.rules.group)?;
+    let topics: Vec<String> = INPUTS.iter().map(|t| cfg.topic(t)).collect();
+    let parts = kafka::partitions(&consumer, &topics[topics.len() - 1])?;
+    let mut tps = Vec::new();
+    for t in &topics {
+        let p = kafka::partitions(&consumer, t)?;
+        anyhow::ensure!(
+            p == parts,
+            "topic {t} has {} partitions but hub.clock has {}: child-scoped topics must be co-partitioned",
+            p.len(),
+            parts.len()
+        );
+        tps.extend(p.into_iter().map(|p| (t.clone(), p)));
+    }
+    let committed = kafka::committed(&consumer, &tps)?;
+    let mut restoring = HashMap::new();
+    for ((t, p), c) in &committed {
+        let (low, _) = consumer.fetch_watermarks(t, *p, Duration::from_secs(10))?;
+        if *c > low {
+            restoring.insert((t.clone(), *p), *c);
+        }
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (t, p) in &tps {
+        tpl.add_partition_offset(t, *p, Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
+    tracing::info!(partitions = parts.len(), restoring = restoring.len(), "assigned; restoring state");
+    let mut lp = Loop {
+        cfg,
+        producer: Producer::new(cfg)?,
+        engines: parts.iter().map(|p| (*p, Engine::new(cfg.policy.clone()))).collect(),
+        committed,
+        done: HashMap::new(),
+        dirty: false,
+        restoring,
+        health,
+    };
+    lp.check_ready();
+    let mut commit_every = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.wait() => break,
+            _ = commit_every.tick() => lp.commit(&consumer)?,
+            msg = consumer.recv() => {
+                let m = msg.context("consuming inputs")?;
+                let rec = Record::from_message(&m);
+                drop(m);
+                lp.process(rec).await?;
+            }
+        }
+    }
+    lp.commit(&consumer)?;
+    lp.producer.flush(Duration::from_secs(5));
+    Ok(())
+}
+
+impl Loop<'_> {
+    fn logical<'t>(&self, topic: &'t str) -> &'t str {
+        topic.strip_prefix(&self.cfg.kafka.topic_prefix).unwrap_or(topic)
+    }
+
+    fn decode(&self, rec: &Record) -> Result<Input, String> {
+        let reg = self.producer.registry();
+        let topic = self.logical(&rec.topic);
+        let bytes = rec.value.as_deref().ok_or("record without a value")?;
+        let r = match topic {
+            "source.jeugdhulp.v1" => reg.decode(topic, bytes).map(Input::Jeugdhulp),
+            "source.school.v1" => reg.decode(topic, bytes).map(Input::School),
+            "source.voorschool.v1" => reg.decode(topic, bytes).map(Input::Voorschool),
+            "source.leerplicht.v1" => reg.decode(topic, bytes).map(Input::Leerplicht),
+            "hub.clock.v1" => reg.decode::<ClockTick>(topic, bytes).map(|t| Input::Tick(t.date)),
+            other => return Err(format!("unexpected topic {other}")),
+        };
+        r.map_err(|e| e.to_string())
+    }
+
+    async fn process(&mut self, rec: Record) -> anyhow::Result<()> {
+        let tp = (rec.topic.clone(), rec.partition);
+        let silent = self.committed.get(&tp).is_some_and(|c| rec.offset < *c);
+        let logical = self.logical(&rec.topic).to_owned();
+        self.health.metrics.inc("schakel_rules_records_total", &format!("topic=\"{logical}\""));
+        match self.decode(&rec) {
+            Ok(input) => {
+                let engine = self.engines.get_mut(&rec.partition).context("record from an unassigned partition")?;
+                let signals = engine.apply(&input);
+                if !silent {
+                    self.emit(signals).await?;
+                }
+            }
+            Err(reason) if !silent => self.dead_letter(&rec, &logical, reason).await?,
+            Err(_) => {}
+        }
+        self.done.insert(tp.clone(), rec.offset + 1);
+        self.dirty = true;
+        if let Some(target) = self.restoring.get(&tp) {
+            if rec.offset + 1 >= *target {
+                self.restoring.remove(&tp);
+                self.check_ready();
+            }
+        }
+        Ok(())
+    }
+
+    fn check_ready(&self) {
+        if self.restoring.is_empty() && !self.health.is_ready() {
+            let children: usize = self.engines.values().map(Engine::children).sum();
+            tracing::info!(children, "state restored; live");
+            self.health.set_ready(true);
+        }
+    }
+
+    async fn emit(&self, signals: Vec<SignalEvent>) -> anyhow::Result<()> {
+        let mut sends = tokio::task::JoinSet::new();
+        for s in signals {
+            let producer = self.producer.clone();
+            self.health.metrics.inc(
+                "schakel_rules_signals_total",
+                &format!("rule=\"{}\",step=\"{}\"", s.rule, s.step),
+            );
+            sends.spawn(async move {
+                let ev = CloudEvent {
+                    id: s.id.clone(),
+                    source: "urn:nl:schakel:rules".into(),
+                    kind: s.kind.clone(),
+                    time: Timestamp::now(),
+                    trace: TraceParent::new_root(),
+                };
+                let key = s.child_key.as_str().to_owned();
+                producer
+                    .send(Outgoing { topic: "hub.signals.v1", key: &key, value: &s, event: &ev, partition: None })
+                    .await
+            });
+        }
+        while let Some(r) = sends.join_next().await {
+            r.context("signal producer task")?.context("producing a signal")?;
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(&self, rec: &Record, topic: &str, reason: String) -> anyhow::Result<()> {
+        tracing::warn!(topic, partition = rec.partition, offset = rec.offset, reason = %reason, "undecodable record dead-lettered");
+        self.health.metrics.inc("schakel_rules_deadletters_total", &format!("topic=\"{topic}\""));
+        let id = format!("rules-{}-{}-{}", topic, rec.partition, rec.offset);
+        let dl = DeadLetter {
+            id: id.clone(),
+            topic: topic.to_owned(),
+            partition: rec.partition,
+            offset: rec.offset,
+            service: "rules".into(),
+            reason,
+            at: Timestamp::now(),
+            payload: base64::engine::general_purpose::STANDARD.encode(rec.value.as_deref().unwrap_or_default()),
+        };
+        let ev = CloudEvent {
+            id: id.clone(),
+            source: "urn:nl:schakel:rules".into(),
+            kind: "nl.schakel.hub.dead-lettered.v1".into(),
+            time: dl.at,
+            trace: TraceParent::new_root(),
+        };
+        self.producer
+            .send(Outgoing { topic: "hub.deadletter.v1", key: &id, value: &dl, event: &ev, partition: None })
+            .await?;
+        Ok(())
+    }
+
+    fn commit(&mut self, consumer: &StreamConsumer) -> anyhow::Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        kafka::commit(consumer, &self.done).context("committing offsets")?;
+        self.dirty = false;
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! Signals: deterministic ids and the records rules emits.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use schakel_core::events::SignalEvent;
+use schakel_core::ids::{hex, ChildKey};
+use sha2::{Digest, Sha256};
+
+use crate::rules::Rule;
+
+/// A step in the life of a signal or handoff task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    Opened,
+    Reminded,
+    Overdue,
+    Escalated,
+    Resolved,
+}
+
+impl Step {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Step::Opened => "opened",
+            Step::Reminded => "reminded",
+            Step::Overdue => "overdue",
+            Step::Escalated => "escalated",
+            Step::Resolved => "resolved",
+        }
+    }
+}
+
+fn short_hash(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    hex(&h.finalize()[..16])
+}
+
+/// The id of a signal: a hash of rule, child and episode, the same on every replay.
+pub fn signal_id(rule: Rule, child: &ChildKey, episode: &str) -> String {
+    short_hash(&[rule.id(), child.as_str(), episode])
+}
+
+/// The id of one step of a signal.
+pub fn event_id(signal_id: &str, step: Step) -> String {
+    short_hash(&[signal_id, step.as_str()])
+}
+
+/// What a rule decided to emit; the engine turns it into a `SignalEvent`.
+#[derive(Debug, Clone)]
+pub struct Emit {
+    pub rule: Rule,
+    pub step: Step,
+    pub episode: String,
+    pub institution: Option<String>,
+    pub municipality: Option<String>,
+    pub due: Option<Date>,
+    pub recipients: Vec<&'static str>,
+    pub task: bool,
+    pub facts: Vec<String>,
+    pub policy: BTreeMap<String, String>,
+}
+
+impl Emit {
+    pub fn into_event(self, child: &ChildKey, fired_on: Date, uncertain: bool) -> SignalEvent {
+        let sid = signal_id(self.rule, child, &self.episode);
+        SignalEvent {
+            id: event_id(&sid, self.step),
+            kind: format!("nl.schakel.signal.{}.v1", self.step.as_str()),
+            step: self.step.as_str().to_owned(),
+            signal_id: sid,
+            rule: self.rule.id().to_owned(),
+            child_key: child.clone(),
+            institution: self.institution,
+            municipality: self.municipality,
+            due_date: self.due,
+            recipients: self.recipients.iter().map(|r| (*r).to_owned()).collect(),
+            task: self.task,
+            fired_on,
+            birth_date_uncertain: uncertain,
+            facts: self.facts,
+            policy: self.policy,
+        }
+    }
+}
