@@ -223,10 +223,15 @@ impl Scenario {
     }
 
     /// Compares produced signals with the expectations; the error lists every difference.
+    /// Children's signals on the same day may come in any order; per child the order counts.
     pub fn check(&self, got: &[SignalEvent]) -> Result<(), String> {
-        let got: Vec<Expected> = got
-            .iter()
-            .zip(self.expect.iter().map(Some).chain(std::iter::repeat(None)))
+        let mut sorted: Vec<&SignalEvent> = got.iter().collect();
+        sorted.sort_by_key(|s| (s.fired_on, self.name_of(&s.child_key)));
+        let mut expect = self.expect.clone();
+        expect.sort_by(|a, b| (a.on, &a.child).cmp(&(b.on, &b.child)));
+        let got: Vec<Expected> = sorted
+            .into_iter()
+            .zip(expect.iter().map(Some).chain(std::iter::repeat(None)))
             .map(|(s, want)| Expected {
                 on: s.fired_on,
                 rule: s.rule.clone(),
@@ -237,7 +242,7 @@ impl Scenario {
                 uncertain: want.and_then(|w| w.uncertain.map(|_| s.birth_date_uncertain)),
             })
             .collect();
-        if got == self.expect {
+        if got == expect {
             return Ok(());
         }
         let show = |v: &[Expected]| {
@@ -246,6 +251,6 @@ impl Scenario {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        Err(format!("expected:\n{}\ngot:\n{}", show(&self.expect), show(&got)))
+        Err(format!("expected:\n{}\ngot:\n{}", show(&expect), show(&got)))
     }
 }
