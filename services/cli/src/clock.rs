@@ -1,0 +1,68 @@
+//! `schakel clock tick` and `schakel clock run`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use rdkafka::consumer::BaseConsumer;
+use schakel_core::dates::parse_date;
+use schakel_core::events::ClockTick;
+use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::trace::TraceParent;
+use schakel_core::Config;
+
+/// Produces the tick for `date` to every partition of the clock topic.
+pub async fn produce_tick(cfg: &Config, producer: &Producer, date: Date) -> anyhow::Result<usize> {
+    let probe: BaseConsumer = kafka::client_config(cfg).create()?;
+    let parts = kafka::partitions(&probe, &cfg.topic("hub.clock.v1"))?;
+    let tick = ClockTick { id: ClockTick::id_for(date), date, produced_at: Timestamp::now() };
+    let ev = CloudEvent {
+        id: tick.id.clone(),
+        source: "urn:nl:schakel:clock".into(),
+        kind: "nl.schakel.hub.clock-ticked.v1".into(),
+        time: tick.produced_at,
+        trace: TraceParent::new_root(),
+    };
+    for p in &parts {
+        producer
+            .send(Outgoing { topic: "hub.clock.v1", key: "clock", value: &tick, event: &ev, partition: Some(*p) })
+            .await
+            .with_context(|| format!("producing the tick to partition {p}"))?;
+    }
+    Ok(parts.len())
+}
+
+pub async fn tick(cfg: &Config, date: &str) -> anyhow::Result<()> {
+    let date = parse_date(date).with_context(|| format!("--date {date:?} is not a date YYYY-MM-DD"))?;
+    let producer = Producer::new(cfg)?;
+    let n = produce_tick(cfg, &producer, date).await?;
+    println!("tick {date} produced to {n} partitions");
+    Ok(())
+}
+
+pub async fn run(cfg: &Config) -> anyhow::Result<()> {
+    let tz = TimeZone::get(&cfg.clock.timezone).with_context(|| format!("clock.timezone {:?}", cfg.clock.timezone))?;
+    let at: Time = cfg.clock.tick_at.parse().with_context(|| format!("clock.tick_at {:?} is not HH:MM", cfg.clock.tick_at))?;
+    let producer = Producer::new(cfg)?;
+    let now = Timestamp::now().to_zoned(tz.clone());
+    let mut next_day = now.date();
+    if now.time() >= at {
+        let n = produce_tick(cfg, &producer, now.date()).await?;
+        println!("tick {} produced to {n} partitions", now.date());
+        next_day = now.date().saturating_add(1.day());
+    }
+    loop {
+        let when = next_day.to_datetime(at).to_zoned(tz.clone())?.timestamp();
+        let wait = Duration::try_from(when.duration_since(Timestamp::now())).unwrap_or_default();
+        tracing::info!(next = %when, "waiting for the next tick");
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+        let n = produce_tick(cfg, &producer, next_day).await?;
+        println!("tick {next_day} produced to {n} partitions");
+        next_day = next_day.saturating_add(1.day());
+    }
+}

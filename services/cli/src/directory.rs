@@ -1,0 +1,174 @@
+//! `schakel directory apply|diff`: the directory file and its publication.
+//!
+//! File format (TOML), documented in docs/directory.md:
+//! `[[institution]] id, name` and `[[contact]] id, name, organisation?, institution, roles,
+//! email?, webhook = { url, secret }?`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use base64::Engine;
+use schakel_core::events::{DirectoryEntry, DirectoryItem, Webhook};
+use schakel_core::ids::{ContactId, InstitutionId};
+use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::trace::TraceParent;
+use schakel_core::Config;
+use serde::Deserialize;
+
+/// Roles of DOMAIN.md.
+pub const ROLES: &[&str] = &[
+    "ib", "zorgcoordinator", "kernteam", "vve-mentor", "locatie", "leerplicht", "jeugdteam",
+    "vve-coordinator", "volwassenen", "rmc", "doorbraak", "swv-consulent",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    institution: Vec<InstitutionSpec>,
+    #[serde(default)]
+    contact: Vec<ContactSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstitutionSpec {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookSpec {
+    url: String,
+    secret: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactSpec {
+    id: String,
+    name: String,
+    #[serde(default)]
+    organisation: Option<String>,
+    institution: String,
+    roles: Vec<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    webhook: Option<WebhookSpec>,
+}
+
+/// Parses and checks a directory file; the error lists every problem.
+pub fn load(text: &str) -> anyhow::Result<Vec<DirectoryEntry>> {
+    let file: File = toml::from_str(text).context("directory file")?;
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    for i in &file.institution {
+        if let Err(e) = InstitutionId::parse(&i.id) {
+            problems.push(format!("institution {:?}: id {e}", i.id));
+        }
+        out.push(DirectoryEntry { entry: DirectoryItem::Institution { id: i.id.clone(), name: i.name.clone() } });
+    }
+    for c in file.contact {
+        let at = format!("contact {:?}", c.id);
+        if let Err(e) = ContactId::parse(&c.id) {
+            problems.push(format!("{at}: id {e}"));
+        }
+        if let Err(e) = InstitutionId::parse(&c.institution) {
+            problems.push(format!("{at}: institution {e}"));
+        }
+        if c.roles.is_empty() {
+            problems.push(format!("{at}: needs at least one role"));
+        }
+        for r in &c.roles {
+            if !ROLES.contains(&r.as_str()) {
+                problems.push(format!("{at}: unknown role {r:?} (known: {})", ROLES.join(", ")));
+            }
+        }
+        if let Some(e) = &c.email {
+            if !e.contains('@') || e.contains(char::is_whitespace) {
+                problems.push(format!("{at}: email {e:?} is not an address"));
+            }
+        }
+        if let Some(w) = &c.webhook {
+            if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
+                problems.push(format!("{at}: webhook.url must be an http(s) URL"));
+            }
+            let key = w.secret.strip_prefix("whsec_").map(|k| base64::engine::general_purpose::STANDARD.decode(k));
+            if !matches!(key, Some(Ok(k)) if k.len() >= 24) {
+                problems.push(format!("{at}: webhook.secret must be whsec_ followed by base64 of at least 24 bytes"));
+            }
+        }
+        out.push(DirectoryEntry {
+            entry: DirectoryItem::Contact {
+                id: c.id,
+                name: c.name,
+                organisation: c.organisation,
+                institution: c.institution,
+                roles: c.roles,
+                email: c.email,
+                webhook: c.webhook.map(|w| Webhook { url: w.url, secret: w.secret }),
+            },
+        });
+    }
+    if !problems.is_empty() {
+        anyhow::bail!("the directory file has {} problem(s):\n  {}", problems.len(), problems.join("\n  "));
+    }
+    Ok(out)
+}
+
+pub async fn apply(cfg: &Config, path: &Path, dry_run: bool) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let wanted: BTreeMap<String, DirectoryEntry> = load(&text)?.into_iter().map(|e| (e.key(), e)).collect();
+    let topic = cfg.topic("hub.directory.v1");
+    let cfg2 = cfg.clone();
+    let records = tokio::task::spawn_blocking(move || kafka::read_to_end(&cfg2, &topic)).await??;
+    let reg = schakel_core::schemas::registry();
+    let mut current: BTreeMap<String, DirectoryEntry> = BTreeMap::new();
+    for r in records {
+        let key = r.key.unwrap_or_default();
+        match r.value.as_deref().map(|v| reg.decode::<DirectoryEntry>("hub.directory.v1", v)) {
+            Some(Ok(e)) => {
+                current.insert(key, e);
+            }
+            _ => {
+                current.remove(&key);
+            }
+        }
+    }
+    let producer = Producer::new(cfg)?;
+    let (mut added, mut changed, mut removed) = (0, 0, 0);
+    for (key, entry) in &wanted {
+        let verb = match current.get(key) {
+            None => "add",
+            Some(old) if old != entry => "change",
+            Some(_) => continue,
+        };
+        println!("{verb} {key}");
+        if verb == "add" { added += 1 } else { changed += 1 }
+        if !dry_run {
+            let ev = CloudEvent {
+                id: format!("directory-{key}-{}", jiff::Timestamp::now().as_millisecond()),
+                source: "urn:nl:schakel:directory".into(),
+                kind: "nl.schakel.hub.directory-entry.v1".into(),
+                time: jiff::Timestamp::now(),
+                trace: TraceParent::new_root(),
+            };
+            producer
+                .send(Outgoing { topic: "hub.directory.v1", key, value: entry, event: &ev, partition: None })
+                .await?;
+        }
+    }
+    for key in current.keys().filter(|k| !wanted.contains_key(*k)) {
+        println!("remove {key}");
+        removed += 1;
+        if !dry_run {
+            producer.send_tombstone("hub.directory.v1", key).await?;
+        }
+    }
+    let what = if dry_run { "would be" } else { "were" };
+    println!("{added} added, {changed} changed, {removed} removed ({what} applied; {} entries in the file)", wanted.len());
+    Ok(())
+}

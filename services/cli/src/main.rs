@@ -1,0 +1,110 @@
+//! `schakel`: operate a Schakel region from the command line.
+
+mod clock;
+mod directory;
+mod topics;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use schakel_core::shutdown::exit;
+use schakel_core::Config;
+
+/// Operate a Schakel region: topics, clock ticks and the directory of contacts.
+///
+/// Every command reads the region config named by SCHAKEL_CONFIG (SCHAKEL_* variables override
+/// single keys, e.g. SCHAKEL_KAFKA__BOOTSTRAP=127.0.0.1:9092).
+#[derive(Parser)]
+#[command(name = "schakel", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the topics of schemas/topics.toml (services never auto-create topics).
+    Topics {
+        #[command(subcommand)]
+        action: TopicsAction,
+    },
+    /// Produce clock ticks: time is an event, rules fire on ticks.
+    Clock {
+        #[command(subcommand)]
+        action: ClockAction,
+    },
+    /// Publish the directory of institutions and contact persons.
+    Directory {
+        #[command(subcommand)]
+        action: DirectoryAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TopicsAction {
+    /// Create missing topics; report existing ones whose partition count differs.
+    Apply {
+        /// A topics file other than the one built in.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Replication factor (3 on a production cluster).
+        #[arg(long)]
+        replication_factor: Option<i32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClockAction {
+    /// Produce one tick for DATE to every partition of hub.clock.v1.
+    Tick {
+        /// The day that has begun, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+    },
+    /// Tick every day at clock.tick_at (local time of clock.timezone); ticks today on start
+    /// if that time has passed.
+    Run,
+}
+
+#[derive(Subcommand)]
+enum DirectoryAction {
+    /// Publish FILE to hub.directory.v1: add and change entries, remove the ones not in FILE.
+    Apply { file: PathBuf },
+    /// Show what `apply` would change, without changing anything.
+    Diff { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cfg = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("schakel: {e}");
+            return ExitCode::from(exit::CONFIG);
+        }
+    };
+    schakel_core::telemetry::init(&schakel_core::config::TelemetryConfig {
+        filter: Some(std::env::var("SCHAKEL_LOG").unwrap_or_else(|_| "warn".into())),
+        ..cfg.telemetry.clone()
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Topics { action: TopicsAction::Apply { file, replication_factor } } => {
+                topics::apply(&cfg, file.as_deref(), replication_factor).await
+            }
+            Command::Clock { action: ClockAction::Tick { date } } => clock::tick(&cfg, &date).await,
+            Command::Clock { action: ClockAction::Run } => clock::run(&cfg).await,
+            Command::Directory { action: DirectoryAction::Apply { file } } => directory::apply(&cfg, &file, false).await,
+            Command::Directory { action: DirectoryAction::Diff { file } } => directory::apply(&cfg, &file, true).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("schakel: {e:#}");
+            ExitCode::from(exit::FAILED)
+        }
+    }
+}

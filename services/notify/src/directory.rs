@@ -1,0 +1,93 @@
+//! The directory of institutions and contact persons, folded from `hub.directory.v1`.
+
+use std::collections::BTreeMap;
+
+use schakel_core::events::{DirectoryEntry, DirectoryItem, SignalEvent, Webhook};
+
+/// A contact person as notify needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub id: String,
+    pub name: String,
+    pub organisation: Option<String>,
+    pub institution: String,
+    pub roles: Vec<String>,
+    pub email: Option<String>,
+    pub webhook: Option<Webhook>,
+}
+
+/// Roles held at a municipality; every other role belongs to the signal's institution.
+pub const MUNICIPALITY_ROLES: &[&str] =
+    &["leerplicht", "jeugdteam", "vve-coordinator", "volwassenen", "rmc", "doorbraak"];
+
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    contacts: BTreeMap<String, Contact>,
+    institutions: BTreeMap<String, String>,
+}
+
+impl Directory {
+    /// Applies one record of the compacted topic; a missing value deletes the key.
+    pub fn apply(&mut self, key: &str, entry: Option<DirectoryEntry>) {
+        match entry.map(|e| e.entry) {
+            Some(DirectoryItem::Contact { id, name, organisation, institution, roles, email, webhook }) => {
+                self.contacts.insert(
+                    id.clone(),
+                    Contact { id, name, organisation, institution, roles, email, webhook },
+                );
+            }
+            Some(DirectoryItem::Institution { id, name }) => {
+                self.institutions.insert(id, name);
+            }
+            None => {
+                if let Some(id) = key.strip_prefix("contact:") {
+                    self.contacts.remove(id);
+                } else if let Some(id) = key.strip_prefix("institution:") {
+                    self.institutions.remove(id);
+                }
+            }
+        }
+    }
+
+    pub fn contacts(&self) -> usize {
+        self.contacts.len()
+    }
+
+    pub fn institution_name(&self, id: &str) -> Option<&str> {
+        self.institutions.get(id).map(String::as_str)
+    }
+
+    /// The institution whose `role` must act on `signal`.
+    pub fn institution_for(signal: &SignalEvent, role: &str) -> Option<String> {
+        if MUNICIPALITY_ROLES.contains(&role) {
+            signal.municipality.as_ref().map(|m| format!("gemeente:{m}"))
+        } else {
+            signal.institution.clone()
+        }
+    }
+
+    /// Every contact that must receive `signal`, with the roles it receives it for, and the
+    /// roles nobody holds.
+    pub fn recipients(&self, signal: &SignalEvent) -> (Vec<(&Contact, Vec<String>)>, Vec<String>) {
+        let mut found: BTreeMap<&str, (&Contact, Vec<String>)> = BTreeMap::new();
+        let mut missing = Vec::new();
+        for role in &signal.recipients {
+            let Some(inst) = Self::institution_for(signal, role) else {
+                missing.push(role.clone());
+                continue;
+            };
+            let holders: Vec<&Contact> = self
+                .contacts
+                .values()
+                .filter(|c| c.institution == inst && c.roles.iter().any(|r| r == role))
+                .collect();
+            if holders.is_empty() {
+                missing.push(role.clone());
+            }
+            for c in holders {
+                found.entry(&c.id).or_insert_with(|| (c, Vec::new())).1.push(role.clone());
+            }
+        }
+        (found.into_values().collect(), missing)
+    }
+}

@@ -1,0 +1,7 @@
+//! The notify service of Schakel: routes signals to contact persons and delivers them.
+
+pub mod directory;
+pub mod ledger;
+pub mod message;
+pub mod service;
+pub mod webhook;

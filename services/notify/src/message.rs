@@ -1,0 +1,151 @@
+//! What a contact person receives: the signal's facts in Dutch, with links, and never a name,
+//! BSN, product or reason.
+
+use schakel_core::events::SignalEvent;
+use serde::Serialize;
+
+use crate::directory::{Contact, Directory};
+
+/// A Dutch title for a rule and step.
+pub fn title(rule: &str, step: &str) -> String {
+    let subject = match rule {
+        "R3a" => "Overgang 18-/18+ plannen voor een jongere met jeugdhulp",
+        "R3b" => "Warme overdracht 18-/18+: van jeugdteam naar volwassenenzorg",
+        "R3c" => "18 jaar geworden zonder geregeld vervolg op de jeugdhulp",
+        _ => "Signaal van Schakel",
+    };
+    match step {
+        "opened" => subject.to_owned(),
+        "reminded" => format!("Herinnering: {}", lower_first(subject)),
+        "overdue" => format!("Termijn verstreken: {}", lower_first(subject)),
+        "escalated" => format!("Escalatie: {}", lower_first(subject)),
+        "resolved" => format!("Afgesloten: {}", lower_first(subject)),
+        _ => subject.to_owned(),
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactCard {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    pub roles: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Actions {
+    pub acknowledge: String,
+    pub complete: String,
+}
+
+/// The `data` of a notification.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationData {
+    pub signal_id: String,
+    pub step: String,
+    pub rule: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub institution: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub institution_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub municipality: Option<String>,
+    pub task: bool,
+    pub birth_date_uncertain: bool,
+    /// The roles this contact receives the signal for.
+    pub your_roles: Vec<String>,
+    /// The other contacts to reach about it.
+    pub contacts: Vec<ContactCard>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Actions>,
+}
+
+/// A structured-mode CloudEvent.
+#[derive(Debug, Serialize)]
+pub struct Notification {
+    pub specversion: &'static str,
+    pub id: String,
+    pub source: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub time: String,
+    pub datacontenttype: &'static str,
+    pub dataref: String,
+    pub data: NotificationData,
+}
+
+/// Everything needed to build a notification for one recipient.
+pub struct Build<'a> {
+    pub signal: &'a SignalEvent,
+    pub recipient: &'a Contact,
+    pub roles: &'a [String],
+    pub others: &'a [&'a Contact],
+    pub directory: &'a Directory,
+    pub delivery_id: &'a str,
+    pub oin: &'a str,
+    pub api_base_url: &'a str,
+    pub now: jiff::Timestamp,
+}
+
+pub fn build(b: Build<'_>) -> Notification {
+    let s = b.signal;
+    let base = b.api_base_url.trim_end_matches('/');
+    let signal_url = format!("{base}/v1/signals/{}", s.signal_id);
+    let contacts = b
+        .others
+        .iter()
+        .filter(|c| c.id != b.recipient.id)
+        .map(|c| ContactCard {
+            name: c.name.clone(),
+            organisation: c.organisation.clone(),
+            roles: c.roles.clone(),
+            email: c.email.clone(),
+        })
+        .collect();
+    Notification {
+        specversion: "1.0",
+        id: b.delivery_id.to_owned(),
+        source: format!("urn:nld:oin:{}:systeem:schakel", b.oin),
+        kind: s.kind.clone(),
+        time: b.now.to_string(),
+        datacontenttype: "application/json",
+        dataref: signal_url.clone(),
+        data: NotificationData {
+            signal_id: s.signal_id.clone(),
+            step: s.step.clone(),
+            rule: s.rule.clone(),
+            title: title(&s.rule, &s.step),
+            due_date: s.due_date.map(|d| d.to_string()),
+            institution: s.institution.clone(),
+            institution_name: s
+                .institution
+                .as_deref()
+                .and_then(|i| b.directory.institution_name(i))
+                .map(str::to_owned),
+            municipality: s.municipality.clone(),
+            task: s.task,
+            birth_date_uncertain: s.birth_date_uncertain,
+            your_roles: b.roles.to_vec(),
+            contacts,
+            actions: s.task.then(|| Actions {
+                acknowledge: format!("{signal_url}/acknowledge"),
+                complete: format!("{signal_url}/complete"),
+            }),
+        },
+    }
+}

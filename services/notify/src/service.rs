@@ -1,0 +1,365 @@
+//! The notify loop. Reads the directory and the delivery ledger back, then consumes signals:
+//! every (signal step, contact) becomes a delivery job that retries on the configured schedule
+//! until it is delivered or dead-lettered, each outcome recorded in `hub.deliveries.v1`.
+//! A signal's offset is committed only when every delivery of it is final, so a crash or
+//! restart resumes whatever was in flight, with the same delivery ids.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use jiff::Timestamp;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::{Offset, TopicPartitionList};
+use schakel_core::events::{DeliveryEvent, DirectoryEntry, SignalEvent};
+use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer, Record};
+use schakel_core::ops::{self, Health};
+use schakel_core::trace::TraceParent;
+use schakel_core::{Config, Shutdown};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::directory::Directory;
+use crate::ledger::{delivery_id, DeliveryState, Ledger};
+use crate::message;
+use crate::webhook;
+
+/// Most deliveries in flight at once; past this, notify stops reading signals until some end.
+const MAX_IN_FLIGHT: usize = 10_000;
+
+type Tp = (String, i32);
+
+/// Runs notify until shutdown.
+pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+    let health = Health::new();
+    let server = tokio::spawn(ops::serve(listener, ops::router(health.clone()), shutdown.clone()));
+    let result = consume(cfg, &health, &shutdown).await;
+    shutdown.trigger();
+    let _ = server.await;
+    result
+}
+
+/// A delivery that reached a final state (or was given up on shutdown).
+struct Finished {
+    tp: Tp,
+    offset: i64,
+}
+
+/// One delivery to run: a signal step to one contact over the webhook.
+struct Job {
+    id: String,
+    signal: SignalEvent,
+    contact: String,
+    url: String,
+    secret: String,
+    body: Vec<u8>,
+    next_attempt: i32,
+    not_before: Option<Timestamp>,
+}
+
+#[derive(Clone)]
+struct Deps {
+    producer: Producer,
+    client: reqwest::Client,
+    schedule: Arc<Vec<Duration>>,
+    timeout: Duration,
+    health: Health,
+    endpoints: Arc<std::sync::Mutex<HashMap<String, Arc<Semaphore>>>>,
+    per_endpoint: usize,
+}
+
+impl Deps {
+    fn endpoint(&self, url: &str) -> Arc<Semaphore> {
+        let key = reqwest::Url::parse(url)
+            .ok()
+            .map(|u| format!("{}:{}", u.host_str().unwrap_or_default(), u.port_or_known_default().unwrap_or(0)))
+            .unwrap_or_else(|| url.to_owned());
+        let mut m = self.endpoints.lock().expect("endpoint lock");
+        m.entry(key).or_insert_with(|| Arc::new(Semaphore::new(self.per_endpoint))).clone()
+    }
+}
+
+async fn load_state(cfg: &Config) -> anyhow::Result<(Directory, Ledger, HashMap<i32, i64>)> {
+    let cfg2 = cfg.clone();
+    let (dir_records, ledger_records) = tokio::task::spawn_blocking(move || {
+        let d = kafka::read_to_end(&cfg2, &cfg2.topic("hub.directory.v1"))?;
+        let l = kafka::read_to_end(&cfg2, &cfg2.topic("hub.deliveries.v1"))?;
+        anyhow::Ok((d, l))
+    })
+    .await??;
+    let reg = schakel_core::schemas::registry();
+    let mut directory = Directory::default();
+    let mut dir_end = HashMap::new();
+    for r in &dir_records {
+        apply_directory(&reg, &mut directory, r);
+        dir_end.insert(r.partition, r.offset + 1);
+    }
+    let mut ledger = Ledger::default();
+    for r in &ledger_records {
+        match r.value.as_deref().map(|v| reg.decode::<DeliveryEvent>("hub.deliveries.v1", v)) {
+            Some(Ok(ev)) => ledger.apply(&ev),
+            Some(Err(e)) => tracing::warn!(offset = r.offset, error = %e, "unreadable ledger record skipped"),
+            None => {}
+        }
+    }
+    Ok((directory, ledger, dir_end))
+}
+
+fn apply_directory(reg: &schakel_core::avro::Registry, dir: &mut Directory, r: &Record) {
+    let key = r.key.clone().unwrap_or_default();
+    match r.value.as_deref() {
+        None => dir.apply(&key, None),
+        Some(v) => match reg.decode::<DirectoryEntry>("hub.directory.v1", v) {
+            Ok(e) => dir.apply(&key, Some(e)),
+            Err(e) => tracing::warn!(offset = r.offset, error = %e, "unreadable directory record skipped"),
+        },
+    }
+}
+
+async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::Result<()> {
+    let (mut directory, ledger, dir_end) = load_state(&cfg).await?;
+    tracing::info!(contacts = directory.contacts(), deliveries = ledger.len(), "directory and ledger read back");
+    let consumer: StreamConsumer = kafka::stream_consumer(&cfg, &cfg.notify.group)?;
+    let signals_topic = cfg.topic("hub.signals.v1");
+    let dir_topic = cfg.topic("hub.directory.v1");
+    let mut tpl = TopicPartitionList::new();
+    let sig_parts = kafka::partitions(&consumer, &signals_topic)?;
+    let tps: Vec<Tp> = sig_parts.iter().map(|p| (signals_topic.clone(), *p)).collect();
+    let committed = kafka::committed(&consumer, &tps)?;
+    for tp in &tps {
+        let off = committed.get(tp).map_or(Offset::Beginning, |o| Offset::Offset(*o));
+        tpl.add_partition_offset(&tp.0, tp.1, off)?;
+    }
+    for p in kafka::partitions(&consumer, &dir_topic)? {
+        let off = dir_end.get(&p).map_or(Offset::Beginning, |o| Offset::Offset(*o));
+        tpl.add_partition_offset(&dir_topic, p, off)?;
+    }
+    consumer.assign(&tpl)?;
+    health.set_ready(true);
+
+    let deps = Deps {
+        producer: Producer::new(&cfg)?,
+        client: reqwest::Client::builder().build()?,
+        schedule: Arc::new(cfg.notify.retry_schedule.clone()),
+        timeout: cfg.notify.webhook_timeout,
+        health: health.clone(),
+        endpoints: Arc::default(),
+        per_endpoint: cfg.notify.per_endpoint_concurrency.max(1),
+    };
+    let reg = deps.producer.registry().clone();
+    let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Finished>();
+    // per partition: offset → deliveries of that signal still open
+    let mut open: HashMap<Tp, BTreeMap<i64, usize>> = HashMap::new();
+    let mut next: HashMap<Tp, i64> = HashMap::new();
+    let mut commit_every = tokio::time::interval(Duration::from_millis(500));
+    let mut dirty = false;
+    let mut ledger = ledger;
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.wait() => break,
+            Some(f) = done_rx.recv() => {
+                if let Some(m) = open.get_mut(&f.tp) {
+                    if let Some(n) = m.get_mut(&f.offset) {
+                        *n -= 1;
+                        if *n == 0 {
+                            m.remove(&f.offset);
+                        }
+                    }
+                }
+                dirty = true;
+            }
+            _ = commit_every.tick() => {
+                if dirty {
+                    let offsets = low_watermarks(&open, &next);
+                    kafka::commit(&consumer, &offsets).context("committing signal offsets")?;
+                    dirty = false;
+                }
+            }
+            permit = in_flight.clone().acquire_owned() => {
+                drop(permit);
+                let msg = tokio::select! {
+                    biased;
+                    _ = shutdown.wait() => break,
+                    m = consumer.recv() => m.context("consuming signals")?,
+                };
+                let rec = Record::from_message(&msg);
+                drop(msg);
+                if rec.topic == dir_topic {
+                    apply_directory(&reg, &mut directory, &rec);
+                    continue;
+                }
+                let tp = (rec.topic.clone(), rec.partition);
+                next.insert(tp.clone(), rec.offset + 1);
+                dirty = true;
+                let Some(bytes) = rec.value.as_deref() else { continue };
+                let signal: SignalEvent = match reg.decode("hub.signals.v1", bytes) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(offset = rec.offset, error = %e, "unreadable signal skipped");
+                        continue;
+                    }
+                };
+                let jobs = plan(&cfg, &directory, &mut ledger, &signal, health);
+                if jobs.is_empty() {
+                    continue;
+                }
+                open.entry(tp.clone()).or_default().insert(rec.offset, jobs.len());
+                for job in jobs {
+                    let permit = in_flight.clone().acquire_owned().await?;
+                    let deps = deps.clone();
+                    let done = done_tx.clone();
+                    let shutdown = shutdown.clone();
+                    let tp = tp.clone();
+                    let offset = rec.offset;
+                    tokio::spawn(async move {
+                        let finished = deliver(&deps, job, &shutdown).await;
+                        drop(permit);
+                        if finished {
+                            let _ = done.send(Finished { tp, offset });
+                        }
+                    });
+                }
+            }
+        }
+    }
+    let offsets = low_watermarks(&open, &next);
+    kafka::commit(&consumer, &offsets).context("committing signal offsets")?;
+    deps.producer.flush(Duration::from_secs(5));
+    Ok(())
+}
+
+/// The offset to commit per partition: the oldest signal with an open delivery, or the next.
+fn low_watermarks(open: &HashMap<Tp, BTreeMap<i64, usize>>, next: &HashMap<Tp, i64>) -> HashMap<Tp, i64> {
+    next.iter()
+        .map(|(tp, n)| {
+            let low = open.get(tp).and_then(|m| m.keys().next().copied()).unwrap_or(*n);
+            (tp.clone(), low.min(*n))
+        })
+        .collect()
+}
+
+/// The deliveries a signal step needs that the ledger does not show as final.
+fn plan(cfg: &Config, directory: &Directory, ledger: &mut Ledger, signal: &SignalEvent, health: &Health) -> Vec<Job> {
+    let (recipients, missing) = directory.recipients(signal);
+    for role in missing {
+        tracing::warn!(signal_id = %signal.signal_id, rule = %signal.rule, role = %role, "no contact holds this role for the signal");
+        health.metrics.inc("schakel_notify_unroutable_total", &format!("rule=\"{}\",role=\"{role}\"", signal.rule));
+    }
+    let everyone: Vec<&crate::directory::Contact> = recipients.iter().map(|(c, _)| *c).collect();
+    let mut jobs = Vec::new();
+    for (contact, roles) in &recipients {
+        let Some(hook) = &contact.webhook else { continue };
+        let id = delivery_id(&signal.id, &contact.id, "webhook");
+        let (next_attempt, not_before) = match ledger.get(&id) {
+            Some(s) if s.is_final() => continue,
+            Some(DeliveryState::RetryScheduled { attempt, at }) => (attempt + 1, Some(*at)),
+            _ => (1, None),
+        };
+        let note = message::build(message::Build {
+            signal,
+            recipient: contact,
+            roles,
+            others: &everyone,
+            directory,
+            delivery_id: &id,
+            oin: &cfg.region.oin,
+            api_base_url: &cfg.region.api_base_url,
+            now: Timestamp::now(),
+        });
+        jobs.push(Job {
+            id,
+            signal: signal.clone(),
+            contact: contact.id.clone(),
+            url: hook.url.clone(),
+            secret: hook.secret.clone(),
+            body: serde_json::to_vec(&note).expect("notification serialises"),
+            next_attempt,
+            not_before,
+        });
+    }
+    jobs
+}
+
+/// Runs one delivery through its attempts. Returns true once its outcome is final and
+/// recorded; false when shutdown interrupted it (it resumes after a restart).
+async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
+    let mut attempt = job.next_attempt;
+    if let Some(at) = job.not_before {
+        let wait = Duration::try_from(at.duration_since(Timestamp::now())).unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {},
+            _ = shutdown.wait() => return false,
+        }
+    }
+    let endpoint = deps.endpoint(&job.url);
+    loop {
+        if shutdown.is_triggered() {
+            return false;
+        }
+        let result = {
+            let _slot = endpoint.acquire().await.expect("semaphore open");
+            webhook::post(&deps.client, &job.url, &job.secret, &job.id, job.body.clone(), deps.timeout).await
+        };
+        let max_attempts = deps.schedule.len() as i32 + 1;
+        let (status, error, wait) = match &result {
+            Ok(_) => ("succeeded", None, None),
+            Err(e) if attempt >= max_attempts => ("dead-lettered", Some(e.to_string()), None),
+            Err(e) => ("failed", Some(e.to_string()), Some(deps.schedule[(attempt - 1) as usize])),
+        };
+        let now = Timestamp::now();
+        let next_at = wait.and_then(|w| now.checked_add(jiff::SignedDuration::try_from(w).ok()?).ok());
+        let ev = DeliveryEvent {
+            id: job.id.clone(),
+            kind: format!("nl.schakel.delivery.{status}.v1"),
+            signal_id: job.signal.signal_id.clone(),
+            signal_event_id: job.signal.id.clone(),
+            step: job.signal.step.clone(),
+            contact: job.contact.clone(),
+            channel: "webhook".into(),
+            attempt,
+            status: status.into(),
+            error: error.clone(),
+            at: now,
+            next_attempt_at: next_at,
+        };
+        deps.health.metrics.inc("schakel_notify_deliveries_total", &format!("channel=\"webhook\",status=\"{status}\""));
+        if let Err(e) = record(deps, &ev).await {
+            // without a ledger record the outcome is not durable: the signal stays uncommitted
+            tracing::error!(delivery_id = %job.id, error = %e, "cannot record delivery outcome");
+            return false;
+        }
+        match wait {
+            None => {
+                if status == "dead-lettered" {
+                    tracing::warn!(delivery_id = %job.id, contact = %job.contact, attempt, "delivery dead-lettered");
+                }
+                return true;
+            }
+            Some(w) => {
+                tracing::info!(delivery_id = %job.id, attempt, error = error.as_deref().unwrap_or(""), retry_in_s = w.as_secs(), "delivery failed; retry scheduled");
+                tokio::select! {
+                    _ = tokio::time::sleep(w) => {},
+                    _ = shutdown.wait() => return false,
+                }
+                attempt += 1;
+            }
+        }
+    }
+}
+
+async fn record(deps: &Deps, ev: &DeliveryEvent) -> anyhow::Result<()> {
+    let ce = CloudEvent {
+        id: format!("{}-{}-{}", ev.id, ev.attempt, ev.status),
+        source: "urn:nl:schakel:notify".into(),
+        kind: ev.kind.clone(),
+        time: ev.at,
+        trace: TraceParent::new_root(),
+    };
+    deps.producer
+        .send(Outgoing { topic: "hub.deliveries.v1", key: &ev.id, value: ev, event: &ce, partition: None })
+        .await?;
+    Ok(())
+}
