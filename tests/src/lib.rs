@@ -1,0 +1,294 @@
+//! The end-to-end harness: a real Tansu broker per test, the real service binaries as child
+//! processes, a real HTTP webhook receiver, and per-test topic names.
+
+pub mod receiver;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use schakel_core::kafka::{read_to_end, Record};
+use schakel_core::Config;
+
+/// The directory holding the workspace's binaries (next to the test executable's `deps/`).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe.parent().expect("deps dir");
+    if dir.ends_with("deps") { dir.parent().expect("profile dir").to_path_buf() } else { dir.to_path_buf() }
+}
+
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(p.exists(), "{} is missing: run `cargo build --bins` first (make test does)", p.display());
+    p
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn random_suffix() -> String {
+    schakel_core::trace::random_hex(4)
+}
+
+/// A child process killed when dropped.
+pub struct Proc {
+    pub name: String,
+    child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Proc {
+    /// SIGKILL: no chance to drain or commit.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait: the graceful stop.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(25);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// One isolated Schakel: its own broker, config, topic prefix and ports.
+pub struct Env {
+    pub dir: PathBuf,
+    pub config_path: PathBuf,
+    pub config: Config,
+    pub broker_port: u16,
+    pub ingest_port: u16,
+    pub rules_port: u16,
+    pub notify_port: u16,
+    broker: Option<Proc>,
+}
+
+/// Test tokens written into every test config.
+pub const JEUGDHULP_TOKEN: &str = "test-jeugdhulp-0392";
+pub const LAS_TOKEN: &str = "test-las-12AB";
+
+impl Env {
+    /// Starts a broker with memory storage and writes a config; `notify_extra` holds extra
+    /// keys of the `[notify]` table.
+    pub fn start(notify_extra: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("schakel-e2e-{}", random_suffix()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let broker_port = free_port();
+        let broker = start_broker(&dir, broker_port);
+        let (ingest_port, rules_port, notify_port) = (free_port(), free_port(), free_port());
+        let prefix = format!("t{}.", random_suffix());
+        let text = format!(
+            r#"
+[region]
+name = "Test"
+oin = "00000001234567890000"
+api_base_url = "http://schakel.test"
+
+[kafka]
+bootstrap = "127.0.0.1:{broker_port}"
+topic_prefix = "{prefix}"
+produce_timeout = "3s"
+
+[pseudonym]
+secret = "test-pseudonym-secret-0123456789"
+
+[ingest]
+listen = "127.0.0.1:{ingest_port}"
+
+[[ingest.tokens]]
+name = "jeugdhulp-0392"
+token = "{JEUGDHULP_TOKEN}"
+kinds = ["jeugdhulp"]
+institutions = ["gemeente:0392"]
+
+[[ingest.tokens]]
+name = "las-12AB"
+token = "{LAS_TOKEN}"
+kinds = ["school"]
+institutions = ["school:12AB"]
+
+[rules]
+listen = "127.0.0.1:{rules_port}"
+group = "rules-{prefix}"
+
+[notify]
+listen = "127.0.0.1:{notify_port}"
+group = "notify-{prefix}"
+{notify_extra}
+"#
+        );
+        let config_path = dir.join("region.toml");
+        std::fs::write(&config_path, &text).expect("write config");
+        let config = Config::load_from(&config_path, []).expect("test config is valid");
+        Self { dir, config_path, config, broker_port, ingest_port, rules_port, notify_port, broker: Some(broker) }
+    }
+
+    /// Runs the `schakel` CLI and asserts it succeeds.
+    pub fn schakel(&self, args: &[&str]) -> Output {
+        let out = Command::new(bin("schakel"))
+            .args(args)
+            .env("SCHAKEL_CONFIG", &self.config_path)
+            .output()
+            .expect("run schakel");
+        assert!(
+            out.status.success(),
+            "schakel {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Starts a service binary and waits until its `/livez` answers.
+    pub fn spawn(&self, name: &str, port: u16) -> Proc {
+        let log = self.dir.join(format!("{name}-{}.log", random_suffix()));
+        let file = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(bin(name))
+            .env("SCHAKEL_CONFIG", &self.config_path)
+            .env("SCHAKEL_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("spawn service");
+        let p = Proc { name: name.to_owned(), child: Some(child), log };
+        wait_for_port(port, Duration::from_secs(20));
+        p
+    }
+
+    pub fn spawn_ingest(&self) -> Proc {
+        self.spawn("schakel-ingest", self.ingest_port)
+    }
+    pub fn spawn_rules(&self) -> Proc {
+        self.spawn("schakel-rules", self.rules_port)
+    }
+    pub fn spawn_notify(&self) -> Proc {
+        self.spawn("schakel-notify", self.notify_port)
+    }
+
+    pub fn ingest_url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1/events", self.ingest_port)
+    }
+
+    /// Every record of a topic (logical name).
+    pub fn read(&self, topic: &str) -> Vec<Record> {
+        read_to_end(&self.config, &self.config.topic(topic)).expect("read topic")
+    }
+
+    /// Stops the broker (to test an unreachable log).
+    pub fn kill_broker(&mut self) {
+        if let Some(mut b) = self.broker.take() {
+            b.kill9();
+        }
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).expect("write file");
+        p
+    }
+}
+
+fn start_broker(dir: &Path, port: u16) -> Proc {
+    let tansu = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .expect("HOME")
+        .join("bin/tansu");
+    assert!(tansu.exists(), "tansu is not installed: run infra/broker/install.sh (make test does)");
+    let log = dir.join("tansu.log");
+    let child = Command::new(tansu)
+        .args([
+            "broker",
+            "--listener-url",
+            &format!("tcp://127.0.0.1:{port}"),
+            "--advertised-listener-url",
+            &format!("tcp://127.0.0.1:{port}"),
+            "--storage-engine",
+            "memory://tansu/",
+        ])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("start tansu");
+    let p = Proc { name: "tansu".into(), child: Some(child), log };
+    wait_for_port(port, Duration::from_secs(20));
+    p
+}
+
+pub fn wait_for_port(port: u16, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on 127.0.0.1:{port} after {limit:?}");
+}
+
+/// Polls `check` until it returns true or `limit` passes.
+pub async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    check()
+}
+
+/// `n` valid BSNs (11-proef), different for every `seed`.
+pub fn bsns(n: usize, seed: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut x: u64 = 200_000_000 + u64::from(seed) * 1_000_003;
+    while out.len() < n {
+        x += 1;
+        let s = format!("{x:09}");
+        if schakel_core::ids::Bsn::parse(&s).is_ok() {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// A jeugdhulp assignment event as a source system posts it.
+pub fn assignment_event(id: &str, bsn: &str, birth: &str, nummer: &str) -> serde_json::Value {
+    serde_json::json!({
+        "specversion": "1.0",
+        "id": id,
+        "source": "urn:nld:gemeente:0392:systeem:jeugdhulp",
+        "type": "nl.schakel.jeugdhulp.assignment-issued.v1",
+        "time": "2026-01-02T09:00:00+01:00",
+        "datacontenttype": "application/json",
+        "data": {
+            "child": {"bsn": bsn, "birthDate": birth, "residenceMunicipality": "0392",
+                      "name": {"given": "Testvoornaam", "family": "Testachternaam"}},
+            "toewijzingNummer": nummer,
+            "product": {"categorie": "45", "code": "45A12"},
+            "ingangsdatum": "2025-06-01",
+            "toewijzingTijdstip": "2025-06-01T10:00:00+02:00",
+            "gemeente": "0392"
+        }
+    })
+}
