@@ -63,7 +63,11 @@ fn by_delivery(rx: &Receiver) -> BTreeMap<(String, String, String), Vec<String>>
     let mut m: BTreeMap<_, Vec<String>> = BTreeMap::new();
     for r in rx.received() {
         let d = &r.body["data"];
-        let key = (d["signalId"].as_str().unwrap_or_default().to_owned(), d["step"].as_str().unwrap_or_default().to_owned(), r.contact.clone());
+        let key = (
+            d["signalId"].as_str().unwrap_or_default().to_owned(),
+            d["step"].as_str().unwrap_or_default().to_owned(),
+            r.contact.clone(),
+        );
         m.entry(key).or_default().push(r.webhook_id.clone());
     }
     m
@@ -82,17 +86,28 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
 
     // turns 17y6m on 2026-01-12, a week after the first tick
     let bsn = &bsns(1, 1)[0];
-    post(&env, vec![assignment_event("a-1", bsn, "2008-07-12", "T100")]).await;
+    post(
+        &env,
+        vec![assignment_event("a-1", bsn, "2008-07-12", "T100")],
+    )
+    .await;
     tick(&env, 5, 10);
     // a graceful restart of rules in the middle: it restores without re-emitting
     rules.stop();
     let _rules = env.spawn_rules();
     tick(&env, 11, 13);
 
-    assert!(eventually(Duration::from_secs(30), || rx.received().len() >= 3).await, "got {:?}", rx.received());
+    assert!(
+        eventually(Duration::from_secs(30), || rx.received().len() >= 3).await,
+        "got {:?}",
+        rx.received()
+    );
     tokio::time::sleep(Duration::from_secs(2)).await; // anything extra would arrive now
     let got = rx.received();
-    assert!(got.iter().all(|r| r.signal_is_valid()), "every signature verifies");
+    assert!(
+        got.iter().all(|r| r.signal_is_valid()),
+        "every signature verifies"
+    );
     let deliveries = by_delivery(&rx);
     let expected: BTreeSet<(String, String)> = [
         ("R3a", "opened", "jeugdteam-haarlem"),
@@ -104,28 +119,60 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
     .collect();
     let seen: BTreeSet<(String, String)> = got
         .iter()
-        .map(|r| (format!("{}/{}", r.body["data"]["rule"].as_str().unwrap(), r.body["data"]["step"].as_str().unwrap()), r.contact.clone()))
+        .map(|r| {
+            (
+                format!(
+                    "{}/{}",
+                    r.body["data"]["rule"].as_str().unwrap(),
+                    r.body["data"]["step"].as_str().unwrap()
+                ),
+                r.contact.clone(),
+            )
+        })
         .collect();
     assert_eq!(seen, expected);
     assert_eq!(got.len(), 3, "exactly once per recipient: {deliveries:?}");
-    let r3b = got.iter().find(|r| r.body["data"]["rule"] == "R3b").unwrap();
+    let r3b = got
+        .iter()
+        .find(|r| r.body["data"]["rule"] == "R3b")
+        .unwrap();
     assert_eq!(r3b.body["type"], "nl.schakel.signal.opened.v1");
     assert_eq!(r3b.body["data"]["dueDate"], "2026-07-12");
     assert_eq!(r3b.body["data"]["task"], true);
-    assert!(r3b.body["dataref"].as_str().unwrap().starts_with("http://schakel.test/v1/signals/"));
-    assert!(r3b.body["data"]["actions"]["acknowledge"].as_str().unwrap().ends_with("/acknowledge"));
+    assert!(r3b.body["dataref"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://schakel.test/v1/signals/"));
+    assert!(r3b.body["data"]["actions"]["acknowledge"]
+        .as_str()
+        .unwrap()
+        .ends_with("/acknowledge"));
     for r in &got {
         for secret in [bsn.as_str(), "Testvoornaam", "Testachternaam", "45A12"] {
-            assert!(!r.raw.contains(secret), "a notification must not carry {secret}: {}", r.raw);
+            assert!(
+                !r.raw.contains(secret),
+                "a notification must not carry {secret}: {}",
+                r.raw
+            );
         }
     }
     let signals = env.read("hub.signals.v1");
-    assert_eq!(signals.len(), 2, "R3a and R3b opened, each once, despite the restart");
+    assert_eq!(
+        signals.len(),
+        2,
+        "R3a and R3b opened, each once, despite the restart"
+    );
     for topic in ["source.jeugdhulp.v1", "hub.signals.v1", "hub.deliveries.v1"] {
         for rec in env.read(topic) {
             let bytes = rec.value.unwrap_or_default();
-            assert!(!String::from_utf8_lossy(&bytes).contains(bsn.as_str()), "BSN in {topic}");
-            assert!(!String::from_utf8_lossy(&bytes).contains("Testachternaam"), "name in {topic}");
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(bsn.as_str()),
+                "BSN in {topic}"
+            );
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains("Testachternaam"),
+                "name in {topic}"
+            );
         }
     }
 }
@@ -150,10 +197,16 @@ async fn notify_killed_during_deliveries_loses_nothing_and_never_changes_ids() {
     post(&env, events).await;
     tick(&env, 12, 12); // R3a is past; R3b opens for every child: 2 recipients each
     let want = 2 * n;
-    assert!(eventually(Duration::from_secs(20), || rx.received().len() >= 6).await, "deliveries started");
+    assert!(
+        eventually(Duration::from_secs(20), || rx.received().len() >= 6).await,
+        "deliveries started"
+    );
     notify.kill9();
     let before = rx.received().len();
-    assert!(before < want, "the kill must happen while deliveries are in flight ({before} of {want})");
+    assert!(
+        before < want,
+        "the kill must happen while deliveries are in flight ({before} of {want})"
+    );
     let _notify = env.spawn_notify();
     assert!(
         eventually(Duration::from_secs(60), || by_delivery(&rx).len() >= want).await,
@@ -166,10 +219,17 @@ async fn notify_killed_during_deliveries_loses_nothing_and_never_changes_ids() {
     let mut resent = 0;
     for (key, ids) in &deliveries {
         let distinct: BTreeSet<&String> = ids.iter().collect();
-        assert_eq!(distinct.len(), 1, "{key:?} was delivered with different ids: {ids:?}");
+        assert_eq!(
+            distinct.len(),
+            1,
+            "{key:?} was delivered with different ids: {ids:?}"
+        );
         resent += ids.len() - 1;
     }
     // only what was in flight at the kill can be re-sent, and with its original id
-    assert!(resent <= 4, "{resent} re-sends; at most the 4 in flight may repeat");
+    assert!(
+        resent <= 4,
+        "{resent} re-sends; at most the 4 in flight may repeat"
+    );
     assert!(rx.received().iter().all(|r| r.signal_is_valid()));
 }

@@ -5,7 +5,12 @@
 use schakel_e2e::{assignment_event, bsns, Env, JEUGDHULP_TOKEN, LAS_TOKEN};
 use serde_json::{json, Value};
 
-const SOURCE_TOPICS: &[&str] = &["source.school.v1", "source.voorschool.v1", "source.leerplicht.v1", "source.jeugdhulp.v1"];
+const SOURCE_TOPICS: &[&str] = &[
+    "source.school.v1",
+    "source.voorschool.v1",
+    "source.leerplicht.v1",
+    "source.jeugdhulp.v1",
+];
 
 struct Api {
     url: String,
@@ -13,8 +18,17 @@ struct Api {
 }
 
 impl Api {
-    async fn post(&self, token: Option<&str>, content_type: &str, body: Vec<u8>) -> (u16, Value, reqwest::header::HeaderMap) {
-        let mut req = self.client.post(&self.url).header("content-type", content_type).body(body);
+    async fn post(
+        &self,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        let mut req = self
+            .client
+            .post(&self.url)
+            .header("content-type", content_type)
+            .body(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -33,7 +47,13 @@ impl Api {
     }
 
     async fn batch(&self, token: &str, events: &Value) -> (u16, Value) {
-        let (s, b, _) = self.post(Some(token), "application/cloudevents-batch+json", serde_json::to_vec(events).unwrap()).await;
+        let (s, b, _) = self
+            .post(
+                Some(token),
+                "application/cloudevents-batch+json",
+                serde_json::to_vec(events).unwrap(),
+            )
+            .await;
         (s, b)
     }
 }
@@ -41,7 +61,16 @@ impl Api {
 fn fields(problem: &Value) -> Vec<(u64, String)> {
     problem["errors"]
         .as_array()
-        .map(|a| a.iter().map(|e| (e["index"].as_u64().unwrap(), e["field"].as_str().unwrap().to_owned())).collect())
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["index"].as_u64().unwrap(),
+                        e["field"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -49,7 +78,10 @@ fn setup() -> (Env, schakel_e2e::Proc, Api) {
     let env = Env::start("");
     env.schakel(&["topics", "apply"]);
     let ingest = env.spawn_ingest();
-    let api = Api { url: env.ingest_url(), client: reqwest::Client::new() };
+    let api = Api {
+        url: env.ingest_url(),
+        client: reqwest::Client::new(),
+    };
     (env, ingest, api)
 }
 
@@ -65,19 +97,31 @@ async fn bad_requests_get_their_status_and_problem_and_write_nothing() {
     let b = bsns(2, 3);
 
     // malformed JSON → 400
-    let (s, p, _) = api.post(Some(JEUGDHULP_TOKEN), "application/cloudevents+json", b"{\"specversion\": ".to_vec()).await;
+    let (s, p, _) = api
+        .post(
+            Some(JEUGDHULP_TOKEN),
+            "application/cloudevents+json",
+            b"{\"specversion\": ".to_vec(),
+        )
+        .await;
     assert_eq!(s, 400);
     assert_eq!(p["type"], "urn:nl:schakel:problem:malformed-json");
 
     // no token / unknown token → 401
-    let (s, _, h) = api.post(None, "application/cloudevents+json", b"{}".to_vec()).await;
+    let (s, _, h) = api
+        .post(None, "application/cloudevents+json", b"{}".to_vec())
+        .await;
     assert_eq!(s, 401);
     assert_eq!(h.get("www-authenticate").unwrap(), "Bearer");
-    let (s, _, _) = api.post(Some("nope"), "application/cloudevents+json", b"{}".to_vec()).await;
+    let (s, _, _) = api
+        .post(Some("nope"), "application/cloudevents+json", b"{}".to_vec())
+        .await;
     assert_eq!(s, 401);
 
     // wrong content type → 415
-    let (s, _, _) = api.post(Some(JEUGDHULP_TOKEN), "text/plain", b"{}".to_vec()).await;
+    let (s, _, _) = api
+        .post(Some(JEUGDHULP_TOKEN), "text/plain", b"{}".to_vec())
+        .await;
     assert_eq!(s, 415);
 
     // invalid BSN, unknown type and several wrong fields: 422 names each, by index
@@ -93,7 +137,9 @@ async fn bad_requests_get_their_status_and_problem_and_write_nothing() {
     many["data"]["ploduct"] = json!(1);
     many["specversion"] = json!("0.3");
     let ok = assignment_event("x-4", &b[0], "2008-07-12", "T4");
-    let (s, p) = api.batch(JEUGDHULP_TOKEN, &json!([bad_bsn, unknown_type, many, ok])).await;
+    let (s, p) = api
+        .batch(JEUGDHULP_TOKEN, &json!([bad_bsn, unknown_type, many, ok]))
+        .await;
     assert_eq!(s, 422, "{p}");
     assert_eq!(p["type"], "urn:nl:schakel:problem:invalid-events");
     let f = fields(&p);
@@ -109,28 +155,55 @@ async fn bad_requests_get_their_status_and_problem_and_write_nothing() {
         (2, "data.toewijzingTijdstip"),
         (2, "data.ploduct"),
     ] {
-        assert!(f.contains(&(want.0, want.1.to_owned())), "missing {want:?} in {f:?}");
+        assert!(
+            f.contains(&(want.0, want.1.to_owned())),
+            "missing {want:?} in {f:?}"
+        );
     }
-    assert!(f.iter().all(|(i, _)| *i != 3), "the valid event has no errors: {f:?}");
+    assert!(
+        f.iter().all(|(i, _)| *i != 3),
+        "the valid event has no errors: {f:?}"
+    );
     let body = p.to_string();
-    assert!(!body.contains("123456789"), "a problem document never echoes a BSN");
+    assert!(
+        !body.contains("123456789"),
+        "a problem document never echoes a BSN"
+    );
 
     // a school token cannot write jeugdhulp facts; a gemeente token not for another gemeente → 403
-    let (s, p) = api.batch(LAS_TOKEN, &json!([assignment_event("y-1", &b[0], "2008-07-12", "T5")])).await;
+    let (s, p) = api
+        .batch(
+            LAS_TOKEN,
+            &json!([assignment_event("y-1", &b[0], "2008-07-12", "T5")]),
+        )
+        .await;
     assert_eq!(s, 403, "{p}");
     assert!(fields(&p).contains(&(0, "type".to_owned())));
     let mut other = assignment_event("y-2", &b[0], "2008-07-12", "T6");
     other["data"]["gemeente"] = json!("0363");
-    let (s, p) = api.batch(JEUGDHULP_TOKEN, &json!([assignment_event("y-3", &b[1], "2008-07-12", "T7"), other])).await;
+    let (s, p) = api
+        .batch(
+            JEUGDHULP_TOKEN,
+            &json!([assignment_event("y-3", &b[1], "2008-07-12", "T7"), other]),
+        )
+        .await;
     assert_eq!(s, 403, "{p}");
     assert_eq!(fields(&p), vec![(1, "data.gemeente".to_owned())]);
 
     // oversized: more than 1000 events, and more than 4 MiB → 413
-    let big: Vec<Value> = (0..1001).map(|i| assignment_event(&format!("z-{i}"), &b[0], "2008-07-12", "T8")).collect();
+    let big: Vec<Value> = (0..1001)
+        .map(|i| assignment_event(&format!("z-{i}"), &b[0], "2008-07-12", "T8"))
+        .collect();
     let (s, p) = api.batch(JEUGDHULP_TOKEN, &Value::Array(big)).await;
     assert_eq!(s, 413, "{p}");
     let huge = format!("[{}]", " ".repeat(5 * 1024 * 1024));
-    let (s, _, _) = api.post(Some(JEUGDHULP_TOKEN), "application/cloudevents-batch+json", huge.into_bytes()).await;
+    let (s, _, _) = api
+        .post(
+            Some(JEUGDHULP_TOKEN),
+            "application/cloudevents-batch+json",
+            huge.into_bytes(),
+        )
+        .await;
     assert_eq!(s, 413);
 
     assert_nothing_written(&env);
@@ -153,9 +226,16 @@ async fn a_good_batch_is_acknowledged_after_the_broker_has_it() {
         let v = r.value.as_deref().unwrap();
         assert_eq!(&v[..2], &[0xC3, 0x01], "Avro single-object encoding");
         let text = String::from_utf8_lossy(v);
-        assert!(!text.contains(&b[0]) && !text.contains(&b[1]), "no BSN in the log");
+        assert!(
+            !text.contains(&b[0]) && !text.contains(&b[1]),
+            "no BSN in the log"
+        );
         assert!(!text.contains("Testachternaam"), "no name in the log");
-        assert_eq!(r.key.as_deref().map(str::len), Some(64), "keyed by ChildKey");
+        assert_eq!(
+            r.key.as_deref().map(str::len),
+            Some(64),
+            "keyed by ChildKey"
+        );
     }
     // re-sending the same batch is accepted; downstream folds deduplicate by (source, id)
     let (s, _) = api.batch(JEUGDHULP_TOKEN, &events).await;

@@ -15,17 +15,29 @@ use schakel_core::Config;
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
     let dir = exe.parent().expect("deps dir");
-    if dir.ends_with("deps") { dir.parent().expect("profile dir").to_path_buf() } else { dir.to_path_buf() }
+    if dir.ends_with("deps") {
+        dir.parent().expect("profile dir").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 pub fn bin(name: &str) -> PathBuf {
     let p = bin_dir().join(name);
-    assert!(p.exists(), "{} is missing: run `cargo build --bins` first (make test does)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --bins` first (make test does)",
+        p.display()
+    );
     p
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 fn random_suffix() -> String {
@@ -51,7 +63,10 @@ impl Proc {
     /// SIGTERM and wait: the graceful stop.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
             let deadline = Instant::now() + Duration::from_secs(25);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = c.try_wait() {
@@ -140,7 +155,16 @@ group = "notify-{prefix}"
         let config_path = dir.join("region.toml");
         std::fs::write(&config_path, &text).expect("write config");
         let config = Config::load_from(&config_path, []).expect("test config is valid");
-        Self { dir, config_path, config, broker_port, ingest_port, rules_port, notify_port, broker: Some(broker) }
+        Self {
+            dir,
+            config_path,
+            config,
+            broker_port,
+            ingest_port,
+            rules_port,
+            notify_port,
+            broker: Some(broker),
+        }
     }
 
     /// Runs the `schakel` CLI and asserts it succeeds.
@@ -170,7 +194,11 @@ group = "notify-{prefix}"
             .stderr(file)
             .spawn()
             .expect("spawn service");
-        let p = Proc { name: name.to_owned(), child: Some(child), log };
+        let p = Proc {
+            name: name.to_owned(),
+            child: Some(child),
+            log,
+        };
         wait_for_port(port, Duration::from_secs(20));
         p
     }
@@ -214,7 +242,10 @@ fn start_broker(dir: &Path, port: u16) -> Proc {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .expect("HOME")
         .join("bin/tansu");
-    assert!(tansu.exists(), "tansu is not installed: run infra/broker/install.sh (make test does)");
+    assert!(
+        tansu.exists(),
+        "tansu is not installed: run infra/broker/install.sh (make test does)"
+    );
     let log = dir.join("tansu.log");
     let child = Command::new(tansu)
         .args([
@@ -230,7 +261,11 @@ fn start_broker(dir: &Path, port: u16) -> Proc {
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()
         .expect("start tansu");
-    let p = Proc { name: "tansu".into(), child: Some(child), log };
+    let p = Proc {
+        name: "tansu".into(),
+        child: Some(child),
+        log,
+    };
     wait_for_port(port, Duration::from_secs(20));
     p
 }

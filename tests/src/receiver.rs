@@ -36,17 +36,28 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start(delay: Duration) -> Self {
-        let inner = Arc::new(Mutex::new(Inner { delay, ..Inner::default() }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let inner = Arc::new(Mutex::new(Inner {
+            delay,
+            ..Inner::default()
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind receiver");
         let port = listener.local_addr().expect("addr").port();
-        let app = Router::new().route("/hooks/{contact}", post(hook)).with_state(inner.clone());
+        let app = Router::new()
+            .route("/hooks/{contact}", post(hook))
+            .with_state(inner.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { inner, port }
     }
 
     /// Registers a contact's secret and returns its webhook URL.
     pub fn contact(&self, id: &str, secret: &str) -> String {
-        self.inner.lock().unwrap().secrets.insert(id.to_owned(), secret.to_owned());
+        self.inner
+            .lock()
+            .unwrap()
+            .secrets
+            .insert(id.to_owned(), secret.to_owned());
         format!("http://127.0.0.1:{}/hooks/{id}", self.port)
     }
 
@@ -63,9 +74,25 @@ async fn hook(
 ) -> StatusCode {
     let delay = inner.lock().unwrap().delay;
     tokio::time::sleep(delay).await;
-    let h = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let (id, ts, sig) = (h("webhook-id"), h("webhook-timestamp"), h("webhook-signature"));
-    let secret = inner.lock().unwrap().secrets.get(&contact).cloned().unwrap_or_default();
+    let h = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (id, ts, sig) = (
+        h("webhook-id"),
+        h("webhook-timestamp"),
+        h("webhook-signature"),
+    );
+    let secret = inner
+        .lock()
+        .unwrap()
+        .secrets
+        .get(&contact)
+        .cloned()
+        .unwrap_or_default();
     let valid = ts
         .parse::<i64>()
         .ok()
@@ -73,7 +100,13 @@ async fn hook(
         .is_some_and(|expected| expected == sig);
     let raw = String::from_utf8_lossy(&body).into_owned();
     let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-    inner.lock().unwrap().got.push(Received { contact, webhook_id: id, signature_valid: valid, body: json, raw });
+    inner.lock().unwrap().got.push(Received {
+        contact,
+        webhook_id: id,
+        signature_valid: valid,
+        body: json,
+        raw,
+    });
     StatusCode::NO_CONTENT
 }
 

@@ -17,7 +17,11 @@ use schakel_core::Config;
 pub async fn produce_tick(cfg: &Config, producer: &Producer, date: Date) -> anyhow::Result<usize> {
     let probe: BaseConsumer = kafka::client_config(cfg).create()?;
     let parts = kafka::partitions(&probe, &cfg.topic("hub.clock.v1"))?;
-    let tick = ClockTick { id: ClockTick::id_for(date), date, produced_at: Timestamp::now() };
+    let tick = ClockTick {
+        id: ClockTick::id_for(date),
+        date,
+        produced_at: Timestamp::now(),
+    };
     let ev = CloudEvent {
         id: tick.id.clone(),
         source: "urn:nl:schakel:clock".into(),
@@ -27,7 +31,13 @@ pub async fn produce_tick(cfg: &Config, producer: &Producer, date: Date) -> anyh
     };
     for p in &parts {
         producer
-            .send(Outgoing { topic: "hub.clock.v1", key: "clock", value: &tick, event: &ev, partition: Some(*p) })
+            .send(Outgoing {
+                topic: "hub.clock.v1",
+                key: "clock",
+                value: &tick,
+                event: &ev,
+                partition: Some(*p),
+            })
             .await
             .with_context(|| format!("producing the tick to partition {p}"))?;
     }
@@ -35,7 +45,8 @@ pub async fn produce_tick(cfg: &Config, producer: &Producer, date: Date) -> anyh
 }
 
 pub async fn tick(cfg: &Config, date: &str) -> anyhow::Result<()> {
-    let date = parse_date(date).with_context(|| format!("--date {date:?} is not a date YYYY-MM-DD"))?;
+    let date =
+        parse_date(date).with_context(|| format!("--date {date:?} is not a date YYYY-MM-DD"))?;
     let producer = Producer::new(cfg)?;
     let n = produce_tick(cfg, &producer, date).await?;
     println!("tick {date} produced to {n} partitions");
@@ -43,8 +54,13 @@ pub async fn tick(cfg: &Config, date: &str) -> anyhow::Result<()> {
 }
 
 pub async fn run(cfg: &Config) -> anyhow::Result<()> {
-    let tz = TimeZone::get(&cfg.clock.timezone).with_context(|| format!("clock.timezone {:?}", cfg.clock.timezone))?;
-    let at: Time = cfg.clock.tick_at.parse().with_context(|| format!("clock.tick_at {:?} is not HH:MM", cfg.clock.tick_at))?;
+    let tz = TimeZone::get(&cfg.clock.timezone)
+        .with_context(|| format!("clock.timezone {:?}", cfg.clock.timezone))?;
+    let at: Time = cfg
+        .clock
+        .tick_at
+        .parse()
+        .with_context(|| format!("clock.tick_at {:?} is not HH:MM", cfg.clock.tick_at))?;
     let producer = Producer::new(cfg)?;
     let now = Timestamp::now().to_zoned(tz.clone());
     let mut next_day = now.date();

@@ -18,8 +18,18 @@ use serde::Deserialize;
 
 /// Roles of DOMAIN.md.
 pub const ROLES: &[&str] = &[
-    "ib", "zorgcoordinator", "kernteam", "vve-mentor", "locatie", "leerplicht", "jeugdteam",
-    "vve-coordinator", "volwassenen", "rmc", "doorbraak", "swv-consulent",
+    "ib",
+    "zorgcoordinator",
+    "kernteam",
+    "vve-mentor",
+    "locatie",
+    "leerplicht",
+    "jeugdteam",
+    "vve-coordinator",
+    "volwassenen",
+    "rmc",
+    "doorbraak",
+    "swv-consulent",
 ];
 
 #[derive(Deserialize)]
@@ -69,7 +79,12 @@ pub fn load(text: &str) -> anyhow::Result<Vec<DirectoryEntry>> {
         if let Err(e) = InstitutionId::parse(&i.id) {
             problems.push(format!("institution {:?}: id {e}", i.id));
         }
-        out.push(DirectoryEntry { entry: DirectoryItem::Institution { id: i.id.clone(), name: i.name.clone() } });
+        out.push(DirectoryEntry {
+            entry: DirectoryItem::Institution {
+                id: i.id.clone(),
+                name: i.name.clone(),
+            },
+        });
     }
     for c in file.contact {
         let at = format!("contact {:?}", c.id);
@@ -84,7 +99,10 @@ pub fn load(text: &str) -> anyhow::Result<Vec<DirectoryEntry>> {
         }
         for r in &c.roles {
             if !ROLES.contains(&r.as_str()) {
-                problems.push(format!("{at}: unknown role {r:?} (known: {})", ROLES.join(", ")));
+                problems.push(format!(
+                    "{at}: unknown role {r:?} (known: {})",
+                    ROLES.join(", ")
+                ));
             }
         }
         if let Some(e) = &c.email {
@@ -96,9 +114,14 @@ pub fn load(text: &str) -> anyhow::Result<Vec<DirectoryEntry>> {
             if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
                 problems.push(format!("{at}: webhook.url must be an http(s) URL"));
             }
-            let key = w.secret.strip_prefix("whsec_").map(|k| base64::engine::general_purpose::STANDARD.decode(k));
+            let key = w
+                .secret
+                .strip_prefix("whsec_")
+                .map(|k| base64::engine::general_purpose::STANDARD.decode(k));
             if !matches!(key, Some(Ok(k)) if k.len() >= 24) {
-                problems.push(format!("{at}: webhook.secret must be whsec_ followed by base64 of at least 24 bytes"));
+                problems.push(format!(
+                    "{at}: webhook.secret must be whsec_ followed by base64 of at least 24 bytes"
+                ));
             }
         }
         out.push(DirectoryEntry {
@@ -109,19 +132,28 @@ pub fn load(text: &str) -> anyhow::Result<Vec<DirectoryEntry>> {
                 institution: c.institution,
                 roles: c.roles,
                 email: c.email,
-                webhook: c.webhook.map(|w| Webhook { url: w.url, secret: w.secret }),
+                webhook: c.webhook.map(|w| Webhook {
+                    url: w.url,
+                    secret: w.secret,
+                }),
             },
         });
     }
     if !problems.is_empty() {
-        anyhow::bail!("the directory file has {} problem(s):\n  {}", problems.len(), problems.join("\n  "));
+        anyhow::bail!(
+            "the directory file has {} problem(s):\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        );
     }
     Ok(out)
 }
 
 pub async fn apply(cfg: &Config, path: &Path, dry_run: bool) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let wanted: BTreeMap<String, DirectoryEntry> = load(&text)?.into_iter().map(|e| (e.key(), e)).collect();
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let wanted: BTreeMap<String, DirectoryEntry> =
+        load(&text)?.into_iter().map(|e| (e.key(), e)).collect();
     let topic = cfg.topic("hub.directory.v1");
     let cfg2 = cfg.clone();
     let records = tokio::task::spawn_blocking(move || kafka::read_to_end(&cfg2, &topic)).await??;
@@ -129,7 +161,11 @@ pub async fn apply(cfg: &Config, path: &Path, dry_run: bool) -> anyhow::Result<(
     let mut current: BTreeMap<String, DirectoryEntry> = BTreeMap::new();
     for r in records {
         let key = r.key.unwrap_or_default();
-        match r.value.as_deref().map(|v| reg.decode::<DirectoryEntry>("hub.directory.v1", v)) {
+        match r
+            .value
+            .as_deref()
+            .map(|v| reg.decode::<DirectoryEntry>("hub.directory.v1", v))
+        {
             Some(Ok(e)) => {
                 current.insert(key, e);
             }
@@ -147,17 +183,30 @@ pub async fn apply(cfg: &Config, path: &Path, dry_run: bool) -> anyhow::Result<(
             Some(_) => continue,
         };
         println!("{verb} {key}");
-        if verb == "add" { added += 1 } else { changed += 1 }
+        if verb == "add" {
+            added += 1
+        } else {
+            changed += 1
+        }
         if !dry_run {
             let ev = CloudEvent {
-                id: format!("directory-{key}-{}", jiff::Timestamp::now().as_millisecond()),
+                id: format!(
+                    "directory-{key}-{}",
+                    jiff::Timestamp::now().as_millisecond()
+                ),
                 source: "urn:nl:schakel:directory".into(),
                 kind: "nl.schakel.hub.directory-entry.v1".into(),
                 time: jiff::Timestamp::now(),
                 trace: TraceParent::new_root(),
             };
             producer
-                .send(Outgoing { topic: "hub.directory.v1", key, value: entry, event: &ev, partition: None })
+                .send(Outgoing {
+                    topic: "hub.directory.v1",
+                    key,
+                    value: entry,
+                    event: &ev,
+                    partition: None,
+                })
                 .await?;
         }
     }

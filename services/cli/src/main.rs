@@ -88,16 +88,31 @@ fn main() -> ExitCode {
         filter: Some(std::env::var("SCHAKEL_LOG").unwrap_or_else(|_| "warn".into())),
         ..cfg.telemetry.clone()
     });
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let result = rt.block_on(async move {
         match cli.command {
-            Command::Topics { action: TopicsAction::Apply { file, replication_factor } } => {
-                topics::apply(&cfg, file.as_deref(), replication_factor).await
-            }
-            Command::Clock { action: ClockAction::Tick { date } } => clock::tick(&cfg, &date).await,
-            Command::Clock { action: ClockAction::Run } => clock::run(&cfg).await,
-            Command::Directory { action: DirectoryAction::Apply { file } } => directory::apply(&cfg, &file, false).await,
-            Command::Directory { action: DirectoryAction::Diff { file } } => directory::apply(&cfg, &file, true).await,
+            Command::Topics {
+                action:
+                    TopicsAction::Apply {
+                        file,
+                        replication_factor,
+                    },
+            } => topics::apply(&cfg, file.as_deref(), replication_factor).await,
+            Command::Clock {
+                action: ClockAction::Tick { date },
+            } => clock::tick(&cfg, &date).await,
+            Command::Clock {
+                action: ClockAction::Run,
+            } => clock::run(&cfg).await,
+            Command::Directory {
+                action: DirectoryAction::Apply { file },
+            } => directory::apply(&cfg, &file, false).await,
+            Command::Directory {
+                action: DirectoryAction::Diff { file },
+            } => directory::apply(&cfg, &file, true).await,
         }
     });
     match result {

@@ -35,19 +35,31 @@ struct TopicSpec {
 
 pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow::Result<()> {
     let text = match file {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+        }
         None => schakel_core::schemas::TOPICS_TOML.to_owned(),
     };
     let spec: TopicsFile = toml::from_str(&text).context("topics file")?;
     let rf = rf.unwrap_or(spec.replication_factor);
     let admin: AdminClient<DefaultClientContext> = client_config(cfg).create()?;
     let probe: BaseConsumer = client_config(cfg).create()?;
-    let md = probe.fetch_metadata(None, Duration::from_secs(10)).context("reading cluster metadata")?;
+    let md = probe
+        .fetch_metadata(None, Duration::from_secs(10))
+        .context("reading cluster metadata")?;
     let mut new = Vec::new();
     for t in &spec.topic {
         let name = cfg.topic(&t.name);
-        let partitions = if t.child_scoped { spec.child_partitions } else { t.partitions.unwrap_or(1) };
-        match md.topics().iter().find(|m| m.name() == name && m.error().is_none()) {
+        let partitions = if t.child_scoped {
+            spec.child_partitions
+        } else {
+            t.partitions.unwrap_or(1)
+        };
+        match md
+            .topics()
+            .iter()
+            .find(|m| m.name() == name && m.error().is_none())
+        {
             Some(existing) if existing.partitions().len() as i32 == partitions => {
                 println!("{name}: exists ({partitions} partitions)");
             }
@@ -67,17 +79,26 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
         .iter()
         .map(|(name, p, compact)| {
             let t = NewTopic::new(name, *p, TopicReplication::Fixed(rf));
-            if *compact { t.set("cleanup.policy", "compact") } else { t }
+            if *compact {
+                t.set("cleanup.policy", "compact")
+            } else {
+                t
+            }
         })
         .collect();
     let results = admin
-        .create_topics(&topics, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))))
+        .create_topics(
+            &topics,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
         .await
         .context("creating topics")?;
     for r in results {
         match r {
             Ok(name) => println!("{name}: created"),
-            Err((name, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => println!("{name}: exists"),
+            Err((name, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {
+                println!("{name}: exists")
+            }
             Err((name, e)) => anyhow::bail!("{name}: {e}"),
         }
     }

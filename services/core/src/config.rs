@@ -43,10 +43,15 @@ impl Serialize for Secret {
 /// Parses durations written as `5s`, `30m`, `2h`, `1d` or ISO 8601 (`PT5M`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    if let Some(days) = s.strip_suffix('d').and_then(|d| d.trim().parse::<u64>().ok()) {
+    if let Some(days) = s
+        .strip_suffix('d')
+        .and_then(|d| d.trim().parse::<u64>().ok())
+    {
         return Ok(Duration::from_secs(days * 86_400));
     }
-    let d: jiff::SignedDuration = s.parse().map_err(|e| format!("invalid duration {s:?}: {e}"))?;
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("invalid duration {s:?}: {e}"))?;
     Duration::try_from(d).map_err(|_| format!("negative duration {s:?}"))
 }
 
@@ -57,7 +62,9 @@ fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
 
 fn de_durations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
     let v = Vec::<String>::deserialize(d)?;
-    v.iter().map(|s| parse_duration(s).map_err(serde::de::Error::custom)).collect()
+    v.iter()
+        .map(|s| parse_duration(s).map_err(serde::de::Error::custom))
+        .collect()
 }
 
 /// The whole configuration of a region's Schakel.
@@ -203,7 +210,10 @@ fn default_rules_group() -> String {
 
 impl Default for RulesConfig {
     fn default() -> Self {
-        Self { listen: default_rules_listen(), group: default_rules_group() }
+        Self {
+            listen: default_rules_listen(),
+            group: default_rules_group(),
+        }
     }
 }
 
@@ -275,7 +285,10 @@ fn default_tz() -> String {
 
 impl Default for ClockConfig {
     fn default() -> Self {
-        Self { tick_at: default_tick_at(), timezone: default_tz() }
+        Self {
+            tick_at: default_tick_at(),
+            timezone: default_tz(),
+        }
     }
 }
 
@@ -285,7 +298,10 @@ pub enum ConfigError {
     #[error("SCHAKEL_CONFIG is not set: point it at a region config file (see README)")]
     NoPath,
     #[error("cannot read config file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid TOML: {message}")]
     Syntax { path: String, message: String },
     #[error("environment override {var} does not fit the config: {message}")]
@@ -305,8 +321,10 @@ impl Config {
         path: &Path,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::parse(&text, &path.display().to_string(), env)
     }
 
@@ -315,12 +333,17 @@ impl Config {
         origin: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut root: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| ConfigError::Syntax { path: origin.into(), message: e.to_string() })?;
+        let mut root: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: origin.into(),
+                    message: e.to_string(),
+                })?;
         let mut vars: Vec<(String, String)> = env
             .into_iter()
-            .filter(|(k, _)| k.starts_with("SCHAKEL_") && k != "SCHAKEL_CONFIG" && k != "SCHAKEL_LOG")
+            .filter(|(k, _)| {
+                k.starts_with("SCHAKEL_") && k != "SCHAKEL_CONFIG" && k != "SCHAKEL_LOG"
+            })
             .collect();
         vars.sort();
         for (var, raw) in vars {
@@ -335,21 +358,31 @@ impl Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         if self.pseudonym.secret.expose().len() < 16 {
-            return Err(ConfigError::Invalid("pseudonym.secret must be at least 16 characters".into()));
+            return Err(ConfigError::Invalid(
+                "pseudonym.secret must be at least 16 characters".into(),
+            ));
         }
         if self.notify.retry_schedule.is_empty() {
-            return Err(ConfigError::Invalid("notify.retry_schedule needs at least one wait".into()));
+            return Err(ConfigError::Invalid(
+                "notify.retry_schedule needs at least one wait".into(),
+            ));
         }
         for t in &self.ingest.tokens {
             for k in &t.kinds {
                 if !["school", "voorschool", "leerplicht", "jeugdhulp"].contains(&k.as_str()) {
-                    return Err(ConfigError::Invalid(format!("ingest.tokens {:?}: unknown kind {k:?}", t.name)));
+                    return Err(ConfigError::Invalid(format!(
+                        "ingest.tokens {:?}: unknown kind {k:?}",
+                        t.name
+                    )));
                 }
             }
             for i in &t.institutions {
                 if i != "*" {
                     crate::ids::InstitutionId::parse(i).map_err(|e| {
-                        ConfigError::Invalid(format!("ingest.tokens {:?}: institution {i:?} {e}", t.name))
+                        ConfigError::Invalid(format!(
+                            "ingest.tokens {:?}: institution {i:?} {e}",
+                            t.name
+                        ))
                     })?;
                 }
             }
@@ -365,8 +398,10 @@ impl Config {
 }
 
 fn apply_override(root: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
-    let path: Vec<String> =
-        var["SCHAKEL_".len()..].split("__").map(|p| p.to_ascii_lowercase()).collect();
+    let path: Vec<String> = var["SCHAKEL_".len()..]
+        .split("__")
+        .map(|p| p.to_ascii_lowercase())
+        .collect();
     let value = format!("v = {raw}")
         .parse::<toml::Table>()
         .ok()
@@ -378,13 +413,18 @@ fn apply_override(root: &mut toml::Table, var: &str, raw: &str) -> Result<(), Co
             table.insert(key.clone(), value);
             return Ok(());
         }
-        let entry = table.entry(key.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = table
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         table = entry.as_table_mut().ok_or_else(|| ConfigError::Override {
             var: var.to_owned(),
             message: format!("{key} is not a table"),
         })?;
     }
-    Err(ConfigError::Override { var: var.to_owned(), message: "empty key".into() })
+    Err(ConfigError::Override {
+        var: var.to_owned(),
+        message: "empty key".into(),
+    })
 }
 
 #[cfg(test)]
@@ -414,23 +454,41 @@ secret = "0123456789abcdef-secret"
     #[test]
     fn env_overrides_apply_and_unknown_keys_are_refused() {
         let env = [
-            ("SCHAKEL_KAFKA__BOOTSTRAP".to_owned(), "10.0.0.1:9092".to_owned()),
+            (
+                "SCHAKEL_KAFKA__BOOTSTRAP".to_owned(),
+                "10.0.0.1:9092".to_owned(),
+            ),
             ("SCHAKEL_KAFKA__TOPIC_PREFIX".to_owned(), "t1-".to_owned()),
-            ("SCHAKEL_INGEST__MAX_BATCH_EVENTS".to_owned(), "10".to_owned()),
-            ("SCHAKEL_NOTIFY__RETRY_SCHEDULE".to_owned(), r#"["1s","2s"]"#.to_owned()),
+            (
+                "SCHAKEL_INGEST__MAX_BATCH_EVENTS".to_owned(),
+                "10".to_owned(),
+            ),
+            (
+                "SCHAKEL_NOTIFY__RETRY_SCHEDULE".to_owned(),
+                r#"["1s","2s"]"#.to_owned(),
+            ),
             ("OTHER".to_owned(), "x".to_owned()),
         ];
         let c = Config::parse(MIN, "t", env).unwrap();
         assert_eq!(c.kafka.bootstrap, "10.0.0.1:9092");
         assert_eq!(c.topic("hub.clock.v1"), "t1-hub.clock.v1");
         assert_eq!(c.ingest.max_batch_events, 10);
-        assert_eq!(c.notify.retry_schedule, vec![Duration::from_secs(1), Duration::from_secs(2)]);
+        assert_eq!(
+            c.notify.retry_schedule,
+            vec![Duration::from_secs(1), Duration::from_secs(2)]
+        );
 
-        let e = Config::parse(MIN, "t", [("SCHAKEL_KAFKA__BOOTSTRAPP".to_owned(), "x".to_owned())])
+        let e = Config::parse(
+            MIN,
+            "t",
+            [("SCHAKEL_KAFKA__BOOTSTRAPP".to_owned(), "x".to_owned())],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("bootstrapp"), "{e}");
+        let e = Config::parse(&format!("{MIN}\n[extra]\nx = 1\n"), "t", [])
             .unwrap_err()
             .to_string();
-        assert!(e.contains("bootstrapp"), "{e}");
-        let e = Config::parse(&format!("{MIN}\n[extra]\nx = 1\n"), "t", []).unwrap_err().to_string();
         assert!(e.contains("extra"), "{e}");
     }
 

@@ -49,7 +49,12 @@ pub struct SourceEvent<D> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SchoolData {
     #[serde(rename_all = "camelCase")]
-    EnrolmentRegistered { school: SchoolRef, sector: String, grade: i32, start_date: Date },
+    EnrolmentRegistered {
+        school: SchoolRef,
+        sector: String,
+        grade: i32,
+        start_date: Date,
+    },
     #[serde(rename_all = "camelCase")]
     EnrolmentEnded {
         school: SchoolRef,
@@ -57,30 +62,81 @@ pub enum SchoolData {
         reason: String,
         destination: Option<SchoolRef>,
     },
-    ApplicationRegistered { school: SchoolRef, date: Date },
-    AdmissionDecided { school: SchoolRef, date: Date, decision: String },
-    AdviceGiven { kind: String, level: String, date: Date },
-    SupportStarted { school: SchoolRef, support: String, date: Date },
-    SupportEnded { school: SchoolRef, support: String, date: Date },
+    ApplicationRegistered {
+        school: SchoolRef,
+        date: Date,
+    },
+    AdmissionDecided {
+        school: SchoolRef,
+        date: Date,
+        decision: String,
+    },
+    AdviceGiven {
+        kind: String,
+        level: String,
+        date: Date,
+    },
+    SupportStarted {
+        school: SchoolRef,
+        support: String,
+        date: Date,
+    },
+    SupportEnded {
+        school: SchoolRef,
+        support: String,
+        date: Date,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VoorschoolData {
     #[serde(rename_all = "camelCase")]
-    PlacementStarted { location: LocationRef, vve_indication: bool, date: Date, mentor: Option<String> },
+    PlacementStarted {
+        location: LocationRef,
+        vve_indication: bool,
+        date: Date,
+        mentor: Option<String>,
+    },
     #[serde(rename_all = "camelCase")]
-    PlacementEnded { location: LocationRef, vve_indication: bool, date: Date, mentor: Option<String> },
+    PlacementEnded {
+        location: LocationRef,
+        vve_indication: bool,
+        date: Date,
+        mentor: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LeerplichtData {
     #[serde(rename_all = "camelCase")]
-    VerzuimReported { school: SchoolRef, meldingsnummer: String, kind: String, first_absence_date: Date },
-    VerzuimStatusChanged { meldingsnummer: String, status: String },
-    VrijstellingGranted { kind: String, from: Date, until: Option<Date> },
-    VrijstellingEnded { kind: String, from: Date, until: Option<Date> },
-    ThuiszitterRegistered { since: Date, school: Option<SchoolRef> },
-    ThuiszitterResolved { date: Date, offer: String },
+    VerzuimReported {
+        school: SchoolRef,
+        meldingsnummer: String,
+        kind: String,
+        first_absence_date: Date,
+    },
+    VerzuimStatusChanged {
+        meldingsnummer: String,
+        status: String,
+    },
+    VrijstellingGranted {
+        kind: String,
+        from: Date,
+        until: Option<Date>,
+    },
+    VrijstellingEnded {
+        kind: String,
+        from: Date,
+        until: Option<Date>,
+    },
+    ThuiszitterRegistered {
+        since: Date,
+        school: Option<SchoolRef>,
+    },
+    ThuiszitterResolved {
+        date: Date,
+        offer: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,9 +158,15 @@ pub enum JeugdhulpData {
         gemeente: String,
     },
     #[serde(rename_all = "camelCase")]
-    AssignmentWithdrawn { toewijzing_nummer: String, date: Date },
+    AssignmentWithdrawn {
+        toewijzing_nummer: String,
+        date: Date,
+    },
     #[serde(rename_all = "camelCase")]
-    CareStarted { toewijzing_nummer: String, begindatum: Date },
+    CareStarted {
+        toewijzing_nummer: String,
+        begindatum: Date,
+    },
     #[serde(rename_all = "camelCase")]
     CareStopped {
         toewijzing_nummer: String,
@@ -171,7 +233,10 @@ pub struct DirectoryEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DirectoryItem {
-    Institution { id: String, name: String },
+    Institution {
+        id: String,
+        name: String,
+    },
     Contact {
         id: String,
         name: String,
@@ -252,7 +317,10 @@ mod tests {
             child: child(),
             data: JeugdhulpData::AssignmentIssued {
                 toewijzing_nummer: "T1".into(),
-                product: Product { categorie: "45".into(), code: None },
+                product: Product {
+                    categorie: "45".into(),
+                    code: None,
+                },
                 ingangsdatum: jiff::civil::date(2026, 1, 1),
                 einddatum: None,
                 toewijzing_tijdstip: t,
@@ -261,14 +329,24 @@ mod tests {
             },
         };
         let b = reg.encode("source.jeugdhulp.v1", &jh).unwrap();
-        assert_eq!(reg.decode::<JeugdhulpEvent>("source.jeugdhulp.v1", &b).unwrap(), jh);
+        assert_eq!(
+            reg.decode::<JeugdhulpEvent>("source.jeugdhulp.v1", &b)
+                .unwrap(),
+            jh
+        );
 
         let sc = SchoolEvent {
             data: SchoolData::EnrolmentEnded {
-                school: SchoolRef { brin: "12AB".into(), vestiging: "00".into() },
+                school: SchoolRef {
+                    brin: "12AB".into(),
+                    vestiging: "00".into(),
+                },
                 end_date: jiff::civil::date(2026, 7, 1),
                 reason: "andere-school".into(),
-                destination: Some(SchoolRef { brin: "34CD".into(), vestiging: "01".into() }),
+                destination: Some(SchoolRef {
+                    brin: "34CD".into(),
+                    vestiging: "01".into(),
+                }),
             },
             id: "2".into(),
             source: "urn:nld:brin:12AB:systeem:parnassys".into(),
@@ -277,7 +355,10 @@ mod tests {
             child: child(),
         };
         let b = reg.encode("source.school.v1", &sc).unwrap();
-        assert_eq!(reg.decode::<SchoolEvent>("source.school.v1", &b).unwrap(), sc);
+        assert_eq!(
+            reg.decode::<SchoolEvent>("source.school.v1", &b).unwrap(),
+            sc
+        );
 
         let d = DirectoryEntry {
             entry: DirectoryItem::Contact {
@@ -287,10 +368,17 @@ mod tests {
                 institution: "gemeente:0392".into(),
                 roles: vec!["jeugdteam".into()],
                 email: None,
-                webhook: Some(Webhook { url: "http://x".into(), secret: "whsec_x".into() }),
+                webhook: Some(Webhook {
+                    url: "http://x".into(),
+                    secret: "whsec_x".into(),
+                }),
             },
         };
         let b = reg.encode("hub.directory.v1", &d).unwrap();
-        assert_eq!(reg.decode::<DirectoryEntry>("hub.directory.v1", &b).unwrap(), d);
+        assert_eq!(
+            reg.decode::<DirectoryEntry>("hub.directory.v1", &b)
+                .unwrap(),
+            d
+        );
     }
 }

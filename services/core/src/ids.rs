@@ -129,7 +129,10 @@ pub struct ChildKey(String);
 
 impl ChildKey {
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(Self(s.to_owned()))
         } else {
             Err(IdError::ChildKey)
@@ -310,7 +313,11 @@ impl InstitutionId {
                 let ok = !code.is_empty()
                     && code.len() <= 16
                     && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.');
-                if ok { Ok(()) } else { Err(IdError::Slug) }
+                if ok {
+                    Ok(())
+                } else {
+                    Err(IdError::Slug)
+                }
             }
             _ => return Err("kind must be school, gemeente, lrk or swv".to_owned()),
         };
@@ -378,14 +385,20 @@ mod tests {
         assert_eq!(Bsn::parse("000000000"), Err(IdError::ElevenTest));
         assert_eq!(Bsn::parse("12345678"), Err(IdError::Digits(9)));
         assert_eq!(Bsn::parse("12345678a"), Err(IdError::Digits(9)));
-        assert_eq!(format!("{:?}", Bsn::parse("111222333").unwrap()), "Bsn(***)");
+        assert_eq!(
+            format!("{:?}", Bsn::parse("111222333").unwrap()),
+            "Bsn(***)"
+        );
     }
 
     #[test]
     fn known_onderwijsnummers() {
         // 1,0,0,0,0,0,0,0,x: sum = 9 - x ≡ 5 → x = 4
         assert!(Onderwijsnummer::parse("100000004").is_ok());
-        assert_eq!(Onderwijsnummer::parse("100000005"), Err(IdError::ElevenTest));
+        assert_eq!(
+            Onderwijsnummer::parse("100000005"),
+            Err(IdError::ElevenTest)
+        );
         assert_eq!(
             Onderwijsnummer::parse("200000004"),
             Err(IdError::OnderwijsnummerPrefix)

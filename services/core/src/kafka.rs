@@ -104,7 +104,10 @@ impl Producer {
             .set("acks", "all")
             .set("enable.idempotence", "true")
             .set("partitioner", "murmur2_random")
-            .set("message.timeout.ms", cfg.kafka.produce_timeout.as_millis().to_string())
+            .set(
+                "message.timeout.ms",
+                cfg.kafka.produce_timeout.as_millis().to_string(),
+            )
             .set("linger.ms", "5")
             .create()
             .map_err(classify)?;
@@ -124,13 +127,18 @@ impl Producer {
     pub async fn send<T: Serialize>(&self, rec: Outgoing<'_, T>) -> Result<(i32, i64), KafkaError> {
         let schema = self.registry.current(rec.topic)?;
         let payload = crate::avro::encode(schema, rec.value)?;
-        let headers = ce_headers(rec.event, &schemas::dataschema(rec.topic, schema.fingerprint()));
-        self.send_bytes(rec.topic, rec.key, Some(&payload), headers, rec.partition).await
+        let headers = ce_headers(
+            rec.event,
+            &schemas::dataschema(rec.topic, schema.fingerprint()),
+        );
+        self.send_bytes(rec.topic, rec.key, Some(&payload), headers, rec.partition)
+            .await
     }
 
     /// Produces a tombstone (null value) for `key`, for compacted topics.
     pub async fn send_tombstone(&self, topic: &str, key: &str) -> Result<(i32, i64), KafkaError> {
-        self.send_bytes(topic, key, None, OwnedHeaders::new(), None).await
+        self.send_bytes(topic, key, None, OwnedHeaders::new(), None)
+            .await
     }
 
     async fn send_bytes(
@@ -151,7 +159,9 @@ impl Producer {
             record = record.partition(p);
         }
         let delivered = self.inner.send(record, self.timeout).await;
-        delivered.map(|d| (d.partition, d.offset)).map_err(|(e, _)| classify(e))
+        delivered
+            .map(|d| (d.partition, d.offset))
+            .map_err(|(e, _)| classify(e))
     }
 
     /// Waits for outstanding records, for a clean shutdown.
@@ -175,7 +185,10 @@ fn ce_headers(ev: &CloudEvent, dataschema: &str) -> OwnedHeaders {
         ("traceparent", &trace),
     ];
     pairs.iter().fold(OwnedHeaders::new(), |h, (k, v)| {
-        h.insert(Header { key: k, value: Some(v.as_bytes()) })
+        h.insert(Header {
+            key: k,
+            value: Some(v.as_bytes()),
+        })
     })
 }
 
@@ -215,12 +228,16 @@ pub fn partitions<C: Consumer>(consumer: &C, topic: &str) -> Result<Vec<i32>, Ka
         .find(|t| t.name() == topic)
         .ok_or_else(|| KafkaError::Refused(format!("topic {topic} not found")))?;
     if let Some(e) = t.error() {
-        return Err(KafkaError::Refused(format!("topic {topic}: {e:?} (run `schakel topics apply`)")));
+        return Err(KafkaError::Refused(format!(
+            "topic {topic}: {e:?} (run `schakel topics apply`)"
+        )));
     }
     let mut ids: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
     ids.sort_unstable();
     if ids.is_empty() {
-        return Err(KafkaError::Refused(format!("topic {topic} has no partitions (run `schakel topics apply`)")));
+        return Err(KafkaError::Refused(format!(
+            "topic {topic} has no partitions (run `schakel topics apply`)"
+        )));
     }
     Ok(ids)
 }
@@ -234,7 +251,9 @@ pub fn committed<C: Consumer>(
     for (t, p) in tps {
         tpl.add_partition(t, *p);
     }
-    let got = consumer.committed_offsets(tpl, Duration::from_secs(10)).map_err(classify)?;
+    let got = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .map_err(classify)?;
     let mut out = HashMap::new();
     for e in got.elements() {
         if let Offset::Offset(o) = e.offset() {
@@ -245,15 +264,21 @@ pub fn committed<C: Consumer>(
 }
 
 /// Commits `next offset to read` for each (topic, partition).
-pub fn commit<C: Consumer>(consumer: &C, offsets: &HashMap<(String, i32), i64>) -> Result<(), KafkaError> {
+pub fn commit<C: Consumer>(
+    consumer: &C,
+    offsets: &HashMap<(String, i32), i64>,
+) -> Result<(), KafkaError> {
     if offsets.is_empty() {
         return Ok(());
     }
     let mut tpl = TopicPartitionList::new();
     for ((t, p), o) in offsets {
-        tpl.add_partition_offset(t, *p, Offset::Offset(*o)).map_err(classify)?;
+        tpl.add_partition_offset(t, *p, Offset::Offset(*o))
+            .map_err(classify)?;
     }
-    consumer.commit(&tpl, rdkafka::consumer::CommitMode::Sync).map_err(classify)
+    consumer
+        .commit(&tpl, rdkafka::consumer::CommitMode::Sync)
+        .map_err(classify)
 }
 
 /// A consumed record, detached from the consumer.
@@ -281,7 +306,10 @@ impl Record {
 /// Reads every record of a topic (full name) from the beginning up to its current end.
 pub fn read_to_end(cfg: &Config, topic: &str) -> Result<Vec<Record>, KafkaError> {
     let consumer: BaseConsumer = client_config(cfg)
-        .set("group.id", format!("schakel-reader-{}", crate::trace::random_hex(8)))
+        .set(
+            "group.id",
+            format!("schakel-reader-{}", crate::trace::random_hex(8)),
+        )
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
         .create()
@@ -294,7 +322,8 @@ pub fn read_to_end(cfg: &Config, topic: &str) -> Result<Vec<Record>, KafkaError>
             .map_err(classify)?;
         if high > low {
             remaining.insert(p, high);
-            tpl.add_partition_offset(topic, p, Offset::Beginning).map_err(classify)?;
+            tpl.add_partition_offset(topic, p, Offset::Beginning)
+                .map_err(classify)?;
         }
     }
     let mut out = Vec::new();
@@ -305,7 +334,9 @@ pub fn read_to_end(cfg: &Config, topic: &str) -> Result<Vec<Record>, KafkaError>
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while !remaining.is_empty() {
         if std::time::Instant::now() > deadline {
-            return Err(KafkaError::Unavailable(format!("timed out reading {topic}")));
+            return Err(KafkaError::Unavailable(format!(
+                "timed out reading {topic}"
+            )));
         }
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(m)) => {

@@ -29,7 +29,9 @@ impl Metrics {
 
     pub fn get(&self, name: &str, labels: &str) -> u64 {
         let c = self.counters.lock().expect("metrics lock");
-        c.get(&(name.to_owned(), labels.to_owned())).copied().unwrap_or(0)
+        c.get(&(name.to_owned(), labels.to_owned()))
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn render(&self) -> String {
@@ -90,7 +92,10 @@ async fn readyz(State(h): State<Health>) -> impl IntoResponse {
 }
 
 async fn metrics(State(h): State<Health>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        h.metrics.render(),
+    )
 }
 
 /// Serves `router` on `listener` until shutdown.
@@ -99,5 +104,7 @@ pub async fn serve(
     router: Router,
     shutdown: crate::shutdown::Shutdown,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.wait().await }).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.wait().await })
+        .await
 }

@@ -23,7 +23,10 @@ impl Age {
         let months = if rest.is_empty() {
             0
         } else {
-            rest.strip_suffix('m').ok_or_else(bad)?.parse::<i16>().map_err(|_| bad())?
+            rest.strip_suffix('m')
+                .ok_or_else(bad)?
+                .parse::<i16>()
+                .map_err(|_| bad())?
         };
         if !(0..12).contains(&months) || !(0..=30).contains(&years) {
             return Err(bad());
@@ -69,7 +72,9 @@ impl Policy {
         if !(a.planning_age.total_months() < a.handoff_age.total_months()
             && a.handoff_age.total_months() < a.adult_age.total_months())
         {
-            return Err("policy.adulthood: planning_age < handoff_age < adult_age must hold".into());
+            return Err(
+                "policy.adulthood: planning_age < handoff_age < adult_age must hold".into(),
+            );
         }
         Ok(())
     }
@@ -139,7 +144,9 @@ fn d_remind() -> i32 {
 
 impl Default for HandoffPolicy {
     fn default() -> Self {
-        Self { remind_days_before_due: d_remind() }
+        Self {
+            remind_days_before_due: d_remind(),
+        }
     }
 }
 

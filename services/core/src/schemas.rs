@@ -4,16 +4,46 @@ use crate::avro::Registry;
 
 /// (topic, schema text) for every topic's current value schema.
 pub const CURRENT: &[(&str, &str)] = &[
-    ("source.school.v1", include_str!("../../../schemas/source.school.v1.avsc")),
-    ("source.voorschool.v1", include_str!("../../../schemas/source.voorschool.v1.avsc")),
-    ("source.leerplicht.v1", include_str!("../../../schemas/source.leerplicht.v1.avsc")),
-    ("source.jeugdhulp.v1", include_str!("../../../schemas/source.jeugdhulp.v1.avsc")),
-    ("hub.responses.v1", include_str!("../../../schemas/hub.responses.v1.avsc")),
-    ("hub.clock.v1", include_str!("../../../schemas/hub.clock.v1.avsc")),
-    ("hub.signals.v1", include_str!("../../../schemas/hub.signals.v1.avsc")),
-    ("hub.directory.v1", include_str!("../../../schemas/hub.directory.v1.avsc")),
-    ("hub.deliveries.v1", include_str!("../../../schemas/hub.deliveries.v1.avsc")),
-    ("hub.deadletter.v1", include_str!("../../../schemas/hub.deadletter.v1.avsc")),
+    (
+        "source.school.v1",
+        include_str!("../../../schemas/source.school.v1.avsc"),
+    ),
+    (
+        "source.voorschool.v1",
+        include_str!("../../../schemas/source.voorschool.v1.avsc"),
+    ),
+    (
+        "source.leerplicht.v1",
+        include_str!("../../../schemas/source.leerplicht.v1.avsc"),
+    ),
+    (
+        "source.jeugdhulp.v1",
+        include_str!("../../../schemas/source.jeugdhulp.v1.avsc"),
+    ),
+    (
+        "hub.responses.v1",
+        include_str!("../../../schemas/hub.responses.v1.avsc"),
+    ),
+    (
+        "hub.clock.v1",
+        include_str!("../../../schemas/hub.clock.v1.avsc"),
+    ),
+    (
+        "hub.signals.v1",
+        include_str!("../../../schemas/hub.signals.v1.avsc"),
+    ),
+    (
+        "hub.directory.v1",
+        include_str!("../../../schemas/hub.directory.v1.avsc"),
+    ),
+    (
+        "hub.deliveries.v1",
+        include_str!("../../../schemas/hub.deliveries.v1.avsc"),
+    ),
+    (
+        "hub.deadletter.v1",
+        include_str!("../../../schemas/hub.deadletter.v1.avsc"),
+    ),
 ];
 
 /// Older schema versions that may still be in the log. Add a file here whenever a topic's
@@ -27,10 +57,12 @@ pub const TOPICS_TOML: &str = include_str!("../../../schemas/topics.toml");
 pub fn registry() -> Registry {
     let mut r = Registry::default();
     for (topic, text) in CURRENT {
-        r.add_current(topic, text).unwrap_or_else(|e| panic!("schema of {topic}: {e}"));
+        r.add_current(topic, text)
+            .unwrap_or_else(|e| panic!("schema of {topic}: {e}"));
     }
     for (topic, text) in HISTORY {
-        r.add_history(text).unwrap_or_else(|e| panic!("old schema of {topic}: {e}"));
+        r.add_history(text)
+            .unwrap_or_else(|e| panic!("old schema of {topic}: {e}"));
     }
     r
 }

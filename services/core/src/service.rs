@@ -35,7 +35,10 @@ where
         }
     };
     crate::telemetry::init(&cfg.telemetry);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("{name}: cannot start the runtime: {e}");
@@ -45,7 +48,11 @@ where
     rt.block_on(async move {
         let shutdown = Shutdown::new();
         shutdown.on_signals();
-        tracing::info!(service = name, version = env!("CARGO_PKG_VERSION"), "starting");
+        tracing::info!(
+            service = name,
+            version = env!("CARGO_PKG_VERSION"),
+            "starting"
+        );
         let fut = run(cfg, shutdown.clone());
         supervise(name, shutdown, Duration::from_secs(20), fut).await
     })

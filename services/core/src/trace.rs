@@ -19,25 +19,39 @@ pub struct TraceParent {
 impl TraceParent {
     /// A new trace.
     pub fn new_root() -> Self {
-        Self { trace_id: random_hex(16), span_id: random_hex(8) }
+        Self {
+            trace_id: random_hex(16),
+            span_id: random_hex(8),
+        }
     }
 
     /// Parses an incoming `traceparent`, or None when it is malformed.
     pub fn parse(s: &str) -> Option<Self> {
         let parts: Vec<&str> = s.trim().split('-').collect();
         let hex = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit());
-        if parts.len() == 4 && hex(parts[0], 2) && hex(parts[1], 32) && hex(parts[2], 16) && hex(parts[3], 2) {
+        if parts.len() == 4
+            && hex(parts[0], 2)
+            && hex(parts[1], 32)
+            && hex(parts[2], 16)
+            && hex(parts[3], 2)
+        {
             if parts[1].bytes().all(|b| b == b'0') {
                 return None;
             }
-            return Some(Self { trace_id: parts[1].to_ascii_lowercase(), span_id: parts[2].to_ascii_lowercase() });
+            return Some(Self {
+                trace_id: parts[1].to_ascii_lowercase(),
+                span_id: parts[2].to_ascii_lowercase(),
+            });
         }
         None
     }
 
     /// A child span in the same trace.
     pub fn child(&self) -> Self {
-        Self { trace_id: self.trace_id.clone(), span_id: random_hex(8) }
+        Self {
+            trace_id: self.trace_id.clone(),
+            span_id: random_hex(8),
+        }
     }
 
     pub fn trace_id(&self) -> &str {

@@ -18,7 +18,9 @@ impl Scope {
     }
 
     pub fn allows_institution(&self, institution: &str) -> bool {
-        self.institutions.iter().any(|i| i == "*" || i == institution)
+        self.institutions
+            .iter()
+            .any(|i| i == "*" || i == institution)
     }
 }
 

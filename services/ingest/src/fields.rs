@@ -25,7 +25,11 @@ fn join(path: &str, key: &str) -> String {
 
 impl Fields<'_> {
     pub fn err(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(FieldError { index: self.index, field: field.into(), message: message.into() });
+        self.errors.push(FieldError {
+            index: self.index,
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     fn get<'a>(&mut self, m: &'a Obj, path: &str, key: &str, required: bool) -> Option<&'a Value> {
@@ -40,7 +44,13 @@ impl Fields<'_> {
         }
     }
 
-    pub fn object<'a>(&mut self, m: &'a Obj, path: &str, key: &str, required: bool) -> Option<&'a Obj> {
+    pub fn object<'a>(
+        &mut self,
+        m: &'a Obj,
+        path: &str,
+        key: &str,
+        required: bool,
+    ) -> Option<&'a Obj> {
         let v = self.get(m, path, key, required)?;
         match v.as_object() {
             Some(o) => Some(o),
@@ -90,18 +100,25 @@ impl Fields<'_> {
         if allowed.contains(&s.as_str()) {
             Some(s)
         } else {
-            self.err(join(path, key), format!("must be one of {}", allowed.join(", ")));
+            self.err(
+                join(path, key),
+                format!("must be one of {}", allowed.join(", ")),
+            );
             None
         }
     }
 
     pub fn date(&mut self, m: &Obj, path: &str, key: &str, required: bool) -> Option<Date> {
-        self.parsed(m, path, key, required, |s| parse_date(s).ok_or("must be a date YYYY-MM-DD"))
+        self.parsed(m, path, key, required, |s| {
+            parse_date(s).ok_or("must be a date YYYY-MM-DD")
+        })
     }
 
     pub fn timestamp(&mut self, m: &Obj, path: &str, key: &str) -> Option<Timestamp> {
         self.parsed(m, path, key, true, |s| {
-            s.parse::<Timestamp>().map_err(|_| "must be an RFC 3339 date-time with offset, e.g. 2026-01-31T09:00:00+01:00")
+            s.parse::<Timestamp>().map_err(|_| {
+                "must be an RFC 3339 date-time with offset, e.g. 2026-01-31T09:00:00+01:00"
+            })
         })
     }
 
@@ -116,12 +133,25 @@ impl Fields<'_> {
         }
     }
 
-    pub fn integer(&mut self, m: &Obj, path: &str, key: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+    pub fn integer(
+        &mut self,
+        m: &Obj,
+        path: &str,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i64> {
         let v = self.get(m, path, key, true)?;
         match v.as_i64() {
             Some(n) if range.contains(&n) => Some(n),
             _ => {
-                self.err(join(path, key), format!("must be a whole number from {} to {}", range.start(), range.end()));
+                self.err(
+                    join(path, key),
+                    format!(
+                        "must be a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
                 None
             }
         }
@@ -137,7 +167,14 @@ impl Fields<'_> {
     }
 
     /// Reports when `later` is before `earlier`.
-    pub fn not_before(&mut self, earlier: Option<Date>, later: Option<Date>, path: &str, key: &str, what: &str) {
+    pub fn not_before(
+        &mut self,
+        earlier: Option<Date>,
+        later: Option<Date>,
+        path: &str,
+        key: &str,
+        what: &str,
+    ) {
         if let (Some(a), Some(b)) = (earlier, later) {
             if b < a {
                 self.err(join(path, key), format!("must not be before {what}"));

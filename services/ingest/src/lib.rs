@@ -57,20 +57,29 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/v1/events", post(post_events)).with_state(state)
+    Router::new()
+        .route("/v1/events", post(post_events))
+        .with_state(state)
 }
 
 async fn post_events(State(st): State<AppState>, req: Request) -> Response {
     match accept(&st, req).await {
         Ok(n) => {
-            st.health.metrics.add("schakel_ingest_events_accepted_total", "", n as u64);
-            (StatusCode::ACCEPTED, Json(serde_json::json!({ "accepted": n }))).into_response()
+            st.health
+                .metrics
+                .add("schakel_ingest_events_accepted_total", "", n as u64);
+            (
+                StatusCode::ACCEPTED,
+                Json(serde_json::json!({ "accepted": n })),
+            )
+                .into_response()
         }
         Err(e) => {
             let status = e.into_response();
-            st.health
-                .metrics
-                .inc("schakel_ingest_requests_refused_total", &format!("status=\"{}\"", status.status().as_u16()));
+            st.health.metrics.inc(
+                "schakel_ingest_requests_refused_total",
+                &format!("status=\"{}\"", status.status().as_u16()),
+            );
             status
         }
     }
@@ -80,14 +89,27 @@ fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default()
 }
 
 async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     let (parts, body) = req.into_parts();
-    let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let scope = st.tokens.authenticate(auth).ok_or(ApiError::Unauthorized)?.clone();
+    let auth = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let scope = st
+        .tokens
+        .authenticate(auth)
+        .ok_or(ApiError::Unauthorized)?
+        .clone();
     let ct = content_type(&parts.headers);
     let batch_expected = match ct.as_str() {
         "application/cloudevents-batch+json" => Some(true),
@@ -95,15 +117,26 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
         "application/json" => None,
         other => return Err(ApiError::UnsupportedMediaType(other.to_owned())),
     };
-    let bytes = axum::body::to_bytes(Body::new(body), st.max_bytes).await.map_err(|_| {
-        ApiError::TooLarge(format!("the body is larger than {} bytes", st.max_bytes))
-    })?;
-    let json: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let bytes = axum::body::to_bytes(Body::new(body), st.max_bytes)
+        .await
+        .map_err(|_| {
+            ApiError::TooLarge(format!("the body is larger than {} bytes", st.max_bytes))
+        })?;
+    let json: Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let events = match (json, batch_expected) {
         (Value::Array(a), Some(true) | None) => a,
         (v @ Value::Object(_), Some(false) | None) => vec![v],
-        (_, Some(true)) => return Err(ApiError::MalformedJson("a batch must be a JSON array".into())),
-        (_, _) => return Err(ApiError::MalformedJson("an event must be a JSON object".into())),
+        (_, Some(true)) => {
+            return Err(ApiError::MalformedJson(
+                "a batch must be a JSON array".into(),
+            ))
+        }
+        (_, _) => {
+            return Err(ApiError::MalformedJson(
+                "an event must be a JSON object".into(),
+            ))
+        }
     };
     if events.len() > st.max_events {
         return Err(ApiError::TooLarge(format!(
@@ -138,7 +171,11 @@ fn check_scope(scope: &auth::Scope, accepted: &[Accepted]) -> Result<(), ApiErro
         }
         for (field, inst) in &a.institutions {
             if !scope.allows_institution(inst) {
-                errors.push(FieldError { index, field: field.clone(), message: format!("this token may not write for {inst}") });
+                errors.push(FieldError {
+                    index,
+                    field: field.clone(),
+                    message: format!("this token may not write for {inst}"),
+                });
             }
         }
     }
@@ -149,7 +186,11 @@ fn check_scope(scope: &auth::Scope, accepted: &[Accepted]) -> Result<(), ApiErro
     }
 }
 
-async fn write_all(producer: &Producer, accepted: &[Accepted], trace: &TraceParent) -> Result<(), ApiError> {
+async fn write_all(
+    producer: &Producer,
+    accepted: &[Accepted],
+    trace: &TraceParent,
+) -> Result<(), ApiError> {
     let mut sends = tokio::task::JoinSet::new();
     for a in accepted {
         let producer = producer.clone();
@@ -174,13 +215,29 @@ async fn write_all(producer: &Producer, accepted: &[Accepted], trace: &TracePare
     failure.map_or(Ok(()), Err)
 }
 
-async fn write_one(producer: &Producer, typed: &Typed, trace: &TraceParent) -> Result<(), KafkaError> {
+async fn write_one(
+    producer: &Producer,
+    typed: &Typed,
+    trace: &TraceParent,
+) -> Result<(), KafkaError> {
     macro_rules! send {
         ($e:expr) => {{
             let e = $e;
-            let ce = CloudEvent { id: e.id.clone(), source: e.source.clone(), kind: e.kind.clone(), time: e.time, trace: trace.clone() };
+            let ce = CloudEvent {
+                id: e.id.clone(),
+                source: e.source.clone(),
+                kind: e.kind.clone(),
+                time: e.time,
+                trace: trace.clone(),
+            };
             producer
-                .send(Outgoing { topic: typed.topic(), key: e.child.child_key.as_str(), value: e, event: &ce, partition: None })
+                .send(Outgoing {
+                    topic: typed.topic(),
+                    key: e.child.child_key.as_str(),
+                    value: e,
+                    event: &ce,
+                    partition: None,
+                })
                 .await
                 .map(drop)
         }};

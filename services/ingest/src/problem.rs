@@ -45,15 +45,39 @@ struct Problem<'a> {
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Niet geautoriseerd"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "out-of-scope", "Buiten het bereik van het token"),
-            ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed-json", "Ongeldige JSON"),
-            ApiError::UnsupportedMediaType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Niet ondersteund contenttype")
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Niet geautoriseerd",
+            ),
+            ApiError::Forbidden(_) => (
+                StatusCode::FORBIDDEN,
+                "out-of-scope",
+                "Buiten het bereik van het token",
+            ),
+            ApiError::MalformedJson(_) => {
+                (StatusCode::BAD_REQUEST, "malformed-json", "Ongeldige JSON")
             }
-            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "batch-too-large", "Batch te groot"),
-            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-events", "Ongeldige gebeurtenissen"),
-            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "log-unavailable", "Tijdelijk niet beschikbaar"),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Niet ondersteund contenttype",
+            ),
+            ApiError::TooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "batch-too-large",
+                "Batch te groot",
+            ),
+            ApiError::Invalid(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-events",
+                "Ongeldige gebeurtenissen",
+            ),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "log-unavailable",
+                "Tijdelijk niet beschikbaar",
+            ),
         }
     }
 }
@@ -75,7 +99,10 @@ impl IntoResponse for ApiError {
         let json = serde_json::to_vec(&body).expect("problem serialises");
         let mut resp = (status, json).into_response();
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if status == StatusCode::SERVICE_UNAVAILABLE {
             h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }

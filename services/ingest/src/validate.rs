@@ -74,22 +74,41 @@ const END_REASONS: &[&str] = &["verhuizing", "andere-school", "einde-onderwijs",
 const DECISIONS: &[&str] = &["toegelaten", "afgewezen"];
 const ADVICE_KINDS: &[&str] = &["voorlopig", "definitief"];
 const LEVELS: &[&str] = &[
-    "pro", "vmbo-bb", "vmbo-bb/kb", "vmbo-kb", "vmbo-kb/gt", "vmbo-gt", "vmbo-gt/havo", "havo",
-    "havo/vwo", "vwo",
+    "pro",
+    "vmbo-bb",
+    "vmbo-bb/kb",
+    "vmbo-kb",
+    "vmbo-kb/gt",
+    "vmbo-gt",
+    "vmbo-gt/havo",
+    "havo",
+    "havo/vwo",
+    "vwo",
 ];
 const SUPPORTS: &[&str] = &["opp", "arrangement", "tlv", "oza", "kernteam"];
 const VERZUIM_KINDS: &[&str] = &["16-uur", "lrv", "luxe", "18-plus", "overig"];
-const VERZUIM_STATUSES: &[&str] =
-    &["geregistreerd", "in-behandeling", "afgesloten", "ingetrokken", "ter-kennisgeving-aangenomen"];
+const VERZUIM_STATUSES: &[&str] = &[
+    "geregistreerd",
+    "in-behandeling",
+    "afgesloten",
+    "ingetrokken",
+    "ter-kennisgeving-aangenomen",
+];
 const VRIJSTELLINGEN: &[&str] = &["5-onder-a", "5-onder-b", "5-onder-c", "art-15", "art-3a"];
 const OFFERS: &[&str] = &["onderwijs", "zorg", "combinatie", "dagbesteding"];
 
 /// Validates a batch; either every event is valid or every problem is returned.
-pub fn validate_batch(events: &[Value], pseudo: &Pseudonymizer) -> Result<Vec<Accepted>, Vec<FieldError>> {
+pub fn validate_batch(
+    events: &[Value],
+    pseudo: &Pseudonymizer,
+) -> Result<Vec<Accepted>, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut out = Vec::with_capacity(events.len());
     for (index, ev) in events.iter().enumerate() {
-        let mut f = Fields { index, errors: &mut errors };
+        let mut f = Fields {
+            index,
+            errors: &mut errors,
+        };
         if let Some(a) = validate_event(ev, pseudo, &mut f) {
             out.push(a);
         }
@@ -104,7 +123,8 @@ pub fn validate_batch(events: &[Value], pseudo: &Pseudonymizer) -> Result<Vec<Ac
 /// The institution a source URN names: `urn:nld:brin:12AB:…`, `urn:nld:gemeente:0392:…` or
 /// `urn:nld:lrk:123456789:…`.
 pub fn source_institution(source: &str) -> Result<String, &'static str> {
-    const MSG: &str = "must be a URN urn:nld:brin:<BRIN>:…, urn:nld:gemeente:<code>:… or urn:nld:lrk:<nummer>:…";
+    const MSG: &str =
+        "must be a URN urn:nld:brin:<BRIN>:…, urn:nld:gemeente:<code>:… or urn:nld:lrk:<nummer>:…";
     let parts: Vec<&str> = source.split(':').collect();
     if parts.len() < 4 || parts[0] != "urn" || parts[1] != "nld" {
         return Err(MSG);
@@ -128,7 +148,11 @@ fn validate_event(ev: &Value, pseudo: &Pseudonymizer, f: &mut Fields<'_>) -> Opt
         _ => f.err("specversion", "must be \"1.0\""),
     }
     let id = f.parsed(obj, "", "id", true, |s| {
-        if s.len() <= 256 { Ok(s.to_owned()) } else { Err("must be at most 256 characters") }
+        if s.len() <= 256 {
+            Ok(s.to_owned())
+        } else {
+            Err("must be at most 256 characters")
+        }
     });
     let source = f.string(obj, "", "source", true);
     let source_inst = source.as_deref().and_then(|s| match source_institution(s) {
@@ -165,38 +189,99 @@ fn validate_event(ev: &Value, pseudo: &Pseudonymizer, f: &mut Fields<'_>) -> Opt
         .find(|k| *k == kind)
         .expect("catalogue kinds");
     let typed = match body {
-        Body::School(d) => Typed::School(SourceEvent { id, source, kind: ty.to_owned(), time, child, data: d }),
-        Body::Voorschool(d) => Typed::Voorschool(SourceEvent { id, source, kind: ty.to_owned(), time, child, data: d }),
-        Body::Leerplicht(d) => Typed::Leerplicht(SourceEvent { id, source, kind: ty.to_owned(), time, child, data: d }),
-        Body::Jeugdhulp(d) => Typed::Jeugdhulp(SourceEvent { id, source, kind: ty.to_owned(), time, child, data: d }),
+        Body::School(d) => Typed::School(SourceEvent {
+            id,
+            source,
+            kind: ty.to_owned(),
+            time,
+            child,
+            data: d,
+        }),
+        Body::Voorschool(d) => Typed::Voorschool(SourceEvent {
+            id,
+            source,
+            kind: ty.to_owned(),
+            time,
+            child,
+            data: d,
+        }),
+        Body::Leerplicht(d) => Typed::Leerplicht(SourceEvent {
+            id,
+            source,
+            kind: ty.to_owned(),
+            time,
+            child,
+            data: d,
+        }),
+        Body::Jeugdhulp(d) => Typed::Jeugdhulp(SourceEvent {
+            id,
+            source,
+            kind: ty.to_owned(),
+            time,
+            child,
+            data: d,
+        }),
     };
-    Some(Accepted { typed, kind, institutions })
+    Some(Accepted {
+        typed,
+        kind,
+        institutions,
+    })
 }
 
-fn child(data: &Obj, pseudo: &Pseudonymizer, time: Option<Timestamp>, f: &mut Fields<'_>) -> Option<ChildRef> {
+fn child(
+    data: &Obj,
+    pseudo: &Pseudonymizer,
+    time: Option<Timestamp>,
+    f: &mut Fields<'_>,
+) -> Option<ChildRef> {
     const P: &str = "data.child";
     let c = f.object(data, "data", "child", true)?;
-    f.no_unknown(c, P, &["bsn", "onderwijsnummer", "birthDate", "birthDatePrecision", "name", "residenceMunicipality"]);
+    f.no_unknown(
+        c,
+        P,
+        &[
+            "bsn",
+            "onderwijsnummer",
+            "birthDate",
+            "birthDatePrecision",
+            "name",
+            "residenceMunicipality",
+        ],
+    );
     let id = match (c.contains_key("bsn"), c.contains_key("onderwijsnummer")) {
         (true, true) => {
-            f.err(format!("{P}.onderwijsnummer"), "send either bsn or onderwijsnummer, not both");
+            f.err(
+                format!("{P}.onderwijsnummer"),
+                "send either bsn or onderwijsnummer, not both",
+            );
             None
         }
         (false, false) => {
-            f.err(format!("{P}.bsn"), "is required (or onderwijsnummer when no BSN is known)");
+            f.err(
+                format!("{P}.bsn"),
+                "is required (or onderwijsnummer when no BSN is known)",
+            );
             None
         }
         (true, false) => f.parsed(c, P, "bsn", true, Bsn::parse).map(ChildId::Bsn),
-        (false, true) => f.parsed(c, P, "onderwijsnummer", true, Onderwijsnummer::parse).map(ChildId::Onderwijsnummer),
+        (false, true) => f
+            .parsed(c, P, "onderwijsnummer", true, Onderwijsnummer::parse)
+            .map(ChildId::Onderwijsnummer),
     };
     let birth = f.date(c, P, "birthDate", true);
     let precision = match c.get("birthDatePrecision") {
         None | Some(Value::Null) => Some(DatePrecision::Day),
-        Some(_) => f.one_of(c, P, "birthDatePrecision", &["day", "month", "year"]).and_then(|s| DatePrecision::parse(&s)),
+        Some(_) => f
+            .one_of(c, P, "birthDatePrecision", &["day", "month", "year"])
+            .and_then(|s| DatePrecision::parse(&s)),
     };
     if let (Some(b), Some(t)) = (birth, time) {
         if b > t.to_zoned(jiff::tz::TimeZone::UTC).date() {
-            f.err(format!("{P}.birthDate"), "must not be after the event's time");
+            f.err(
+                format!("{P}.birthDate"),
+                "must not be after the event's time",
+            );
         }
     }
     if let Some(name) = f.object(c, P, "name", false) {
@@ -230,25 +315,41 @@ fn school_ref(m: &Obj, key: &str, required: bool, f: &mut Fields<'_>) -> Option<
     f.no_unknown(s, &path, &["brin", "vestiging"]);
     let brin = f.parsed(s, &path, "brin", true, Brin::parse);
     let vestiging = f.parsed(s, &path, "vestiging", true, Vestiging::parse);
-    Some(SchoolRef { brin: brin?.into(), vestiging: vestiging?.into() })
+    Some(SchoolRef {
+        brin: brin?.into(),
+        vestiging: vestiging?.into(),
+    })
 }
 
 fn slug(max: usize) -> impl Fn(&str) -> Result<String, String> {
     move |s: &str| {
-        if s.len() <= max && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b)) {
+        if s.len() <= max
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
+        {
             Ok(s.to_owned())
         } else {
-            Err(format!("must be at most {max} letters, digits, '-', '_', '.' or '/'"))
+            Err(format!(
+                "must be at most {max} letters, digits, '-', '_', '.' or '/'"
+            ))
         }
     }
 }
 
 fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
-    let name = ty.strip_prefix("nl.schakel.").and_then(|t| t.strip_suffix(".v1")).unwrap_or(ty);
-    let school_scope = |s: &SchoolRef| vec![("data.school.brin".to_owned(), format!("school:{}", s.brin))];
+    let name = ty
+        .strip_prefix("nl.schakel.")
+        .and_then(|t| t.strip_suffix(".v1"))
+        .unwrap_or(ty);
+    let school_scope =
+        |s: &SchoolRef| vec![("data.school.brin".to_owned(), format!("school:{}", s.brin))];
     match name {
         "school.enrolment-registered" => {
-            f.no_unknown(d, "data", &["child", "school", "sector", "grade", "startDate"]);
+            f.no_unknown(
+                d,
+                "data",
+                &["child", "school", "sector", "grade", "startDate"],
+            );
             let school = school_ref(d, "school", true, f);
             let sector = f.one_of(d, "data", "sector", SECTORS);
             let max = match sector.as_deref() {
@@ -259,27 +360,49 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
             let grade = f.integer(d, "data", "grade", 1..=max);
             let start = f.date(d, "data", "startDate", true);
             let school = school?;
-            Some((school_scope(&school), Body::School(SchoolData::EnrolmentRegistered {
-                school, sector: sector?, grade: grade? as i32, start_date: start?,
-            })))
+            Some((
+                school_scope(&school),
+                Body::School(SchoolData::EnrolmentRegistered {
+                    school,
+                    sector: sector?,
+                    grade: grade? as i32,
+                    start_date: start?,
+                }),
+            ))
         }
         "school.enrolment-ended" => {
-            f.no_unknown(d, "data", &["child", "school", "endDate", "reason", "destination"]);
+            f.no_unknown(
+                d,
+                "data",
+                &["child", "school", "endDate", "reason", "destination"],
+            );
             let school = school_ref(d, "school", true, f);
             let end = f.date(d, "data", "endDate", true);
             let reason = f.one_of(d, "data", "reason", END_REASONS);
             let destination = school_ref(d, "destination", false, f);
             let school = school?;
-            Some((school_scope(&school), Body::School(SchoolData::EnrolmentEnded {
-                school, end_date: end?, reason: reason?, destination,
-            })))
+            Some((
+                school_scope(&school),
+                Body::School(SchoolData::EnrolmentEnded {
+                    school,
+                    end_date: end?,
+                    reason: reason?,
+                    destination,
+                }),
+            ))
         }
         "school.application-registered" => {
             f.no_unknown(d, "data", &["child", "school", "date"]);
             let school = school_ref(d, "school", true, f);
             let date = f.date(d, "data", "date", true);
             let school = school?;
-            Some((school_scope(&school), Body::School(SchoolData::ApplicationRegistered { school, date: date? })))
+            Some((
+                school_scope(&school),
+                Body::School(SchoolData::ApplicationRegistered {
+                    school,
+                    date: date?,
+                }),
+            ))
         }
         "school.admission-decided" => {
             f.no_unknown(d, "data", &["child", "school", "date", "decision"]);
@@ -287,14 +410,28 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
             let date = f.date(d, "data", "date", true);
             let decision = f.one_of(d, "data", "decision", DECISIONS);
             let school = school?;
-            Some((school_scope(&school), Body::School(SchoolData::AdmissionDecided { school, date: date?, decision: decision? })))
+            Some((
+                school_scope(&school),
+                Body::School(SchoolData::AdmissionDecided {
+                    school,
+                    date: date?,
+                    decision: decision?,
+                }),
+            ))
         }
         "school.advice-given" => {
             f.no_unknown(d, "data", &["child", "kind", "level", "date"]);
             let kind = f.one_of(d, "data", "kind", ADVICE_KINDS);
             let level = f.one_of(d, "data", "level", LEVELS);
             let date = f.date(d, "data", "date", true);
-            Some((Vec::new(), Body::School(SchoolData::AdviceGiven { kind: kind?, level: level?, date: date? })))
+            Some((
+                Vec::new(),
+                Body::School(SchoolData::AdviceGiven {
+                    kind: kind?,
+                    level: level?,
+                    date: date?,
+                }),
+            ))
         }
         "school.support-started" | "school.support-ended" => {
             f.no_unknown(d, "data", &["child", "school", "support", "date"]);
@@ -304,14 +441,26 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
             let (school, support, date) = (school?, support?, date?);
             let scope = school_scope(&school);
             let data = if name.ends_with("started") {
-                SchoolData::SupportStarted { school, support, date }
+                SchoolData::SupportStarted {
+                    school,
+                    support,
+                    date,
+                }
             } else {
-                SchoolData::SupportEnded { school, support, date }
+                SchoolData::SupportEnded {
+                    school,
+                    support,
+                    date,
+                }
             };
             Some((scope, Body::School(data)))
         }
         "voorschool.placement-started" | "voorschool.placement-ended" => {
-            f.no_unknown(d, "data", &["child", "location", "vveIndication", "date", "mentor"]);
+            f.no_unknown(
+                d,
+                "data",
+                &["child", "location", "vveIndication", "date", "mentor"],
+            );
             let loc = f.object(d, "data", "location", true);
             let lrk = loc.and_then(|l| {
                 f.no_unknown(l, "data.location", &["lrk"]);
@@ -319,33 +468,67 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
             });
             let vve = f.boolean(d, "data", "vveIndication", true);
             let date = f.date(d, "data", "date", true);
-            let mentor = f.parsed(d, "data", "mentor", false, ContactId::parse).map(String::from);
+            let mentor = f
+                .parsed(d, "data", "mentor", false, ContactId::parse)
+                .map(String::from);
             let lrk = lrk?;
             let scope = vec![("data.location.lrk".to_owned(), format!("lrk:{lrk}"))];
             let location = LocationRef { lrk: lrk.into() };
             let (vve_indication, date) = (vve?, date?);
             let data = if name.ends_with("started") {
-                VoorschoolData::PlacementStarted { location, vve_indication, date, mentor }
+                VoorschoolData::PlacementStarted {
+                    location,
+                    vve_indication,
+                    date,
+                    mentor,
+                }
             } else {
-                VoorschoolData::PlacementEnded { location, vve_indication, date, mentor }
+                VoorschoolData::PlacementEnded {
+                    location,
+                    vve_indication,
+                    date,
+                    mentor,
+                }
             };
             Some((scope, Body::Voorschool(data)))
         }
         "leerplicht.verzuim-reported" => {
-            f.no_unknown(d, "data", &["child", "school", "meldingsnummer", "kind", "firstAbsenceDate"]);
+            f.no_unknown(
+                d,
+                "data",
+                &[
+                    "child",
+                    "school",
+                    "meldingsnummer",
+                    "kind",
+                    "firstAbsenceDate",
+                ],
+            );
             let school = school_ref(d, "school", true, f);
             let nr = f.parsed(d, "data", "meldingsnummer", true, slug(32));
             let kind = f.one_of(d, "data", "kind", VERZUIM_KINDS);
             let first = f.date(d, "data", "firstAbsenceDate", true);
-            Some((Vec::new(), Body::Leerplicht(LeerplichtData::VerzuimReported {
-                school: school?, meldingsnummer: nr?, kind: kind?, first_absence_date: first?,
-            })))
+            Some((
+                Vec::new(),
+                Body::Leerplicht(LeerplichtData::VerzuimReported {
+                    school: school?,
+                    meldingsnummer: nr?,
+                    kind: kind?,
+                    first_absence_date: first?,
+                }),
+            ))
         }
         "leerplicht.verzuim-status-changed" => {
             f.no_unknown(d, "data", &["child", "meldingsnummer", "status"]);
             let nr = f.parsed(d, "data", "meldingsnummer", true, slug(32));
             let status = f.one_of(d, "data", "status", VERZUIM_STATUSES);
-            Some((Vec::new(), Body::Leerplicht(LeerplichtData::VerzuimStatusChanged { meldingsnummer: nr?, status: status? })))
+            Some((
+                Vec::new(),
+                Body::Leerplicht(LeerplichtData::VerzuimStatusChanged {
+                    meldingsnummer: nr?,
+                    status: status?,
+                }),
+            ))
         }
         "leerplicht.vrijstelling-granted" | "leerplicht.vrijstelling-ended" => {
             f.no_unknown(d, "data", &["child", "kind", "from", "until"]);
@@ -365,37 +548,77 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
             f.no_unknown(d, "data", &["child", "since", "school"]);
             let since = f.date(d, "data", "since", true);
             let school = school_ref(d, "school", false, f);
-            Some((Vec::new(), Body::Leerplicht(LeerplichtData::ThuiszitterRegistered { since: since?, school })))
+            Some((
+                Vec::new(),
+                Body::Leerplicht(LeerplichtData::ThuiszitterRegistered {
+                    since: since?,
+                    school,
+                }),
+            ))
         }
         "leerplicht.thuiszitter-resolved" => {
             f.no_unknown(d, "data", &["child", "date", "offer"]);
             let date = f.date(d, "data", "date", true);
             let offer = f.one_of(d, "data", "offer", OFFERS);
-            Some((Vec::new(), Body::Leerplicht(LeerplichtData::ThuiszitterResolved { date: date?, offer: offer? })))
+            Some((
+                Vec::new(),
+                Body::Leerplicht(LeerplichtData::ThuiszitterResolved {
+                    date: date?,
+                    offer: offer?,
+                }),
+            ))
         }
         "jeugdhulp.assignment-issued" => jeugdhulp_assignment(d, f),
         "jeugdhulp.assignment-withdrawn" => {
             f.no_unknown(d, "data", &["child", "toewijzingNummer", "date"]);
             let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
             let date = f.date(d, "data", "date", true);
-            Some((Vec::new(), Body::Jeugdhulp(JeugdhulpData::AssignmentWithdrawn { toewijzing_nummer: nr?, date: date? })))
+            Some((
+                Vec::new(),
+                Body::Jeugdhulp(JeugdhulpData::AssignmentWithdrawn {
+                    toewijzing_nummer: nr?,
+                    date: date?,
+                }),
+            ))
         }
         "jeugdhulp.care-started" => {
             f.no_unknown(d, "data", &["child", "toewijzingNummer", "begindatum"]);
             let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
             let begin = f.date(d, "data", "begindatum", true);
-            Some((Vec::new(), Body::Jeugdhulp(JeugdhulpData::CareStarted { toewijzing_nummer: nr?, begindatum: begin? })))
+            Some((
+                Vec::new(),
+                Body::Jeugdhulp(JeugdhulpData::CareStarted {
+                    toewijzing_nummer: nr?,
+                    begindatum: begin?,
+                }),
+            ))
         }
         "jeugdhulp.care-stopped" => {
-            f.no_unknown(d, "data", &["child", "toewijzingNummer", "begindatum", "einddatum", "redenBeeindiging"]);
+            f.no_unknown(
+                d,
+                "data",
+                &[
+                    "child",
+                    "toewijzingNummer",
+                    "begindatum",
+                    "einddatum",
+                    "redenBeeindiging",
+                ],
+            );
             let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
             let begin = f.date(d, "data", "begindatum", true);
             let end = f.date(d, "data", "einddatum", true);
             f.not_before(begin, end, "data", "einddatum", "begindatum");
             let reden = f.parsed(d, "data", "redenBeeindiging", false, slug(8));
-            Some((Vec::new(), Body::Jeugdhulp(JeugdhulpData::CareStopped {
-                toewijzing_nummer: nr?, begindatum: begin?, einddatum: end?, reden_beeindiging: reden,
-            })))
+            Some((
+                Vec::new(),
+                Body::Jeugdhulp(JeugdhulpData::CareStopped {
+                    toewijzing_nummer: nr?,
+                    begindatum: begin?,
+                    einddatum: end?,
+                    reden_beeindiging: reden,
+                }),
+            ))
         }
         _ => {
             f.err("type", "is not a known event type (see EVENTS.md)");
@@ -408,18 +631,38 @@ fn jeugdhulp_assignment(d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
     f.no_unknown(
         d,
         "data",
-        &["child", "toewijzingNummer", "product", "ingangsdatum", "einddatum", "toewijzingTijdstip", "verlengdeJeugdhulp", "gemeente"],
+        &[
+            "child",
+            "toewijzingNummer",
+            "product",
+            "ingangsdatum",
+            "einddatum",
+            "toewijzingTijdstip",
+            "verlengdeJeugdhulp",
+            "gemeente",
+        ],
     );
     let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
     let product = f.object(d, "data", "product", true).and_then(|p| {
         f.no_unknown(p, "data.product", &["categorie", "code"]);
         let cat = f.parsed(p, "data.product", "categorie", true, |s: &str| {
-            if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) { Ok(s.to_owned()) } else { Err("must be a 2-digit iJw productcategorie") }
+            if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(s.to_owned())
+            } else {
+                Err("must be a 2-digit iJw productcategorie")
+            }
         });
         let code = f.parsed(p, "data.product", "code", false, |s: &str| {
-            if (1..=5).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) { Ok(s.to_owned()) } else { Err("must be an iJw productcode of 1 to 5 letters or digits") }
+            if (1..=5).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Ok(s.to_owned())
+            } else {
+                Err("must be an iJw productcode of 1 to 5 letters or digits")
+            }
         });
-        Some(Product { categorie: cat?, code })
+        Some(Product {
+            categorie: cat?,
+            code,
+        })
     });
     let start = f.date(d, "data", "ingangsdatum", true);
     let end = f.date(d, "data", "einddatum", false);
@@ -430,13 +673,16 @@ fn jeugdhulp_assignment(d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
     let gemeente: String = gemeente?.into();
     let scope = vec![("data.gemeente".to_owned(), format!("gemeente:{gemeente}"))];
     let start: Date = start?;
-    Some((scope, Body::Jeugdhulp(JeugdhulpData::AssignmentIssued {
-        toewijzing_nummer: nr?,
-        product: product?,
-        ingangsdatum: start,
-        einddatum: end,
-        toewijzing_tijdstip: stamp?,
-        verlengde_jeugdhulp: verlengd,
-        gemeente,
-    })))
+    Some((
+        scope,
+        Body::Jeugdhulp(JeugdhulpData::AssignmentIssued {
+            toewijzing_nummer: nr?,
+            product: product?,
+            ingangsdatum: start,
+            einddatum: end,
+            toewijzing_tijdstip: stamp?,
+            verlengde_jeugdhulp: verlengd,
+            gemeente,
+        }),
+    ))
 }

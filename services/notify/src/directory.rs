@@ -17,8 +17,14 @@ pub struct Contact {
 }
 
 /// Roles held at a municipality; every other role belongs to the signal's institution.
-pub const MUNICIPALITY_ROLES: &[&str] =
-    &["leerplicht", "jeugdteam", "vve-coordinator", "volwassenen", "rmc", "doorbraak"];
+pub const MUNICIPALITY_ROLES: &[&str] = &[
+    "leerplicht",
+    "jeugdteam",
+    "vve-coordinator",
+    "volwassenen",
+    "rmc",
+    "doorbraak",
+];
 
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
@@ -30,10 +36,26 @@ impl Directory {
     /// Applies one record of the compacted topic; a missing value deletes the key.
     pub fn apply(&mut self, key: &str, entry: Option<DirectoryEntry>) {
         match entry.map(|e| e.entry) {
-            Some(DirectoryItem::Contact { id, name, organisation, institution, roles, email, webhook }) => {
+            Some(DirectoryItem::Contact {
+                id,
+                name,
+                organisation,
+                institution,
+                roles,
+                email,
+                webhook,
+            }) => {
                 self.contacts.insert(
                     id.clone(),
-                    Contact { id, name, organisation, institution, roles, email, webhook },
+                    Contact {
+                        id,
+                        name,
+                        organisation,
+                        institution,
+                        roles,
+                        email,
+                        webhook,
+                    },
                 );
             }
             Some(DirectoryItem::Institution { id, name }) => {
@@ -60,7 +82,10 @@ impl Directory {
     /// The institution whose `role` must act on `signal`.
     pub fn institution_for(signal: &SignalEvent, role: &str) -> Option<String> {
         if MUNICIPALITY_ROLES.contains(&role) {
-            signal.municipality.as_ref().map(|m| format!("gemeente:{m}"))
+            signal
+                .municipality
+                .as_ref()
+                .map(|m| format!("gemeente:{m}"))
         } else {
             signal.institution.clone()
         }
@@ -85,7 +110,11 @@ impl Directory {
                 missing.push(role.clone());
             }
             for c in holders {
-                found.entry(&c.id).or_insert_with(|| (c, Vec::new())).1.push(role.clone());
+                found
+                    .entry(&c.id)
+                    .or_insert_with(|| (c, Vec::new()))
+                    .1
+                    .push(role.clone());
             }
         }
         (found.into_values().collect(), missing)

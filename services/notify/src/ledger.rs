@@ -42,8 +42,12 @@ pub struct Ledger {
 impl Ledger {
     pub fn apply(&mut self, ev: &DeliveryEvent) {
         let state = match ev.status.as_str() {
-            "succeeded" => DeliveryState::Delivered { attempt: ev.attempt },
-            "dead-lettered" => DeliveryState::DeadLettered { attempt: ev.attempt },
+            "succeeded" => DeliveryState::Delivered {
+                attempt: ev.attempt,
+            },
+            "dead-lettered" => DeliveryState::DeadLettered {
+                attempt: ev.attempt,
+            },
             _ => DeliveryState::RetryScheduled {
                 attempt: ev.attempt,
                 at: ev.next_attempt_at.unwrap_or(ev.at),

@@ -33,7 +33,11 @@ type Tp = (String, i32);
 /// Runs notify until shutdown.
 pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     let health = Health::new();
-    let server = tokio::spawn(ops::serve(listener, ops::router(health.clone()), shutdown.clone()));
+    let server = tokio::spawn(ops::serve(
+        listener,
+        ops::router(health.clone()),
+        shutdown.clone(),
+    ));
     let result = consume(cfg, &health, &shutdown).await;
     shutdown.trigger();
     let _ = server.await;
@@ -73,10 +77,18 @@ impl Deps {
     fn endpoint(&self, url: &str) -> Arc<Semaphore> {
         let key = reqwest::Url::parse(url)
             .ok()
-            .map(|u| format!("{}:{}", u.host_str().unwrap_or_default(), u.port_or_known_default().unwrap_or(0)))
+            .map(|u| {
+                format!(
+                    "{}:{}",
+                    u.host_str().unwrap_or_default(),
+                    u.port_or_known_default().unwrap_or(0)
+                )
+            })
             .unwrap_or_else(|| url.to_owned());
         let mut m = self.endpoints.lock().expect("endpoint lock");
-        m.entry(key).or_insert_with(|| Arc::new(Semaphore::new(self.per_endpoint))).clone()
+        m.entry(key)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_endpoint)))
+            .clone()
     }
 }
 
@@ -97,9 +109,15 @@ async fn load_state(cfg: &Config) -> anyhow::Result<(Directory, Ledger, HashMap<
     }
     let mut ledger = Ledger::default();
     for r in &ledger_records {
-        match r.value.as_deref().map(|v| reg.decode::<DeliveryEvent>("hub.deliveries.v1", v)) {
+        match r
+            .value
+            .as_deref()
+            .map(|v| reg.decode::<DeliveryEvent>("hub.deliveries.v1", v))
+        {
             Some(Ok(ev)) => ledger.apply(&ev),
-            Some(Err(e)) => tracing::warn!(offset = r.offset, error = %e, "unreadable ledger record skipped"),
+            Some(Err(e)) => {
+                tracing::warn!(offset = r.offset, error = %e, "unreadable ledger record skipped")
+            }
             None => {}
         }
     }
@@ -112,27 +130,40 @@ fn apply_directory(reg: &schakel_core::avro::Registry, dir: &mut Directory, r: &
         None => dir.apply(&key, None),
         Some(v) => match reg.decode::<DirectoryEntry>("hub.directory.v1", v) {
             Ok(e) => dir.apply(&key, Some(e)),
-            Err(e) => tracing::warn!(offset = r.offset, error = %e, "unreadable directory record skipped"),
+            Err(e) => {
+                tracing::warn!(offset = r.offset, error = %e, "unreadable directory record skipped")
+            }
         },
     }
 }
 
 async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::Result<()> {
     let (mut directory, ledger, dir_end) = load_state(&cfg).await?;
-    tracing::info!(contacts = directory.contacts(), deliveries = ledger.len(), "directory and ledger read back");
+    tracing::info!(
+        contacts = directory.contacts(),
+        deliveries = ledger.len(),
+        "directory and ledger read back"
+    );
     let consumer: StreamConsumer = kafka::stream_consumer(&cfg, &cfg.notify.group)?;
     let signals_topic = cfg.topic("hub.signals.v1");
     let dir_topic = cfg.topic("hub.directory.v1");
     let mut tpl = TopicPartitionList::new();
     let sig_parts = kafka::partitions(&consumer, &signals_topic)?;
-    let tps: Vec<Tp> = sig_parts.iter().map(|p| (signals_topic.clone(), *p)).collect();
+    let tps: Vec<Tp> = sig_parts
+        .iter()
+        .map(|p| (signals_topic.clone(), *p))
+        .collect();
     let committed = kafka::committed(&consumer, &tps)?;
     for tp in &tps {
-        let off = committed.get(tp).map_or(Offset::Beginning, |o| Offset::Offset(*o));
+        let off = committed
+            .get(tp)
+            .map_or(Offset::Beginning, |o| Offset::Offset(*o));
         tpl.add_partition_offset(&tp.0, tp.1, off)?;
     }
     for p in kafka::partitions(&consumer, &dir_topic)? {
-        let off = dir_end.get(&p).map_or(Offset::Beginning, |o| Offset::Offset(*o));
+        let off = dir_end
+            .get(&p)
+            .map_or(Offset::Beginning, |o| Offset::Offset(*o));
         tpl.add_partition_offset(&dir_topic, p, off)?;
     }
     consumer.assign(&tpl)?;
@@ -232,26 +263,43 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
 }
 
 /// The offset to commit per partition: the oldest signal with an open delivery, or the next.
-fn low_watermarks(open: &HashMap<Tp, BTreeMap<i64, usize>>, next: &HashMap<Tp, i64>) -> HashMap<Tp, i64> {
+fn low_watermarks(
+    open: &HashMap<Tp, BTreeMap<i64, usize>>,
+    next: &HashMap<Tp, i64>,
+) -> HashMap<Tp, i64> {
     next.iter()
         .map(|(tp, n)| {
-            let low = open.get(tp).and_then(|m| m.keys().next().copied()).unwrap_or(*n);
+            let low = open
+                .get(tp)
+                .and_then(|m| m.keys().next().copied())
+                .unwrap_or(*n);
             (tp.clone(), low.min(*n))
         })
         .collect()
 }
 
 /// The deliveries a signal step needs that the ledger does not show as final.
-fn plan(cfg: &Config, directory: &Directory, ledger: &mut Ledger, signal: &SignalEvent, health: &Health) -> Vec<Job> {
+fn plan(
+    cfg: &Config,
+    directory: &Directory,
+    ledger: &mut Ledger,
+    signal: &SignalEvent,
+    health: &Health,
+) -> Vec<Job> {
     let (recipients, missing) = directory.recipients(signal);
     for role in missing {
         tracing::warn!(signal_id = %signal.signal_id, rule = %signal.rule, role = %role, "no contact holds this role for the signal");
-        health.metrics.inc("schakel_notify_unroutable_total", &format!("rule=\"{}\",role=\"{role}\"", signal.rule));
+        health.metrics.inc(
+            "schakel_notify_unroutable_total",
+            &format!("rule=\"{}\",role=\"{role}\"", signal.rule),
+        );
     }
     let everyone: Vec<&crate::directory::Contact> = recipients.iter().map(|(c, _)| *c).collect();
     let mut jobs = Vec::new();
     for (contact, roles) in &recipients {
-        let Some(hook) = &contact.webhook else { continue };
+        let Some(hook) = &contact.webhook else {
+            continue;
+        };
         let id = delivery_id(&signal.id, &contact.id, "webhook");
         let (next_attempt, not_before) = match ledger.get(&id) {
             Some(s) if s.is_final() => continue,
@@ -301,16 +349,31 @@ async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
         }
         let result = {
             let _slot = endpoint.acquire().await.expect("semaphore open");
-            webhook::post(&deps.client, &job.url, &job.secret, &job.id, job.body.clone(), deps.timeout).await
+            webhook::post(
+                &deps.client,
+                &job.url,
+                &job.secret,
+                &job.id,
+                job.body.clone(),
+                deps.timeout,
+            )
+            .await
         };
         let max_attempts = deps.schedule.len() as i32 + 1;
         let (status, error, wait) = match &result {
             Ok(_) => ("succeeded", None, None),
             Err(e) if attempt >= max_attempts => ("dead-lettered", Some(e.to_string()), None),
-            Err(e) => ("failed", Some(e.to_string()), Some(deps.schedule[(attempt - 1) as usize])),
+            Err(e) => (
+                "failed",
+                Some(e.to_string()),
+                Some(deps.schedule[(attempt - 1) as usize]),
+            ),
         };
         let now = Timestamp::now();
-        let next_at = wait.and_then(|w| now.checked_add(jiff::SignedDuration::try_from(w).ok()?).ok());
+        let next_at = wait.and_then(|w| {
+            now.checked_add(jiff::SignedDuration::try_from(w).ok()?)
+                .ok()
+        });
         let ev = DeliveryEvent {
             id: job.id.clone(),
             kind: format!("nl.schakel.delivery.{status}.v1"),
@@ -325,7 +388,10 @@ async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
             at: now,
             next_attempt_at: next_at,
         };
-        deps.health.metrics.inc("schakel_notify_deliveries_total", &format!("channel=\"webhook\",status=\"{status}\""));
+        deps.health.metrics.inc(
+            "schakel_notify_deliveries_total",
+            &format!("channel=\"webhook\",status=\"{status}\""),
+        );
         if let Err(e) = record(deps, &ev).await {
             // without a ledger record the outcome is not durable: the signal stays uncommitted
             tracing::error!(delivery_id = %job.id, error = %e, "cannot record delivery outcome");
@@ -359,7 +425,13 @@ async fn record(deps: &Deps, ev: &DeliveryEvent) -> anyhow::Result<()> {
         trace: TraceParent::new_root(),
     };
     deps.producer
-        .send(Outgoing { topic: "hub.deliveries.v1", key: &ev.id, value: ev, event: &ce, partition: None })
+        .send(Outgoing {
+            topic: "hub.deliveries.v1",
+            key: &ev.id,
+            value: ev,
+            event: &ce,
+            partition: None,
+        })
         .await?;
     Ok(())
 }

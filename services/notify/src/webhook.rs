@@ -30,7 +30,9 @@ impl std::fmt::Display for SendError {
 /// The `webhook-signature` value for a message: `v1,<base64 HMAC-SHA256(id.timestamp.body)>`.
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, SendError> {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let key = b64.decode(secret.strip_prefix("whsec_").unwrap_or(secret)).map_err(|_| SendError::BadSecret)?;
+    let key = b64
+        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
+        .map_err(|_| SendError::BadSecret)?;
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).map_err(|_| SendError::BadSecret)?;
     mac.update(id.as_bytes());
     mac.update(b".");

@@ -109,7 +109,9 @@ impl Engine {
 
     /// A new fact is evaluated on the next tick, so late facts fire then, once.
     fn wake_on_next_tick(&mut self, child: &ChildKey) {
-        let at = self.last_tick.map_or(Date::MIN, |d| d.saturating_add(1.day()));
+        let at = self
+            .last_tick
+            .map_or(Date::MIN, |d| d.saturating_add(1.day()));
         let earlier = self.wakeups.get(child).is_some_and(|w| *w <= at);
         if !earlier {
             self.schedule(child, Some(at));
@@ -128,11 +130,17 @@ impl Engine {
             .collect();
         let mut out = Vec::new();
         for child in due {
-            let state = self.children.get_mut(&child).expect("timer for a known child");
+            let state = self
+                .children
+                .get_mut(&child)
+                .expect("timer for a known child");
             let emits = r3_adulthood::evaluate(state, today, &self.policy);
             let uncertain = state.birth.is_uncertain();
             for e in emits {
-                state.fired.push(Fired { rule: e.rule, step: e.step });
+                state.fired.push(Fired {
+                    rule: e.rule,
+                    step: e.step,
+                });
                 out.push(e.into_event(&child, today, uncertain));
             }
             let next = r3_adulthood::next_wakeup(state, today, &self.policy);
@@ -164,7 +172,11 @@ fn fold_jeugdhulp(state: &mut ChildState, data: &JeugdhulpData, event_id: &str) 
                 stopped: None,
                 fact: event_id.to_owned(),
             };
-            match state.assignments.iter_mut().find(|a| a.nummer == new.nummer) {
+            match state
+                .assignments
+                .iter_mut()
+                .find(|a| a.nummer == new.nummer)
+            {
                 // iJw: the version with the latest toewijzing stamp is the current one
                 Some(old) if old.stamp <= new.stamp => {
                     let stopped = old.stopped;
@@ -174,14 +186,28 @@ fn fold_jeugdhulp(state: &mut ChildState, data: &JeugdhulpData, event_id: &str) 
                 None => state.assignments.push(new),
             }
         }
-        JeugdhulpData::AssignmentWithdrawn { toewijzing_nummer, .. } => {
-            if let Some(a) = state.assignments.iter_mut().find(|a| &a.nummer == toewijzing_nummer) {
+        JeugdhulpData::AssignmentWithdrawn {
+            toewijzing_nummer, ..
+        } => {
+            if let Some(a) = state
+                .assignments
+                .iter_mut()
+                .find(|a| &a.nummer == toewijzing_nummer)
+            {
                 a.withdrawn = true;
             }
         }
         JeugdhulpData::CareStarted { .. } => {}
-        JeugdhulpData::CareStopped { toewijzing_nummer, einddatum, .. } => {
-            if let Some(a) = state.assignments.iter_mut().find(|a| &a.nummer == toewijzing_nummer) {
+        JeugdhulpData::CareStopped {
+            toewijzing_nummer,
+            einddatum,
+            ..
+        } => {
+            if let Some(a) = state
+                .assignments
+                .iter_mut()
+                .find(|a| &a.nummer == toewijzing_nummer)
+            {
                 a.stopped = Some(*einddatum);
             }
         }

@@ -72,8 +72,19 @@ enum InputSpec {
         verlengd: Option<bool>,
         gemeente: String,
     },
-    Withdrawal { child: String, id: String, nummer: String, date: Date },
-    CareStopped { child: String, id: String, nummer: String, begin: Date, end: Date },
+    Withdrawal {
+        child: String,
+        id: String,
+        nummer: String,
+        date: Date,
+    },
+    CareStopped {
+        child: String,
+        id: String,
+        nummer: String,
+        begin: Date,
+        end: Date,
+    },
 }
 
 /// One signal step a scenario expects.
@@ -132,7 +143,9 @@ impl Scenario {
     pub fn parse(text: &str) -> Result<Self, String> {
         let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
         let policy: Policy = match file.policy {
-            Some(t) => toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| e.to_string())?,
+            Some(t) => toml::Value::Table(t)
+                .try_into()
+                .map_err(|e: toml::de::Error| e.to_string())?,
             None => Policy::default(),
         };
         policy.check()?;
@@ -154,10 +167,22 @@ impl Scenario {
                         d = d.saturating_add(i64::from(r.every_days).days());
                     }
                 }
-                InputSpec::Assignment { child: c, id, nummer, ingang, eind, stamp, verlengd, gemeente } => {
+                InputSpec::Assignment {
+                    child: c,
+                    id,
+                    nummer,
+                    ingang,
+                    eind,
+                    stamp,
+                    verlengd,
+                    gemeente,
+                } => {
                     let data = JeugdhulpData::AssignmentIssued {
                         toewijzing_nummer: nummer,
-                        product: Product { categorie: "45".into(), code: None },
+                        product: Product {
+                            categorie: "45".into(),
+                            code: None,
+                        },
                         ingangsdatum: ingang,
                         einddatum: eind,
                         toewijzing_tijdstip: stamp,
@@ -166,11 +191,25 @@ impl Scenario {
                     };
                     inputs.push(jeugdhulp(&child(&c)?, &id, "assignment-issued", data));
                 }
-                InputSpec::Withdrawal { child: c, id, nummer, date } => {
-                    let data = JeugdhulpData::AssignmentWithdrawn { toewijzing_nummer: nummer, date };
+                InputSpec::Withdrawal {
+                    child: c,
+                    id,
+                    nummer,
+                    date,
+                } => {
+                    let data = JeugdhulpData::AssignmentWithdrawn {
+                        toewijzing_nummer: nummer,
+                        date,
+                    };
                     inputs.push(jeugdhulp(&child(&c)?, &id, "assignment-withdrawn", data));
                 }
-                InputSpec::CareStopped { child: c, id, nummer, begin, end } => {
+                InputSpec::CareStopped {
+                    child: c,
+                    id,
+                    nummer,
+                    begin,
+                    end,
+                } => {
                     let data = JeugdhulpData::CareStopped {
                         toewijzing_nummer: nummer,
                         begindatum: begin,
@@ -184,8 +223,18 @@ impl Scenario {
         for e in &file.expect {
             child(&e.child)?;
         }
-        let children = file.child.iter().map(|c| (c.name.clone(), key_for(&c.name))).collect();
-        Ok(Self { description: file.description, policy, inputs, expect: file.expect, children })
+        let children = file
+            .child
+            .iter()
+            .map(|c| (c.name.clone(), key_for(&c.name)))
+            .collect();
+        Ok(Self {
+            description: file.description,
+            policy,
+            inputs,
+            expect: file.expect,
+            children,
+        })
     }
 
     /// Runs every input through one engine.
@@ -247,10 +296,19 @@ impl Scenario {
         }
         let show = |v: &[Expected]| {
             v.iter()
-                .map(|e| format!("  {} {} {} {} due={:?} to={:?}", e.on, e.rule, e.step, e.child, e.due, e.recipients))
+                .map(|e| {
+                    format!(
+                        "  {} {} {} {} due={:?} to={:?}",
+                        e.on, e.rule, e.step, e.child, e.due, e.recipients
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        Err(format!("expected:\n{}\ngot:\n{}", show(&expect), show(&got)))
+        Err(format!(
+            "expected:\n{}\ngot:\n{}",
+            show(&expect),
+            show(&got)
+        ))
     }
 }

@@ -33,7 +33,11 @@ type Tp = (String, i32);
 /// Runs the rules service until shutdown.
 pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     let health = Health::new();
-    let server = tokio::spawn(ops::serve(listener, ops::router(health.clone()), shutdown.clone()));
+    let server = tokio::spawn(ops::serve(
+        listener,
+        ops::router(health.clone()),
+        shutdown.clone(),
+    ));
     let result = consume(&cfg, &health, &shutdown).await;
     shutdown.trigger();
     let _ = server.await;
@@ -81,11 +85,18 @@ async fn consume(cfg: &Config, health: &Health, shutdown: &Shutdown) -> anyhow::
         tpl.add_partition_offset(t, *p, Offset::Beginning)?;
     }
     consumer.assign(&tpl)?;
-    tracing::info!(partitions = parts.len(), restoring = restoring.len(), "assigned; restoring state");
+    tracing::info!(
+        partitions = parts.len(),
+        restoring = restoring.len(),
+        "assigned; restoring state"
+    );
     let mut lp = Loop {
         cfg,
         producer: Producer::new(cfg)?,
-        engines: parts.iter().map(|p| (*p, Engine::new(cfg.policy.clone()))).collect(),
+        engines: parts
+            .iter()
+            .map(|p| (*p, Engine::new(cfg.policy.clone())))
+            .collect(),
         committed,
         done: HashMap::new(),
         dirty: false,
@@ -114,7 +125,9 @@ async fn consume(cfg: &Config, health: &Health, shutdown: &Shutdown) -> anyhow::
 
 impl Loop<'_> {
     fn logical<'t>(&self, topic: &'t str) -> &'t str {
-        topic.strip_prefix(&self.cfg.kafka.topic_prefix).unwrap_or(topic)
+        topic
+            .strip_prefix(&self.cfg.kafka.topic_prefix)
+            .unwrap_or(topic)
     }
 
     fn decode(&self, rec: &Record) -> Result<Input, String> {
@@ -126,7 +139,9 @@ impl Loop<'_> {
             "source.school.v1" => reg.decode(topic, bytes).map(Input::School),
             "source.voorschool.v1" => reg.decode(topic, bytes).map(Input::Voorschool),
             "source.leerplicht.v1" => reg.decode(topic, bytes).map(Input::Leerplicht),
-            "hub.clock.v1" => reg.decode::<ClockTick>(topic, bytes).map(|t| Input::Tick(t.date)),
+            "hub.clock.v1" => reg
+                .decode::<ClockTick>(topic, bytes)
+                .map(|t| Input::Tick(t.date)),
             other => return Err(format!("unexpected topic {other}")),
         };
         r.map_err(|e| e.to_string())
@@ -136,10 +151,16 @@ impl Loop<'_> {
         let tp = (rec.topic.clone(), rec.partition);
         let silent = self.committed.get(&tp).is_some_and(|c| rec.offset < *c);
         let logical = self.logical(&rec.topic).to_owned();
-        self.health.metrics.inc("schakel_rules_records_total", &format!("topic=\"{logical}\""));
+        self.health.metrics.inc(
+            "schakel_rules_records_total",
+            &format!("topic=\"{logical}\""),
+        );
         match self.decode(&rec) {
             Ok(input) => {
-                let engine = self.engines.get_mut(&rec.partition).context("record from an unassigned partition")?;
+                let engine = self
+                    .engines
+                    .get_mut(&rec.partition)
+                    .context("record from an unassigned partition")?;
                 let signals = engine.apply(&input);
                 if !silent {
                     self.emit(signals).await?;
@@ -185,19 +206,29 @@ impl Loop<'_> {
                 };
                 let key = s.child_key.as_str().to_owned();
                 producer
-                    .send(Outgoing { topic: "hub.signals.v1", key: &key, value: &s, event: &ev, partition: None })
+                    .send(Outgoing {
+                        topic: "hub.signals.v1",
+                        key: &key,
+                        value: &s,
+                        event: &ev,
+                        partition: None,
+                    })
                     .await
             });
         }
         while let Some(r) = sends.join_next().await {
-            r.context("signal producer task")?.context("producing a signal")?;
+            r.context("signal producer task")?
+                .context("producing a signal")?;
         }
         Ok(())
     }
 
     async fn dead_letter(&self, rec: &Record, topic: &str, reason: String) -> anyhow::Result<()> {
         tracing::warn!(topic, partition = rec.partition, offset = rec.offset, reason = %reason, "undecodable record dead-lettered");
-        self.health.metrics.inc("schakel_rules_deadletters_total", &format!("topic=\"{topic}\""));
+        self.health.metrics.inc(
+            "schakel_rules_deadletters_total",
+            &format!("topic=\"{topic}\""),
+        );
         let id = format!("rules-{}-{}-{}", topic, rec.partition, rec.offset);
         let dl = DeadLetter {
             id: id.clone(),
@@ -207,7 +238,8 @@ impl Loop<'_> {
             service: "rules".into(),
             reason,
             at: Timestamp::now(),
-            payload: base64::engine::general_purpose::STANDARD.encode(rec.value.as_deref().unwrap_or_default()),
+            payload: base64::engine::general_purpose::STANDARD
+                .encode(rec.value.as_deref().unwrap_or_default()),
         };
         let ev = CloudEvent {
             id: id.clone(),
@@ -217,7 +249,13 @@ impl Loop<'_> {
             trace: TraceParent::new_root(),
         };
         self.producer
-            .send(Outgoing { topic: "hub.deadletter.v1", key: &id, value: &dl, event: &ev, partition: None })
+            .send(Outgoing {
+                topic: "hub.deadletter.v1",
+                key: &id,
+                value: &dl,
+                event: &ev,
+                partition: None,
+            })
             .await?;
         Ok(())
     }

@@ -12,10 +12,19 @@ fn scenarios() -> Vec<(String, Scenario)> {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 9, "golden scenarios missing in {}", dir.display());
+    assert!(
+        files.len() >= 9,
+        "golden scenarios missing in {}",
+        dir.display()
+    );
     files
         .into_iter()
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), Scenario::load(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                Scenario::load(&p).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -35,7 +44,11 @@ fn stop_and_restore_gives_identical_signals() {
     for (name, s) in scenarios() {
         let straight = s.run_straight();
         let n = s.inputs.len();
-        for cuts in [vec![n / 2], vec![n / 3, 2 * n / 3], vec![1, n.saturating_sub(1)]] {
+        for cuts in [
+            vec![n / 2],
+            vec![n / 3, 2 * n / 3],
+            vec![1, n.saturating_sub(1)],
+        ] {
             let restored = s.run_with_restores(&cuts);
             assert_eq!(restored, straight, "{name}: restore at {cuts:?} differs");
         }

@@ -72,11 +72,15 @@ impl<'a> Reader<'a> {
     }
 
     fn f32(&mut self) -> Result<f32, CodecError> {
-        Ok(f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(f32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 
     fn f64(&mut self) -> Result<f64, CodecError> {
-        Ok(f64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(f64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
 
     /// The item count of the next block, reading past a block's byte size if present.
@@ -108,7 +112,10 @@ fn timestamp_json(ms: i64) -> Result<Json, CodecError> {
 
 /// Whether a union of `schema` wraps the value of `branch` as {"ShortName": value}.
 fn wraps(schema: &Schema, branches: &[NodeId], branch: NodeId) -> bool {
-    let non_null = branches.iter().filter(|b| !matches!(schema.node(**b), Node::Null)).count();
+    let non_null = branches
+        .iter()
+        .filter(|b| !matches!(schema.node(**b), Node::Null))
+        .count();
     non_null > 1 && matches!(schema.node(branch), Node::Record { .. })
 }
 
@@ -176,8 +183,11 @@ pub(crate) fn read(
     rd: &mut Reader<'_>,
 ) -> Result<Json, CodecError> {
     if let Node::Union(wb) = ws.node(w) {
-        let idx = usize::try_from(rd.long()?).map_err(|_| CodecError::Decode("bad union index".into()))?;
-        let branch = *wb.get(idx).ok_or_else(|| CodecError::Decode("bad union index".into()))?;
+        let idx = usize::try_from(rd.long()?)
+            .map_err(|_| CodecError::Decode("bad union index".into()))?;
+        let branch = *wb
+            .get(idx)
+            .ok_or_else(|| CodecError::Decode("bad union index".into()))?;
         return read(ws, branch, rs, r, rd);
     }
     if let Node::Union(rb) = rs.node(r) {
@@ -185,9 +195,15 @@ pub(crate) fn read(
             .iter()
             .copied()
             .find(|b| matches(ws, w, rs, *b))
-            .ok_or_else(|| CodecError::Resolve("no union branch matches the written type".into()))?;
+            .ok_or_else(|| {
+                CodecError::Resolve("no union branch matches the written type".into())
+            })?;
         let v = read(ws, w, rs, target, rd)?;
-        return Ok(if wraps(rs, rb, target) { wrap(rs, target, v) } else { v });
+        return Ok(if wraps(rs, rb, target) {
+            wrap(rs, target, v)
+        } else {
+            v
+        });
     }
     let (wn, rn) = (ws.node(w), rs.node(r));
     match (prim(wn), prim(rn)) {
@@ -211,10 +227,14 @@ pub(crate) fn read(
                 Prim::Other => return Err(CodecError::Resolve("incompatible types".into())),
             }
             return match rn {
-                Node::Date => date_json(i32::try_from(i).map_err(|_| CodecError::Decode("date out of range".into()))?),
+                Node::Date => date_json(
+                    i32::try_from(i).map_err(|_| CodecError::Decode("date out of range".into()))?,
+                ),
                 Node::TimestampMillis => timestamp_json(i),
                 Node::Int | Node::Long if matches!(wp, Prim::Int | Prim::Long) => Ok(Json::from(i)),
-                Node::Float | Node::Double => Ok(serde_json::Number::from_f64(n).map(Json::Number).unwrap_or(Json::Null)),
+                Node::Float | Node::Double => Ok(serde_json::Number::from_f64(n)
+                    .map(Json::Number)
+                    .unwrap_or(Json::Null)),
                 _ => Err(CodecError::Resolve("incompatible numeric types".into())),
             };
         }
@@ -231,16 +251,25 @@ pub(crate) fn read(
         (Node::Fixed { size, .. }, Node::Fixed { size: rsize, .. }) if size == rsize => {
             rd.take(*size).map(b64)
         }
-        (Node::Enum { symbols, .. }, Node::Enum { symbols: rsym, default, .. }) => {
-            let idx = usize::try_from(rd.long()?).map_err(|_| CodecError::Decode("bad enum index".into()))?;
-            let sym = symbols.get(idx).ok_or_else(|| CodecError::Decode("bad enum index".into()))?;
+        (
+            Node::Enum { symbols, .. },
+            Node::Enum {
+                symbols: rsym,
+                default,
+                ..
+            },
+        ) => {
+            let idx = usize::try_from(rd.long()?)
+                .map_err(|_| CodecError::Decode("bad enum index".into()))?;
+            let sym = symbols
+                .get(idx)
+                .ok_or_else(|| CodecError::Decode("bad enum index".into()))?;
             if rsym.contains(sym) {
                 Ok(Json::String(sym.clone()))
             } else {
-                default
-                    .clone()
-                    .map(Json::String)
-                    .ok_or_else(|| CodecError::Resolve(format!("symbol {sym} unknown to the reader")))
+                default.clone().map(Json::String).ok_or_else(|| {
+                    CodecError::Resolve(format!("symbol {sym} unknown to the reader"))
+                })
             }
         }
         (Node::Array(wi), Node::Array(ri)) => {
@@ -275,7 +304,7 @@ pub(crate) fn read(
             for f in wf {
                 let target = rf
                     .iter()
-                    .find(|r| r.name == f.name || r.aliases.iter().any(|a| *a == f.name));
+                    .find(|r| r.name == f.name || r.aliases.contains(&f.name));
                 match target {
                     Some(t) => {
                         let v = read(ws, f.schema, rs, t.schema, rd)?;
@@ -287,7 +316,10 @@ pub(crate) fn read(
             for f in rf {
                 if !out.contains_key(&f.name) {
                     let d = f.default.as_ref().ok_or_else(|| {
-                        CodecError::Resolve(format!("{name}.{} has no value and no default", f.name))
+                        CodecError::Resolve(format!(
+                            "{name}.{} has no value and no default",
+                            f.name
+                        ))
                     })?;
                     out.insert(f.name.clone(), default_json(rs, f.schema, d)?);
                 }
@@ -303,7 +335,11 @@ fn default_json(rs: &Schema, r: NodeId, d: &Json) -> Result<Json, CodecError> {
     match rs.node(r) {
         Node::Union(b) => {
             let v = default_json(rs, b[0], d)?;
-            Ok(if wraps(rs, b, b[0]) { wrap(rs, b[0], v) } else { v })
+            Ok(if wraps(rs, b, b[0]) {
+                wrap(rs, b[0], v)
+            } else {
+                v
+            })
         }
         Node::Date => match d {
             Json::Number(n) => date_json(n.as_i64().unwrap_or_default() as i32),
@@ -314,7 +350,12 @@ fn default_json(rs: &Schema, r: NodeId, d: &Json) -> Result<Json, CodecError> {
         },
         Node::TimestampMillis => timestamp_json(d.as_i64().unwrap_or_default()),
         Node::Bytes | Node::Fixed { .. } => {
-            let raw: Vec<u8> = d.as_str().unwrap_or_default().chars().map(|c| c as u8).collect();
+            let raw: Vec<u8> = d
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .map(|c| c as u8)
+                .collect();
             Ok(b64(&raw))
         }
         _ => Ok(d.clone()),
@@ -359,9 +400,14 @@ fn skip(ws: &Schema, w: NodeId, rd: &mut Reader<'_>) -> Result<(), CodecError> {
             Ok(())
         }
         Node::Union(b) => {
-            let idx = usize::try_from(rd.long()?).map_err(|_| CodecError::Decode("bad union index".into()))?;
-            skip(ws, *b.get(idx).ok_or_else(|| CodecError::Decode("bad union index".into()))?, rd)
+            let idx = usize::try_from(rd.long()?)
+                .map_err(|_| CodecError::Decode("bad union index".into()))?;
+            skip(
+                ws,
+                *b.get(idx)
+                    .ok_or_else(|| CodecError::Decode("bad union index".into()))?,
+                rd,
+            )
         }
     }
 }
-

@@ -23,7 +23,10 @@ fn write_bytes(b: &[u8], out: &mut Vec<u8>) {
 }
 
 fn mismatch(path: &str, want: &str) -> CodecError {
-    CodecError::Encode(format!("{}: expected {want}", if path.is_empty() { "$" } else { path }))
+    CodecError::Encode(format!(
+        "{}: expected {want}",
+        if path.is_empty() { "$" } else { path }
+    ))
 }
 
 /// Whether `value` can be written as `node` without a union wrapper.
@@ -33,7 +36,9 @@ fn accepts(schema: &Schema, node: NodeId, value: &Json) -> bool {
         (Node::Boolean, Json::Bool(_)) => true,
         (Node::Int | Node::Long, Json::Number(n)) => n.is_i64(),
         (Node::Float | Node::Double, Json::Number(_)) => true,
-        (Node::String | Node::Bytes | Node::Enum { .. } | Node::Fixed { .. }, Json::String(_)) => true,
+        (Node::String | Node::Bytes | Node::Enum { .. } | Node::Fixed { .. }, Json::String(_)) => {
+            true
+        }
         (Node::Date | Node::TimestampMillis, Json::String(_) | Json::Number(_)) => true,
         (Node::Record { .. } | Node::Map(_), Json::Object(_)) => true,
         (Node::Array(_), Json::Array(_)) => true,
@@ -50,9 +55,14 @@ pub(crate) fn write(
     out: &mut Vec<u8>,
 ) -> Result<(), CodecError> {
     match schema.node(node) {
-        Node::Null => value.is_null().then_some(()).ok_or_else(|| mismatch(path, "null")),
+        Node::Null => value
+            .is_null()
+            .then_some(())
+            .ok_or_else(|| mismatch(path, "null")),
         Node::Boolean => {
-            out.push(u8::from(value.as_bool().ok_or_else(|| mismatch(path, "boolean"))?));
+            out.push(u8::from(
+                value.as_bool().ok_or_else(|| mismatch(path, "boolean"))?,
+            ));
             Ok(())
         }
         Node::Int => {
@@ -75,11 +85,19 @@ pub(crate) fn write(
             Ok(())
         }
         Node::String => {
-            write_bytes(value.as_str().ok_or_else(|| mismatch(path, "string"))?.as_bytes(), out);
+            write_bytes(
+                value
+                    .as_str()
+                    .ok_or_else(|| mismatch(path, "string"))?
+                    .as_bytes(),
+                out,
+            );
             Ok(())
         }
         Node::Bytes => {
-            let s = value.as_str().ok_or_else(|| mismatch(path, "base64 bytes"))?;
+            let s = value
+                .as_str()
+                .ok_or_else(|| mismatch(path, "base64 bytes"))?;
             let b = base64::engine::general_purpose::STANDARD
                 .decode(s)
                 .map_err(|_| mismatch(path, "base64 bytes"))?;
@@ -87,7 +105,9 @@ pub(crate) fn write(
             Ok(())
         }
         Node::Fixed { size, .. } => {
-            let s = value.as_str().ok_or_else(|| mismatch(path, "base64 fixed"))?;
+            let s = value
+                .as_str()
+                .ok_or_else(|| mismatch(path, "base64 fixed"))?;
             let b = base64::engine::general_purpose::STANDARD
                 .decode(s)
                 .map_err(|_| mismatch(path, "base64 fixed"))?;
@@ -103,7 +123,10 @@ pub(crate) fn write(
                 Json::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
                 _ => None,
             };
-            write_long(i64::from(days.ok_or_else(|| mismatch(path, "date YYYY-MM-DD"))?), out);
+            write_long(
+                i64::from(days.ok_or_else(|| mismatch(path, "date YYYY-MM-DD"))?),
+                out,
+            );
             Ok(())
         }
         Node::TimestampMillis => {
@@ -116,7 +139,9 @@ pub(crate) fn write(
             Ok(())
         }
         Node::Enum { symbols, .. } => {
-            let s = value.as_str().ok_or_else(|| mismatch(path, "enum symbol"))?;
+            let s = value
+                .as_str()
+                .ok_or_else(|| mismatch(path, "enum symbol"))?;
             let idx = symbols
                 .iter()
                 .position(|x| x == s)
@@ -150,7 +175,11 @@ pub(crate) fn write(
         Node::Record { fields, .. } => {
             let obj = value.as_object().ok_or_else(|| mismatch(path, "object"))?;
             for f in fields {
-                let fpath = if path.is_empty() { f.name.clone() } else { format!("{path}.{}", f.name) };
+                let fpath = if path.is_empty() {
+                    f.name.clone()
+                } else {
+                    format!("{path}.{}", f.name)
+                };
                 match obj.get(&f.name) {
                     Some(v) => write(schema, f.schema, v, &fpath, out)?,
                     None => match &f.default {
@@ -163,8 +192,14 @@ pub(crate) fn write(
             Ok(())
         }
         Node::Union(branches) => {
-            let named: Vec<_> = branches.iter().filter(|b| schema.name_of(**b).is_some()).collect();
-            let non_null = branches.iter().filter(|b| !matches!(schema.node(**b), Node::Null)).count();
+            let named: Vec<_> = branches
+                .iter()
+                .filter(|b| schema.name_of(**b).is_some())
+                .collect();
+            let non_null = branches
+                .iter()
+                .filter(|b| !matches!(schema.node(**b), Node::Null))
+                .count();
             // a union of several types wraps named branches as {"ShortName": value}
             if non_null > 1 {
                 if let Json::Object(obj) = value {
@@ -182,7 +217,11 @@ pub(crate) fn write(
                 }
             }
             for (idx, b) in branches.iter().enumerate() {
-                if accepts(schema, *b, value) && !(non_null > 1 && schema.name_of(*b).is_some() && matches!(schema.node(*b), Node::Record { .. })) {
+                if accepts(schema, *b, value)
+                    && !(non_null > 1
+                        && schema.name_of(*b).is_some()
+                        && matches!(schema.node(*b), Node::Record { .. }))
+                {
                     let mut tmp = Vec::new();
                     if write(schema, *b, value, path, &mut tmp).is_ok() {
                         write_long(idx as i64, out);
@@ -211,7 +250,12 @@ fn write_default(
             write_default(schema, branches[0], default, path, out)
         }
         Node::Bytes | Node::Fixed { .. } => {
-            let raw: Vec<u8> = default.as_str().unwrap_or_default().chars().map(|c| c as u8).collect();
+            let raw: Vec<u8> = default
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .map(|c| c as u8)
+                .collect();
             match schema.node(node) {
                 Node::Fixed { .. } => out.extend_from_slice(&raw),
                 _ => write_bytes(&raw, out),

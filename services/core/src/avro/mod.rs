@@ -58,7 +58,9 @@ pub fn fingerprint_of(bytes: &[u8]) -> Result<u64, CodecError> {
     if bytes.len() < 10 || bytes[..2] != MAGIC {
         return Err(CodecError::Framing);
     }
-    Ok(u64::from_le_bytes(bytes[2..10].try_into().expect("8 bytes")))
+    Ok(u64::from_le_bytes(
+        bytes[2..10].try_into().expect("8 bytes"),
+    ))
 }
 
 /// Decodes a datum written with `writer` into the shape of `reader`, as JSON.
@@ -100,7 +102,9 @@ impl Registry {
     }
 
     pub fn current(&self, topic: &str) -> Result<&Arc<Schema>, CodecError> {
-        self.current.get(topic).ok_or_else(|| CodecError::UnknownTopic(topic.to_owned()))
+        self.current
+            .get(topic)
+            .ok_or_else(|| CodecError::UnknownTopic(topic.to_owned()))
     }
 
     pub fn encode<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>, CodecError> {
@@ -115,7 +119,10 @@ impl Registry {
 
     pub fn decode_json(&self, topic: &str, bytes: &[u8]) -> Result<serde_json::Value, CodecError> {
         let fp = fingerprint_of(bytes)?;
-        let writer = self.known.get(&fp).ok_or(CodecError::UnknownFingerprint(fp))?;
+        let writer = self
+            .known
+            .get(&fp)
+            .ok_or(CodecError::UnknownFingerprint(fp))?;
         decode_json_with(writer, self.current(topic)?, &bytes[10..])
     }
 }

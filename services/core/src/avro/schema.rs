@@ -23,12 +23,22 @@ pub enum Node {
     String,
     Date,
     TimestampMillis,
-    Record { name: String, fields: Vec<Field> },
-    Enum { name: String, symbols: Vec<String>, default: Option<String> },
+    Record {
+        name: String,
+        fields: Vec<Field>,
+    },
+    Enum {
+        name: String,
+        symbols: Vec<String>,
+        default: Option<String>,
+    },
     Array(NodeId),
     Map(NodeId),
     Union(Vec<NodeId>),
-    Fixed { name: String, size: usize },
+    Fixed {
+        name: String,
+        size: usize,
+    },
 }
 
 /// A record field.
@@ -53,12 +63,20 @@ impl Schema {
     pub fn parse(text: &str) -> Result<Self, CodecError> {
         let json: Json =
             serde_json::from_str(text).map_err(|e| CodecError::Schema(e.to_string()))?;
-        let mut p = Parser { nodes: Vec::new(), names: HashMap::new() };
+        let mut p = Parser {
+            nodes: Vec::new(),
+            names: HashMap::new(),
+        };
         let root = p.parse(&json, "")?;
         let mut canonical = String::new();
         write_canonical(&p.nodes, root, &mut HashSet::new(), &mut canonical);
         let fingerprint = crc64_avro(canonical.as_bytes());
-        Ok(Self { nodes: p.nodes, root, canonical, fingerprint })
+        Ok(Self {
+            nodes: p.nodes,
+            root,
+            canonical,
+            fingerprint,
+        })
     }
 
     /// The Parsing Canonical Form, as the spec defines it.
@@ -144,8 +162,11 @@ impl Parser {
             "bytes" => Node::Bytes,
             "string" => Node::String,
             name => {
-                let qualified =
-                    if name.contains('.') || ns.is_empty() { name.to_owned() } else { format!("{ns}.{name}") };
+                let qualified = if name.contains('.') || ns.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{ns}.{name}")
+                };
                 return self
                     .names
                     .get(&qualified)
@@ -173,25 +194,56 @@ impl Parser {
             ("long", Some("timestamp-millis")) => return Ok(self.push(Node::TimestampMillis)),
             _ => {}
         }
-        fn name_of<'o>(obj: &'o serde_json::Map<String, Json>, ty: &str) -> Result<&'o str, CodecError> {
-            obj.get("name").and_then(Json::as_str).ok_or_else(|| err(format!("{ty} needs a name")))
+        fn name_of<'o>(
+            obj: &'o serde_json::Map<String, Json>,
+            ty: &str,
+        ) -> Result<&'o str, CodecError> {
+            obj.get("name")
+                .and_then(Json::as_str)
+                .ok_or_else(|| err(format!("{ty} needs a name")))
         }
         match ty {
             "record" | "error" => {
                 let full = Self::full_name(name_of(obj, ty)?, obj, ns);
-                let inner_ns = full.rsplit_once('.').map(|(n, _)| n.to_owned()).unwrap_or_default();
-                let id = self.push(Node::Record { name: full.clone(), fields: Vec::new() });
+                let inner_ns = full
+                    .rsplit_once('.')
+                    .map(|(n, _)| n.to_owned())
+                    .unwrap_or_default();
+                let id = self.push(Node::Record {
+                    name: full.clone(),
+                    fields: Vec::new(),
+                });
                 self.names.insert(full, id);
                 let mut fields = Vec::new();
-                for f in obj.get("fields").and_then(Json::as_array).ok_or_else(|| err("record needs fields"))? {
-                    let name = f.get("name").and_then(Json::as_str).ok_or_else(|| err("field needs a name"))?;
-                    let schema = self.parse(f.get("type").ok_or_else(|| err("field needs a type"))?, &inner_ns)?;
+                for f in obj
+                    .get("fields")
+                    .and_then(Json::as_array)
+                    .ok_or_else(|| err("record needs fields"))?
+                {
+                    let name = f
+                        .get("name")
+                        .and_then(Json::as_str)
+                        .ok_or_else(|| err("field needs a name"))?;
+                    let schema = self.parse(
+                        f.get("type").ok_or_else(|| err("field needs a type"))?,
+                        &inner_ns,
+                    )?;
                     let aliases = f
                         .get("aliases")
                         .and_then(Json::as_array)
-                        .map(|a| a.iter().filter_map(Json::as_str).map(str::to_owned).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Json::as_str)
+                                .map(str::to_owned)
+                                .collect()
+                        })
                         .unwrap_or_default();
-                    fields.push(Field { name: name.to_owned(), aliases, schema, default: f.get("default").cloned() });
+                    fields.push(Field {
+                        name: name.to_owned(),
+                        aliases,
+                        schema,
+                        default: f.get("default").cloned(),
+                    });
                 }
                 if let Node::Record { fields: slot, .. } = &mut self.nodes[id] {
                     *slot = fields;
@@ -205,26 +257,46 @@ impl Parser {
                     .and_then(Json::as_array)
                     .ok_or_else(|| err("enum needs symbols"))?
                     .iter()
-                    .map(|s| s.as_str().map(str::to_owned).ok_or_else(|| err("symbols are strings")))
+                    .map(|s| {
+                        s.as_str()
+                            .map(str::to_owned)
+                            .ok_or_else(|| err("symbols are strings"))
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 let default = obj.get("default").and_then(Json::as_str).map(str::to_owned);
-                let id = self.push(Node::Enum { name: full.clone(), symbols, default });
+                let id = self.push(Node::Enum {
+                    name: full.clone(),
+                    symbols,
+                    default,
+                });
                 self.names.insert(full, id);
                 Ok(id)
             }
             "fixed" => {
                 let full = Self::full_name(name_of(obj, ty)?, obj, ns);
-                let size = obj.get("size").and_then(Json::as_u64).ok_or_else(|| err("fixed needs a size"))?;
-                let id = self.push(Node::Fixed { name: full.clone(), size: size as usize });
+                let size = obj
+                    .get("size")
+                    .and_then(Json::as_u64)
+                    .ok_or_else(|| err("fixed needs a size"))?;
+                let id = self.push(Node::Fixed {
+                    name: full.clone(),
+                    size: size as usize,
+                });
                 self.names.insert(full, id);
                 Ok(id)
             }
             "array" => {
-                let items = self.parse(obj.get("items").ok_or_else(|| err("array needs items"))?, ns)?;
+                let items = self.parse(
+                    obj.get("items").ok_or_else(|| err("array needs items"))?,
+                    ns,
+                )?;
                 Ok(self.push(Node::Array(items)))
             }
             "map" => {
-                let values = self.parse(obj.get("values").ok_or_else(|| err("map needs values"))?, ns)?;
+                let values = self.parse(
+                    obj.get("values").ok_or_else(|| err("map needs values"))?,
+                    ns,
+                )?;
                 Ok(self.push(Node::Map(values)))
             }
             other => self.parse_name(other, ns),
@@ -248,7 +320,10 @@ fn write_canonical(nodes: &[Node], id: NodeId, seen: &mut HashSet<NodeId>, out: 
                 out.push_str(&quoted(name));
                 return;
             }
-            out.push_str(&format!("{{\"name\":{},\"type\":\"record\",\"fields\":[", quoted(name)));
+            out.push_str(&format!(
+                "{{\"name\":{},\"type\":\"record\",\"fields\":[",
+                quoted(name)
+            ));
             for (i, f) in fields.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
@@ -276,7 +351,10 @@ fn write_canonical(nodes: &[Node], id: NodeId, seen: &mut HashSet<NodeId>, out: 
                 out.push_str(&quoted(name));
                 return;
             }
-            out.push_str(&format!("{{\"name\":{},\"type\":\"fixed\",\"size\":{size}}}", quoted(name)));
+            out.push_str(&format!(
+                "{{\"name\":{},\"type\":\"fixed\",\"size\":{size}}}",
+                quoted(name)
+            ));
         }
         Node::Array(items) => {
             out.push_str("{\"type\":\"array\",\"items\":");

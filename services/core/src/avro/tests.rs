@@ -17,7 +17,11 @@ fn fingerprints_match_the_reference_implementation() {
     ];
     for (text, want) in cases {
         let s = Schema::parse(text).unwrap();
-        assert_eq!(crate::ids::hex(&s.fingerprint().to_le_bytes()), want, "{text}");
+        assert_eq!(
+            crate::ids::hex(&s.fingerprint().to_le_bytes()),
+            want,
+            "{text}"
+        );
     }
     let s = Schema::parse(cases[2].0).unwrap();
     assert_eq!(
@@ -90,7 +94,10 @@ fn roundtrip_through_serde() {
         tags: vec!["x".into(), "".into()],
         note: Some("hallo".into()),
         kind: "c".into(),
-        data: Data::Stopped { y: "w".into(), z: true },
+        data: Data::Stopped {
+            y: "w".into(),
+            z: true,
+        },
         extra: [("k".to_owned(), "v".to_owned())].into(),
     };
     let bytes = reg.encode("t", &ev).unwrap();
@@ -110,13 +117,22 @@ fn a_record_written_with_an_older_schema_is_read_by_the_current_one() {
     .unwrap();
     let mut reg = Registry::default();
     reg.add_current("t", V2).unwrap();
-    assert!(matches!(reg.decode::<Ev>("t", &bytes), Err(CodecError::UnknownFingerprint(_))));
+    assert!(matches!(
+        reg.decode::<Ev>("t", &bytes),
+        Err(CodecError::UnknownFingerprint(_))
+    ));
     reg.add_history(V1).unwrap();
     let ev: Ev = reg.decode("t", &bytes).unwrap();
     assert_eq!(ev.n, 7);
     assert_eq!(ev.note, None);
     assert_eq!(ev.kind, "b");
-    assert_eq!(ev.data, Data::Stopped { y: "q".into(), z: false });
+    assert_eq!(
+        ev.data,
+        Data::Stopped {
+            y: "q".into(),
+            z: false
+        }
+    );
     assert!(ev.extra.is_empty());
     assert_eq!(ev.day, jiff::civil::date(2020, 1, 31));
 }
@@ -140,7 +156,10 @@ fn errors_name_the_field() {
 fn garbage_is_refused_not_panicked_on() {
     let mut reg = Registry::default();
     reg.add_current("t", V2).unwrap();
-    assert!(matches!(reg.decode_json("t", b"{}"), Err(CodecError::Framing)));
+    assert!(matches!(
+        reg.decode_json("t", b"{}"),
+        Err(CodecError::Framing)
+    ));
     let good = encode_json(
         reg.current("t").unwrap(),
         &json!({"id": "x", "day": "2020-02-03", "at": 0, "n": 1, "tags": [], "kind": "a",
