@@ -18,7 +18,7 @@ build: ## build every binary
 
 broker: ## install (once per machine) and start the local broker with sqlite storage under .run/
 	@mkdir -p $(RUN)
-	infra/broker/start.sh $(BROKER_PORT) sqlite://$(RUN)/tansu.db $(RUN)/tansu.pid $(RUN)/tansu.log
+	infra/broker/start.sh $(BROKER_PORT) sqlite://.run/tansu.db $(RUN)/tansu.pid $(RUN)/tansu.log
 
 up: build broker ## start broker + all services on the config in SCHAKEL_CONFIG (default: demo region)
 	$(BIN)/schakel topics apply

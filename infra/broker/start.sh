@@ -2,7 +2,8 @@
 # Starts Tansu on 127.0.0.1 with an explicit advertised listener (librdkafka may resolve
 # `localhost` to ::1; Tansu listens on IPv4).
 #   start.sh <port> <storage-url> <pidfile> <logfile>
-# storage: memory://tansu/ for tests, sqlite://<path> for `make up` (survives a restart).
+# storage: memory://tansu/ for tests, sqlite://<path relative to the working directory> for
+# `make up` (survives a restart).
 set -euo pipefail
 PORT="${1:-9092}"
 STORAGE="${2:-memory://tansu/}"
