@@ -12,25 +12,10 @@ use base64::Engine;
 use schakel_core::events::{DirectoryEntry, DirectoryItem, Webhook};
 use schakel_core::ids::{ContactId, InstitutionId};
 use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::roles::ROLES;
 use schakel_core::trace::TraceParent;
 use schakel_core::Config;
 use serde::Deserialize;
-
-/// Roles of DOMAIN.md.
-pub const ROLES: &[&str] = &[
-    "ib",
-    "zorgcoordinator",
-    "kernteam",
-    "vve-mentor",
-    "locatie",
-    "leerplicht",
-    "jeugdteam",
-    "vve-coordinator",
-    "volwassenen",
-    "rmc",
-    "doorbraak",
-    "swv-consulent",
-];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod kafka;
 pub mod ops;
 pub mod policy;
+pub mod roles;
 pub mod schemas;
 pub mod service;
 pub mod shutdown;

@@ -108,3 +108,22 @@ pub async fn serve(
         .with_graceful_shutdown(async move { shutdown.wait().await })
         .await
 }
+
+/// Serves the ops endpoints of a stream service while `work` runs; when `work` ends (or fails)
+/// everything is shut down and its result returned.
+pub async fn run_with_health<F, Fut>(
+    listener: tokio::net::TcpListener,
+    shutdown: crate::shutdown::Shutdown,
+    work: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(Health) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let health = Health::new();
+    let server = tokio::spawn(serve(listener, router(health.clone()), shutdown.clone()));
+    let result = work(health).await;
+    shutdown.trigger();
+    let _ = server.await;
+    result
+}

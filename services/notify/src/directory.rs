@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use schakel_core::events::{DirectoryEntry, DirectoryItem, SignalEvent, Webhook};
+use schakel_core::roles::MUNICIPALITY_ROLES;
 
 /// A contact person as notify needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,16 +16,6 @@ pub struct Contact {
     pub email: Option<String>,
     pub webhook: Option<Webhook>,
 }
-
-/// Roles held at a municipality; every other role belongs to the signal's institution.
-pub const MUNICIPALITY_ROLES: &[&str] = &[
-    "leerplicht",
-    "jeugdteam",
-    "vve-coordinator",
-    "volwassenen",
-    "rmc",
-    "doorbraak",
-];
 
 #[derive(Debug, Clone, Default)]
 pub struct Directory {

@@ -32,16 +32,11 @@ type Tp = (String, i32);
 
 /// Runs notify until shutdown.
 pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
-    let health = Health::new();
-    let server = tokio::spawn(ops::serve(
-        listener,
-        ops::router(health.clone()),
-        shutdown.clone(),
-    ));
-    let result = consume(cfg, &health, &shutdown).await;
-    shutdown.trigger();
-    let _ = server.await;
-    result
+    let sd = shutdown.clone();
+    ops::run_with_health(listener, shutdown, |health| async move {
+        consume(cfg, &health, &sd).await
+    })
+    .await
 }
 
 /// A delivery that reached a final state (or was given up on shutdown).
