@@ -387,9 +387,7 @@ async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
             "schakel_notify_deliveries_total",
             &format!("channel=\"webhook\",status=\"{status}\""),
         );
-        if let Err(e) = record(deps, &ev).await {
-            // without a ledger record the outcome is not durable: the signal stays uncommitted
-            tracing::error!(delivery_id = %job.id, error = %e, "cannot record delivery outcome");
+        if !record_until_durable(deps, &ev, shutdown).await {
             return false;
         }
         match wait {
@@ -408,6 +406,29 @@ async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
                 attempt += 1;
             }
         }
+    }
+}
+
+/// Writes an outcome to the ledger, retrying with backoff while the broker refuses it: a
+/// delivery whose outcome is not durable must not be given up until shutdown (the signal offset
+/// stays uncommitted, so a restart would resume it). False only when shutdown interrupted it.
+async fn record_until_durable(deps: &Deps, ev: &DeliveryEvent, shutdown: &Shutdown) -> bool {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match record(deps, ev).await {
+            Ok(()) => return true,
+            Err(e) => {
+                tracing::error!(delivery_id = %ev.id, error = %e, retry_in_ms = backoff.as_millis() as u64, "cannot record delivery outcome; retrying");
+                deps.health
+                    .metrics
+                    .inc("schakel_notify_ledger_write_errors_total", "");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {},
+            _ = shutdown.wait() => return false,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }
 
