@@ -57,10 +57,17 @@ impl BirthDate {
     }
 
     /// The day the child reaches `years` years and `months` months, at the earliest.
-    /// A 29 February birthday counts from 28 February in years without one.
+    ///
+    /// When the anniversary day does not exist in the target month (29 February in a common
+    /// year, 31 August + 6 months), the age is reached on the first day of the next month, as
+    /// Dutch law counts it: someone born on 29 February turns 18 on 1 March in a common year.
     pub fn reaches(&self, years: i16, months: i16) -> Date {
         let span = Span::new().years(years).months(months);
-        self.date.checked_add(span).unwrap_or(Date::MAX)
+        match self.date.checked_add(span) {
+            Ok(d) if d.day() < self.date.day() => d.last_of_month().tomorrow().unwrap_or(d),
+            Ok(d) => d,
+            Err(_) => Date::MAX,
+        }
     }
 }
 
@@ -92,10 +99,13 @@ mod tests {
     #[test]
     fn ages() {
         let b = BirthDate::new(Date::constant(2008, 5, 31), DatePrecision::Day);
-        assert_eq!(b.reaches(17, 6), Date::constant(2025, 11, 30));
+        assert_eq!(b.reaches(17, 6), Date::constant(2025, 12, 1));
         assert_eq!(b.reaches(18, 0), Date::constant(2026, 5, 31));
         let leap = BirthDate::new(Date::constant(2008, 2, 29), DatePrecision::Day);
-        assert_eq!(leap.reaches(18, 0), Date::constant(2026, 2, 28));
+        assert_eq!(leap.reaches(18, 0), Date::constant(2026, 3, 1));
+        assert_eq!(leap.reaches(16, 0), Date::constant(2024, 2, 29));
+        let end_of_august = BirthDate::new(Date::constant(2022, 8, 31), DatePrecision::Day);
+        assert_eq!(end_of_august.reaches(3, 6), Date::constant(2026, 3, 1));
         let month = BirthDate::new(Date::constant(2008, 5, 17), DatePrecision::Month);
         assert_eq!(month.earliest(), Date::constant(2008, 5, 1));
         assert!(month.is_uncertain());

@@ -61,6 +61,8 @@ pub enum SchoolData {
         end_date: Date,
         reason: String,
         destination: Option<SchoolRef>,
+        #[serde(default)]
+        startkwalificatie: Option<bool>,
     },
     ApplicationRegistered {
         school: SchoolRef,
@@ -217,6 +219,28 @@ pub struct SignalEvent {
     pub birth_date_uncertain: bool,
     pub facts: Vec<String>,
     pub policy: std::collections::BTreeMap<String, String>,
+    /// role → the institution that holds it for this signal; other roles route by default
+    #[serde(default)]
+    pub routes: std::collections::BTreeMap<String, String>,
+}
+
+/// A contact person's answer to a handoff task (`nl.schakel.hub.handoff-*.v1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseEvent {
+    pub id: String,
+    pub source: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub time: Timestamp,
+    pub child_key: ChildKey,
+    pub signal_id: String,
+    pub contact: String,
+    pub at: Timestamp,
+    pub note: Option<String>,
+    /// the roles of the task the contact answered for
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -347,6 +371,7 @@ mod tests {
                     brin: "34CD".into(),
                     vestiging: "01".into(),
                 }),
+                startkwalificatie: Some(false),
             },
             id: "2".into(),
             source: "urn:nld:brin:12AB:systeem:parnassys".into(),

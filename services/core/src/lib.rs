@@ -5,6 +5,7 @@ pub mod avro;
 pub mod config;
 pub mod dates;
 pub mod events;
+pub mod handoff;
 pub mod ids;
 pub mod kafka;
 pub mod ops;

@@ -48,7 +48,20 @@ pub const CURRENT: &[(&str, &str)] = &[
 
 /// Older schema versions that may still be in the log. Add a file here whenever a topic's
 /// schema changes; the compatibility test reads each one with the current schema.
-pub const HISTORY: &[(&str, &str)] = &[];
+pub const HISTORY: &[(&str, &str)] = &[
+    (
+        "source.school.v1",
+        include_str!("../../../schemas/history/source.school.v1-1.avsc"),
+    ),
+    (
+        "hub.signals.v1",
+        include_str!("../../../schemas/history/hub.signals.v1-1.avsc"),
+    ),
+    (
+        "hub.responses.v1",
+        include_str!("../../../schemas/history/hub.responses.v1-1.avsc"),
+    ),
+];
 
 /// The topics.toml shipped with this binary.
 pub const TOPICS_TOML: &str = include_str!("../../../schemas/topics.toml");

@@ -374,12 +374,20 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
             f.no_unknown(
                 d,
                 "data",
-                &["child", "school", "endDate", "reason", "destination"],
+                &[
+                    "child",
+                    "school",
+                    "endDate",
+                    "reason",
+                    "destination",
+                    "startkwalificatie",
+                ],
             );
             let school = school_ref(d, "school", true, f);
             let end = f.date(d, "data", "endDate", true);
             let reason = f.one_of(d, "data", "reason", END_REASONS);
             let destination = school_ref(d, "destination", false, f);
+            let startkwalificatie = f.boolean(d, "data", "startkwalificatie", false);
             let school = school?;
             Some((
                 school_scope(&school),
@@ -388,6 +396,7 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                     end_date: end?,
                     reason: reason?,
                     destination,
+                    startkwalificatie,
                 }),
             ))
         }

@@ -72,6 +72,9 @@ impl Directory {
 
     /// The institution whose `role` must act on `signal`.
     pub fn institution_for(signal: &SignalEvent, role: &str) -> Option<String> {
+        if let Some(inst) = signal.routes.get(role) {
+            return Some(inst.clone());
+        }
         if MUNICIPALITY_ROLES.contains(&role) {
             signal
                 .municipality

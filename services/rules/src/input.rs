@@ -1,7 +1,9 @@
 //! What the fold consumes: source facts and clock ticks.
 
 use jiff::civil::Date;
-use schakel_core::events::{JeugdhulpEvent, LeerplichtEvent, SchoolEvent, VoorschoolEvent};
+use schakel_core::events::{
+    JeugdhulpEvent, LeerplichtEvent, ResponseEvent, SchoolEvent, VoorschoolEvent,
+};
 
 /// One input to the rules fold, in log order.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,6 +12,8 @@ pub enum Input {
     School(SchoolEvent),
     Voorschool(VoorschoolEvent),
     Leerplicht(LeerplichtEvent),
+    /// A contact's answer to a handoff task.
+    Response(ResponseEvent),
     /// A day has begun.
     Tick(Date),
 }
@@ -22,6 +26,7 @@ impl Input {
             Input::School(e) => Some((&e.source, &e.id)),
             Input::Voorschool(e) => Some((&e.source, &e.id)),
             Input::Leerplicht(e) => Some((&e.source, &e.id)),
+            Input::Response(e) => Some((&e.source, &e.id)),
             Input::Tick(_) => None,
         }
     }

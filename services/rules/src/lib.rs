@@ -7,6 +7,7 @@ pub mod rules;
 pub mod scenario;
 pub mod service;
 pub mod signal;
+pub mod snapshot;
 pub mod state;
 
 pub use engine::Engine;

@@ -25,6 +25,7 @@ pub const INPUTS: &[&str] = &[
     "source.voorschool.v1",
     "source.leerplicht.v1",
     "source.jeugdhulp.v1",
+    "hub.responses.v1",
     "hub.clock.v1",
 ];
 
@@ -134,6 +135,7 @@ impl Loop<'_> {
             "source.school.v1" => reg.decode(topic, bytes).map(Input::School),
             "source.voorschool.v1" => reg.decode(topic, bytes).map(Input::Voorschool),
             "source.leerplicht.v1" => reg.decode(topic, bytes).map(Input::Leerplicht),
+            "hub.responses.v1" => reg.decode(topic, bytes).map(Input::Response),
             "hub.clock.v1" => reg
                 .decode::<ClockTick>(topic, bytes)
                 .map(|t| Input::Tick(t.date)),
@@ -156,9 +158,14 @@ impl Loop<'_> {
                     .engines
                     .get_mut(&rec.partition)
                     .context("record from an unassigned partition")?;
-                let signals = engine.apply(&input);
-                if !silent {
-                    self.emit(signals).await?;
+                match engine.apply(&input) {
+                    Ok(signals) if !silent => self.emit(signals).await?,
+                    Ok(_) => {}
+                    Err(refusal) if !silent => {
+                        let reason = format!("refused: {}", refusal.0);
+                        self.dead_letter(&rec, &logical, reason).await?
+                    }
+                    Err(_) => {}
                 }
             }
             Err(reason) if !silent => self.dead_letter(&rec, &logical, reason).await?,

@@ -5,18 +5,26 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 use schakel_core::events::SignalEvent;
 use schakel_core::ids::{hex, ChildKey};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::rules::Rule;
 
 /// A step in the life of a signal or handoff task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Step {
     Opened,
     Reminded,
     Overdue,
     Escalated,
+    /// a notice that no longer applies (a late fact made it moot)
     Resolved,
+    /// the receiving side of a task confirmed it
+    Acknowledged,
+    /// both sides confirmed the handoff took place
+    Completed,
+    /// a task that became moot, or that a contact cancelled
+    Cancelled,
 }
 
 impl Step {
@@ -27,7 +35,14 @@ impl Step {
             Step::Overdue => "overdue",
             Step::Escalated => "escalated",
             Step::Resolved => "resolved",
+            Step::Acknowledged => "acknowledged",
+            Step::Completed => "completed",
+            Step::Cancelled => "cancelled",
         }
+    }
+
+    pub fn bit(&self) -> u16 {
+        1 << (*self as u16)
     }
 }
 
@@ -41,8 +56,8 @@ fn short_hash(parts: &[&str]) -> String {
 }
 
 /// The id of a signal: a hash of rule, child and episode, the same on every replay.
-pub fn signal_id(rule: Rule, child: &ChildKey, episode: &str) -> String {
-    short_hash(&[rule.id(), child.as_str(), episode])
+pub fn signal_id(rule: Rule, child: &str, episode: &str) -> String {
+    short_hash(&[rule.id(), child, episode])
 }
 
 /// The id of one step of a signal.
@@ -63,11 +78,12 @@ pub struct Emit {
     pub task: bool,
     pub facts: Vec<String>,
     pub policy: BTreeMap<String, String>,
+    pub routes: BTreeMap<String, String>,
 }
 
 impl Emit {
     pub fn into_event(self, child: &ChildKey, fired_on: Date, uncertain: bool) -> SignalEvent {
-        let sid = signal_id(self.rule, child, &self.episode);
+        let sid = signal_id(self.rule, child.as_str(), &self.episode);
         SignalEvent {
             id: event_id(&sid, self.step),
             kind: format!("nl.schakel.signal.{}.v1", self.step.as_str()),
@@ -84,6 +100,7 @@ impl Emit {
             birth_date_uncertain: uncertain,
             facts: self.facts,
             policy: self.policy,
+            routes: self.routes,
         }
     }
 }

@@ -1,24 +1,101 @@
-//! What the rules engine remembers of one child.
+//! What the rules engine remembers of one child, kept small: a region of a million children
+//! must fit in a few hundred megabytes (see `make bench-rules`).
 
 use jiff::civil::Date;
-use jiff::Timestamp;
+use jiff::ToSpan;
 use schakel_core::dates::BirthDate;
-use schakel_core::events::ChildRef;
+use schakel_core::events::{ChildRef, SchoolRef};
+use schakel_core::handoff::Progress;
+use serde::{Deserialize, Serialize};
+
+use crate::rules::Rule;
+use crate::signal::Step;
+
+/// The id of the event a fact came from, for explanations.
+pub type FactId = Box<str>;
+
+/// A school vestiging: BRIN (4 bytes) and vestigingsnummer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct School {
+    brin: [u8; 4],
+    vestiging: u8,
+}
+
+impl School {
+    pub fn new(brin: &str, vestiging: &str) -> Self {
+        let mut b = [b' '; 4];
+        for (i, c) in brin.bytes().take(4).enumerate() {
+            b[i] = c;
+        }
+        Self {
+            brin: b,
+            vestiging: vestiging.parse().unwrap_or(0),
+        }
+    }
+
+    pub fn from_ref(r: &SchoolRef) -> Self {
+        Self::new(&r.brin, &r.vestiging)
+    }
+
+    pub fn brin(&self) -> &str {
+        std::str::from_utf8(&self.brin).unwrap_or("????").trim_end()
+    }
+
+    /// The institution id in the directory: `school:<BRIN>`.
+    pub fn institution(&self) -> String {
+        format!("school:{}", self.brin())
+    }
+
+    pub fn same_school(&self, other: &School) -> bool {
+        self.brin == other.brin
+    }
+}
+
+/// The sectors of an enrolment, as far as rules tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sector {
+    /// po, sbo, so
+    Primary,
+    /// vo, vso
+    Secondary,
+    Mbo,
+}
+
+impl Sector {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "po" | "sbo" | "so" => Sector::Primary,
+            "mbo" => Sector::Mbo,
+            _ => Sector::Secondary,
+        }
+    }
+}
+
+/// A gemeentecode in two bytes.
+pub type Gemeente = u16;
+
+pub fn gemeente(code: &str) -> Option<Gemeente> {
+    code.parse().ok()
+}
+
+pub fn gemeente_code(g: Gemeente) -> String {
+    format!("{g:04}")
+}
 
 /// One youth-care toewijzing, in its current version (latest `toewijzingTijdstip` wins).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
-    pub nummer: String,
+    pub nummer: Box<str>,
     pub ingang: Date,
     pub eind: Option<Date>,
-    pub stamp: Timestamp,
+    /// `toewijzingTijdstip`, in milliseconds
+    pub stamp: i64,
     pub verlengd: bool,
-    pub gemeente: String,
+    pub gemeente: Gemeente,
     pub withdrawn: bool,
     /// Care stopped (JW307) on this date.
     pub stopped: Option<Date>,
-    /// The event ids this version rests on, for explanations.
-    pub fact: String,
+    pub id: FactId,
 }
 
 impl Assignment {
@@ -32,7 +109,7 @@ impl Assignment {
 
     /// Whether the assignment is in force on `d`.
     pub fn active_on(&self, d: Date) -> bool {
-        !self.withdrawn && self.ingang <= d && self.last_day().is_none_or(|e| e >= d)
+        self.active_between(d, d)
     }
 
     /// Whether the assignment is in force on some day of `[from, to]`.
@@ -41,44 +118,296 @@ impl Assignment {
     }
 }
 
-/// A signal step that has fired, so it never fires twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fired {
-    pub rule: crate::rules::Rule,
-    pub step: crate::signal::Step,
+/// Status of a verzuim melding, as far as rules need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MeldingStatus {
+    Open,
+    /// afgesloten: the verzuim ended
+    Closed(Date),
+    /// ingetrokken: the melding was wrong
+    Withdrawn,
+}
+
+/// A fact about the child that some rule uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fact {
+    Enrolment {
+        school: School,
+        sector: Sector,
+        grade: u8,
+        start: Date,
+        end: Option<Date>,
+        startkwalificatie: bool,
+        id: FactId,
+    },
+    Application {
+        school: School,
+        date: Date,
+        id: FactId,
+    },
+    Admission {
+        school: School,
+        date: Date,
+        accepted: bool,
+        id: FactId,
+    },
+    Support {
+        school: School,
+        kind: Box<str>,
+        start: Date,
+        end: Option<Date>,
+        id: FactId,
+    },
+    Placement {
+        lrk: u32,
+        vve: bool,
+        start: Date,
+        end: Option<Date>,
+        id: FactId,
+    },
+    Verzuim {
+        school: School,
+        nummer: Box<str>,
+        lrv: bool,
+        first_absence: Date,
+        status: MeldingStatus,
+        id: FactId,
+    },
+    Vrijstelling {
+        kind: Box<str>,
+        from: Date,
+        until: Option<Date>,
+        id: FactId,
+    },
+    Thuiszitter {
+        since: Date,
+        school: Option<School>,
+        id: FactId,
+    },
+    PassendAanbod {
+        date: Date,
+        id: FactId,
+    },
+    Assignment(Box<Assignment>),
+}
+
+impl Fact {
+    pub fn id(&self) -> &str {
+        match self {
+            Fact::Enrolment { id, .. }
+            | Fact::Application { id, .. }
+            | Fact::Admission { id, .. }
+            | Fact::Support { id, .. }
+            | Fact::Placement { id, .. }
+            | Fact::Verzuim { id, .. }
+            | Fact::Vrijstelling { id, .. }
+            | Fact::Thuiszitter { id, .. }
+            | Fact::PassendAanbod { id, .. } => id,
+            Fact::Assignment(a) => &a.id,
+        }
+    }
+}
+
+/// A signal that has opened, with the dates fixed when it opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Track {
+    pub rule: Rule,
+    pub episode: i32,
+    /// bit per [`Step`] that fired
+    pub steps: u16,
+    pub remind: Option<Date>,
+    pub due: Option<Date>,
+    pub escalate: Option<Date>,
+    pub progress: Progress,
+    /// the first day of an unbroken run of days on which the signal was moot
+    pub moot_since: Option<Date>,
+    pub closed: bool,
+}
+
+impl Track {
+    pub fn has(&self, step: Step) -> bool {
+        self.steps & step.bit() != 0
+    }
+
+    pub fn mark(&mut self, step: Step) {
+        self.steps |= step.bit();
+    }
 }
 
 /// Everything the engine knows about one child.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChildState {
     pub birth: BirthDate,
-    pub residence: Option<String>,
-    /// Hashes of (source, id) of every fact folded in, to ignore duplicates.
+    /// residence as first reported (0: unknown)
+    pub residence: Gemeente,
+    /// later residences, from the day a source reported them
+    pub moves: Vec<(Date, Gemeente)>,
+    /// the next day rules must look at this child
+    pub wakeup: Option<Date>,
+    /// hashes of (source, id) of every fact folded in, to ignore duplicates
     pub seen: Vec<u64>,
-    pub assignments: Vec<Assignment>,
-    pub fired: Vec<Fired>,
+    pub facts: Vec<Fact>,
+    pub tracks: Vec<Track>,
 }
 
 impl ChildState {
     pub fn new(child: &ChildRef) -> Self {
         Self {
             birth: child.birth(),
-            residence: child.residence_municipality.clone(),
+            residence: child
+                .residence_municipality
+                .as_deref()
+                .and_then(gemeente)
+                .unwrap_or(0),
+            moves: Vec::new(),
+            wakeup: None,
             seen: Vec::new(),
-            assignments: Vec::new(),
-            fired: Vec::new(),
+            facts: Vec::new(),
+            tracks: Vec::new(),
         }
     }
 
-    /// Takes the newest birth date and residence a source reported.
-    pub fn update_child(&mut self, child: &ChildRef) {
+    /// Takes the newest birth date a source reported, and the residence from `at` on.
+    pub fn update_child(&mut self, child: &ChildRef, at: Date) {
         self.birth = child.birth();
-        if child.residence_municipality.is_some() {
-            self.residence = child.residence_municipality.clone();
+        let Some(g) = child.residence_municipality.as_deref().and_then(gemeente) else {
+            return;
+        };
+        if self.residence == 0 {
+            self.residence = g;
+        } else if self.residence_on(at) != Some(g) {
+            let pos = self.moves.partition_point(|(d, _)| *d <= at);
+            self.moves.insert(pos, (at, g));
         }
     }
 
-    pub fn has_fired(&self, rule: crate::rules::Rule, step: crate::signal::Step) -> bool {
-        self.fired.iter().any(|f| f.rule == rule && f.step == step)
+    /// The municipality of residence on `d`.
+    pub fn residence_on(&self, d: Date) -> Option<Gemeente> {
+        self.moves
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= d)
+            .map(|(_, g)| *g)
+            .or((self.residence != 0).then_some(self.residence))
     }
+
+    pub fn track(&self, rule: Rule, episode: i32) -> Option<&Track> {
+        self.tracks
+            .iter()
+            .find(|t| t.rule == rule && t.episode == episode)
+    }
+
+    pub fn has_open_track(&self, rule: Rule) -> bool {
+        self.tracks.iter().any(|t| t.rule == rule && !t.closed)
+    }
+
+    pub fn assignments(&self) -> impl Iterator<Item = &Assignment> {
+        self.facts.iter().filter_map(|f| match f {
+            Fact::Assignment(a) => Some(&**a),
+            _ => None,
+        })
+    }
+
+    pub fn assignments_mut(&mut self) -> impl Iterator<Item = &mut Assignment> {
+        self.facts.iter_mut().filter_map(|f| match f {
+            Fact::Assignment(a) => Some(&mut **a),
+            _ => None,
+        })
+    }
+
+    /// Enrolments: (school, sector, grade, start, end, startkwalificatie, id).
+    pub fn enrolments(&self) -> impl Iterator<Item = Enrolment<'_>> {
+        self.facts.iter().filter_map(|f| match f {
+            Fact::Enrolment {
+                school,
+                sector,
+                grade,
+                start,
+                end,
+                startkwalificatie,
+                id,
+            } => Some(Enrolment {
+                school: *school,
+                sector: *sector,
+                grade: *grade,
+                start: *start,
+                end: *end,
+                startkwalificatie: *startkwalificatie,
+                id,
+            }),
+            _ => None,
+        })
+    }
+
+    /// Whether some enrolment covers `d` or starts after it (a known inschrijving counts
+    /// from the day it is known, even if the pupil starts later).
+    pub fn enrolled_from(&self, d: Date) -> bool {
+        self.enrolments().any(|e| e.end.is_none_or(|end| end >= d))
+    }
+
+    /// Whether a vrijstelling covers `d`.
+    pub fn exempt_on(&self, d: Date) -> bool {
+        self.facts.iter().any(|f| {
+            matches!(f, Fact::Vrijstelling { from, until, .. }
+                if *from <= d && until.is_none_or(|u| u >= d))
+        })
+    }
+
+    /// Whether the child has youth care (an active toewijzing) on `d`.
+    pub fn care_on(&self, d: Date) -> bool {
+        self.assignments().any(|a| a.active_on(d))
+    }
+
+    /// The id of the oldest fact the engine keeps: the source of the child's data, cited by
+    /// rules that fire on an absence (no enrolment, no aanmelding).
+    pub fn first_fact(&self) -> Option<&str> {
+        self.facts.first().map(Fact::id)
+    }
+}
+
+/// A view of one enrolment fact.
+#[derive(Debug, Clone, Copy)]
+pub struct Enrolment<'a> {
+    pub school: School,
+    pub sector: Sector,
+    pub grade: u8,
+    pub start: Date,
+    pub end: Option<Date>,
+    pub startkwalificatie: bool,
+    pub id: &'a str,
+}
+
+/// `d` plus `n` days.
+pub fn plus_days(d: Date, n: i32) -> Date {
+    d.saturating_add(i64::from(n).days())
+}
+
+/// `d` plus `n` school days (Monday to Friday; holidays are not known to the engine).
+pub fn plus_school_days(d: Date, n: i32) -> Date {
+    let mut out = d;
+    let mut left = n;
+    while left > 0 {
+        out = plus_days(out, 1);
+        if out.weekday().to_monday_one_offset() <= 5 {
+            left -= 1;
+        }
+    }
+    out
+}
+
+/// FNV-1a over parts separated by a zero byte: a hash that never changes between versions,
+/// so it may be kept in snapshots and signal ids.
+pub fn fnv64(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h ^= 0;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        for b in *p {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }

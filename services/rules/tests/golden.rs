@@ -1,7 +1,9 @@
-//! Runs every golden scenario straight through and with stops-and-restores.
+//! Runs every golden scenario straight through, with stops-and-restores by replay, and with
+//! stops-and-restores from snapshots; all must give exactly the expected signals.
 
 use std::path::Path;
 
+use schakel_rules::rules::Rule;
 use schakel_rules::scenario::Scenario;
 
 fn scenarios() -> Vec<(String, Scenario)> {
@@ -12,11 +14,6 @@ fn scenarios() -> Vec<(String, Scenario)> {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    assert!(
-        files.len() >= 9,
-        "golden scenarios missing in {}",
-        dir.display()
-    );
     files
         .into_iter()
         .map(|p| {
@@ -29,28 +26,53 @@ fn scenarios() -> Vec<(String, Scenario)> {
 }
 
 #[test]
+fn every_rule_has_at_least_three_scenarios() {
+    let names: Vec<String> = scenarios().into_iter().map(|(n, _)| n).collect();
+    for rule in Rule::ALL {
+        let prefix = format!("{}_", rule.id().to_lowercase());
+        let n = names.iter().filter(|n| n.starts_with(&prefix)).count();
+        assert!(n >= 3, "{} has {n} golden scenarios, needs 3", rule.id());
+    }
+}
+
+#[test]
 fn golden_scenarios_fire_exactly_the_expected_signals() {
     let mut failures = Vec::new();
     for (name, s) in scenarios() {
-        if let Err(e) = s.check(&s.run_straight()) {
+        let (signals, refused) = s.run();
+        if let Err(e) = s.check(&signals).and(s.check_refusals(&refused)) {
             failures.push(format!("{name} ({}):\n{e}", s.description));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+fn cut_points(n: usize) -> [Vec<usize>; 3] {
+    [
+        vec![n / 2],
+        vec![n / 3, 2 * n / 3],
+        vec![1, n.saturating_sub(1)],
+    ]
+}
+
 #[test]
 fn stop_and_restore_gives_identical_signals() {
     for (name, s) in scenarios() {
         let straight = s.run_straight();
-        let n = s.inputs.len();
-        for cuts in [
-            vec![n / 2],
-            vec![n / 3, 2 * n / 3],
-            vec![1, n.saturating_sub(1)],
-        ] {
+        for cuts in cut_points(s.inputs.len()) {
             let restored = s.run_with_restores(&cuts);
             assert_eq!(restored, straight, "{name}: restore at {cuts:?} differs");
+        }
+    }
+}
+
+#[test]
+fn restore_from_snapshots_gives_identical_signals() {
+    for (name, s) in scenarios() {
+        let straight = s.run_straight();
+        for cuts in cut_points(s.inputs.len()) {
+            let restored = s.run_with_snapshots(&cuts);
+            assert_eq!(restored, straight, "{name}: snapshot at {cuts:?} differs");
         }
     }
 }

@@ -1,218 +1,163 @@
-//! R3: the transition from youth care to adulthood.
+//! R3: the transition to adulthood.
 //!
 //! - R3a: a child with an active toewijzing reaches the planning age (16y6m): `jeugdteam`
 //!   plans the transition.
 //! - R3b: a child with an active toewijzing reaches the handoff age (17y6m): a warm-handoff
-//!   task `jeugdteam` → `volwassenen`, due on the 18th birthday; `reminded` before it, `overdue`
-//!   at it and `escalated` to `doorbraak` after the escalation delay.
+//!   task `jeugdteam` → `volwassenen`, due on the 18th birthday, escalated to `doorbraak` after
+//!   the escalation delay; cancelled when care ends before 18.
 //! - R3c: the 18th birthday passes while care ends at 18 with no follow-up, or runs past 18
 //!   without a verlengde-jeugdhulp decision.
+//! - R3d: a youth in education without a startkwalificatie reaches the handoff age: task
+//!   `leerplicht` → `rmc`, due on the 18th birthday; cancelled when a startkwalificatie is
+//!   obtained before then.
 //!
-//! Each fires once per child (the episode is the child's coming of age), on the first tick in
-//! its window; a fact that arrives late fires on the next tick.
+//! Each fires once per child (the episode is the child's coming of age).
 
-use std::collections::BTreeMap;
+use super::{Cx, Plan, Rule, Want};
+use crate::state::{gemeente_code, plus_days, Assignment};
 
-use jiff::civil::Date;
-use jiff::ToSpan;
-use schakel_core::policy::Policy;
-
-use super::Rule;
-use crate::signal::{Emit, Step};
-use crate::state::{Assignment, ChildState};
-
-const EPISODE: &str = "adulthood";
-
-/// The dates R3 works with for one child.
-struct Dates {
-    planning: Date,
-    handoff: Date,
-    adult: Date,
-    remind: Date,
-    escalate: Date,
-    grace_end: Date,
-}
-
-fn dates(state: &ChildState, policy: &Policy) -> Dates {
-    let p = &policy.adulthood;
-    let adult = state.birth.reaches(p.adult_age.years, p.adult_age.months);
-    Dates {
-        planning: state
-            .birth
-            .reaches(p.planning_age.years, p.planning_age.months),
-        handoff: state
-            .birth
-            .reaches(p.handoff_age.years, p.handoff_age.months),
-        adult,
-        remind: adult.saturating_sub(i64::from(policy.handoff.remind_days_before_due).days()),
-        escalate: adult.saturating_add(i64::from(p.escalation_days).days()),
-        grace_end: adult.saturating_add(i64::from(p.follow_up_grace_days).days()),
+pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
+    let p = &cx.policy.adulthood;
+    let (planning, handoff, adult) = (
+        cx.age(p.planning_age),
+        cx.age(p.handoff_age),
+        cx.age(p.adult_age),
+    );
+    let day = cx.day;
+    let remind = plus_days(adult, -cx.policy.handoff.remind_days_before_due);
+    let escalate = plus_days(adult, p.escalation_days);
+    let grace_end = plus_days(adult, p.follow_up_grace_days);
+    let in_education = cx.state.enrolments().next().is_some();
+    let has_care = cx.state.assignments().next().is_some();
+    if !has_care && !in_education {
+        return;
     }
-}
-
-fn policy_values(policy: &Policy, keys: &[&str]) -> BTreeMap<String, String> {
-    let p = &policy.adulthood;
-    let all = [
-        ("adulthood.planning_age", p.planning_age.to_string()),
-        ("adulthood.handoff_age", p.handoff_age.to_string()),
-        ("adulthood.adult_age", p.adult_age.to_string()),
-        ("adulthood.escalation_days", p.escalation_days.to_string()),
-        (
-            "adulthood.follow_up_grace_days",
-            p.follow_up_grace_days.to_string(),
-        ),
-        (
-            "handoff.remind_days_before_due",
-            policy.handoff.remind_days_before_due.to_string(),
-        ),
-    ];
-    all.into_iter()
-        .filter(|(k, _)| keys.contains(k))
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
-}
-
-/// The municipality that routes a signal: residence when known, else the one that assigned care.
-fn municipality(state: &ChildState, care: &[&Assignment]) -> Option<String> {
-    state
-        .residence
-        .clone()
-        .or_else(|| care.first().map(|a| a.gemeente.clone()))
-}
-
-/// The child and policy a step is emitted for.
-struct Ctx<'a> {
-    state: &'a ChildState,
-    policy: &'a Policy,
-}
-
-impl Ctx<'_> {
-    fn emit(
-        &self,
-        (rule, step): (Rule, Step),
-        care: &[&Assignment],
-        due: Option<Date>,
-        recipients: Vec<&'static str>,
-        policy_keys: &[&str],
-    ) -> Emit {
-        Emit {
-            rule,
-            step,
-            episode: EPISODE.to_owned(),
-            institution: care.first().map(|a| format!("gemeente:{}", a.gemeente)),
-            municipality: municipality(self.state, care),
-            due,
-            recipients,
-            task: rule == Rule::R3b,
-            facts: care.iter().map(|a| a.fact.clone()).collect(),
-            policy: policy_values(self.policy, policy_keys),
-        }
-    }
-}
-
-/// Everything R3 should emit on day `today`, in order.
-pub fn evaluate(state: &ChildState, today: Date, policy: &Policy) -> Vec<Emit> {
-    let d = dates(state, policy);
-    let cx = Ctx { state, policy };
-    let mut out = Vec::new();
-    let active: Vec<&Assignment> = state
-        .assignments
-        .iter()
-        .filter(|a| a.active_on(today))
-        .collect();
-
-    if !state.has_fired(Rule::R3a, Step::Opened)
-        && d.planning <= today
-        && today < d.handoff
-        && !active.is_empty()
-    {
-        out.push(cx.emit(
-            (Rule::R3a, Step::Opened),
-            &active,
-            None,
-            vec!["jeugdteam"],
-            &["adulthood.planning_age"],
-        ));
+    for d in [planning, handoff, remind, adult, escalate] {
+        cx.wake(d);
     }
 
-    let handoff_opened = state.has_fired(Rule::R3b, Step::Opened);
-    if !handoff_opened && d.handoff <= today && today < d.adult && !active.is_empty() {
-        out.push(cx.emit(
-            (Rule::R3b, Step::Opened),
-            &active,
-            Some(d.adult),
-            vec!["jeugdteam", "volwassenen"],
-            &["adulthood.handoff_age", "adulthood.adult_age"],
-        ));
-    }
-    if handoff_opened || out.iter().any(|e| e.rule == Rule::R3b) {
-        let care: Vec<&Assignment> = state
-            .assignments
-            .iter()
-            .filter(|a| a.active_between(d.handoff, d.adult))
-            .collect();
-        let steps = [
-            (
-                Step::Reminded,
-                d.remind,
-                vec!["jeugdteam", "volwassenen"],
-                "handoff.remind_days_before_due",
-            ),
-            (
-                Step::Overdue,
-                d.adult,
-                vec!["jeugdteam", "volwassenen"],
-                "adulthood.adult_age",
-            ),
-            (
-                Step::Escalated,
-                d.escalate,
-                vec!["doorbraak", "jeugdteam"],
-                "adulthood.escalation_days",
-            ),
-        ];
-        for (step, when, recipients, key) in steps {
-            // a reminder after the due date is noise; the overdue step says more
-            let late_reminder = step == Step::Reminded && today >= d.adult;
-            if when <= today && !late_reminder && !state.has_fired(Rule::R3b, step) {
-                out.push(cx.emit((Rule::R3b, step), &care, Some(d.adult), recipients, &[key]));
+    if has_care {
+        let starts: Vec<_> = cx.state.assignments().map(|a| a.ingang).collect();
+        for s in starts {
+            if s <= grace_end {
+                cx.wake(s);
             }
         }
-    }
-
-    if !state.has_fired(Rule::R3c, Step::Opened) && d.adult <= today && today <= d.grace_end {
-        let last_day_minor = d.adult.saturating_sub(1.day());
-        let care: Vec<&Assignment> = state
-            .assignments
-            .iter()
-            .filter(|a| a.active_between(d.handoff, last_day_minor))
+        let active: Vec<&Assignment> = cx
+            .state
+            .assignments()
+            .filter(|a| a.active_on(day))
             .collect();
-        let follow_up = care
-            .iter()
-            .any(|a| a.verlengd && a.last_day().is_none_or(|e| e > d.adult));
-        if !care.is_empty() && !follow_up {
-            out.push(cx.emit(
-                (Rule::R3c, Step::Opened),
-                &care,
-                None,
-                vec!["jeugdteam", "volwassenen"],
-                &["adulthood.adult_age", "adulthood.follow_up_grace_days"],
-            ));
-        }
-    }
-    out
-}
+        let care_plan = |care: &[&Assignment], to, escalate_to, policy| Plan {
+            to,
+            escalate_to,
+            institution: care
+                .first()
+                .map(|a| format!("gemeente:{}", gemeente_code(a.gemeente))),
+            facts: care.iter().map(|a| a.id.to_string()).collect(),
+            policy,
+            ..Plan::default()
+        };
 
-/// The next day after `today` on which R3 may have something to say for this child.
-pub fn next_wakeup(state: &ChildState, today: Date, policy: &Policy) -> Option<Date> {
-    if state.assignments.is_empty() {
-        return None;
+        // R3a
+        out.push(Want {
+            rule: Rule::R3a,
+            episode: 0,
+            open: planning <= day && day < handoff && !active.is_empty(),
+            moot: false,
+            plan: care_plan(&active, &["jeugdteam"], &[], &["adulthood.planning_age"]),
+        });
+
+        // R3b
+        let last_minor_day = adult.yesterday().unwrap_or(adult);
+        let handoff_care: Vec<&Assignment> = cx
+            .state
+            .assignments()
+            .filter(|a| a.active_between(handoff, adult))
+            .collect();
+        let care_ended = day < adult
+            && !cx
+                .state
+                .assignments()
+                .any(|a| a.active_between(day, last_minor_day));
+        let mut plan = care_plan(
+            if active.is_empty() {
+                &handoff_care
+            } else {
+                &active
+            },
+            &["jeugdteam", "volwassenen"],
+            &["doorbraak", "jeugdteam", "volwassenen"],
+            &[
+                "adulthood.handoff_age",
+                "adulthood.adult_age",
+                "handoff.remind_days_before_due",
+                "adulthood.escalation_days",
+            ],
+        );
+        plan.remind = Some(remind);
+        plan.due = Some(adult);
+        plan.overdue = true;
+        plan.escalate = Some(escalate);
+        out.push(Want {
+            rule: Rule::R3b,
+            episode: 0,
+            open: handoff <= day && day < adult && !active.is_empty(),
+            moot: care_ended || cx.moved_away(),
+            plan,
+        });
+
+        // R3c
+        let minor_care: Vec<&Assignment> = cx
+            .state
+            .assignments()
+            .filter(|a| a.active_between(handoff, last_minor_day))
+            .collect();
+        let follow_up = minor_care
+            .iter()
+            .any(|a| a.verlengd && a.last_day().is_none_or(|e| e > adult));
+        out.push(Want {
+            rule: Rule::R3c,
+            episode: 0,
+            open: adult <= day && day <= grace_end && !minor_care.is_empty() && !follow_up,
+            moot: false,
+            plan: care_plan(
+                &minor_care,
+                &["jeugdteam", "volwassenen"],
+                &[],
+                &["adulthood.adult_age", "adulthood.follow_up_grace_days"],
+            ),
+        });
     }
-    let d = dates(state, policy);
-    let starts = state.assignments.iter().map(|a| a.ingang);
-    [d.planning, d.handoff, d.remind, d.adult, d.escalate]
-        .into_iter()
-        .chain(starts)
-        .filter(|x| *x > today && *x <= d.grace_end)
-        .min()
+
+    // R3d
+    if in_education {
+        let qualified = cx
+            .state
+            .enrolments()
+            .find(|e| e.startkwalificatie && e.end.is_none_or(|end| end <= day));
+        let last = cx.state.enrolments().max_by_key(|e| e.start);
+        let mut facts: Vec<String> = last.iter().map(|e| e.id.to_owned()).collect();
+        facts.extend(qualified.map(|e| e.id.to_owned()));
+        out.push(Want {
+            rule: Rule::R3d,
+            episode: 0,
+            open: handoff <= day && day < adult && qualified.is_none(),
+            moot: qualified.is_some() || cx.moved_away(),
+            plan: Plan {
+                remind: Some(remind),
+                due: Some(adult),
+                overdue: true,
+                to: &["leerplicht", "rmc"],
+                institution: last.map(|e| e.school.institution()),
+                facts,
+                policy: &[
+                    "adulthood.handoff_age",
+                    "adulthood.adult_age",
+                    "handoff.remind_days_before_due",
+                ],
+                ..Plan::default()
+            },
+        });
+    }
 }
