@@ -153,9 +153,16 @@ pub struct TokenConfig {
     pub name: String,
     pub token: Secret,
     /// Source kinds: `school`, `voorschool`, `leerplicht`, `jeugdhulp`.
+    #[serde(default)]
     pub kinds: Vec<String>,
     /// Institutions (`school:12AB`, `gemeente:0392`, `lrk:123456789`), or `*` for all.
+    #[serde(default)]
     pub institutions: Vec<String>,
+    /// A contact token: the directory id of the contact person (or their system) that answers
+    /// handoff tasks with it. Such a token writes only `nl.schakel.hub.handoff-*` events, and
+    /// only for tasks addressed to a role the contact holds at the task's institution.
+    #[serde(default)]
+    pub contact: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -368,6 +375,12 @@ impl Config {
             ));
         }
         for t in &self.ingest.tokens {
+            if t.contact.is_some() && !(t.kinds.is_empty() && t.institutions.is_empty()) {
+                return Err(ConfigError::Invalid(format!(
+                    "ingest.tokens {:?}: a contact token has no kinds or institutions (its scope is the contact's roles)",
+                    t.name
+                )));
+            }
             for k in &t.kinds {
                 if !["school", "voorschool", "leerplicht", "jeugdhulp"].contains(&k.as_str()) {
                     return Err(ConfigError::Invalid(format!(

@@ -7,6 +7,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The sending and receiving roles of the handoff task a rule opens; None for a notice.
+pub fn task_sides(rule: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    match rule {
+        "R1a" => Some((&["vve-mentor"], &["ib"])),
+        "R2b" => Some((&["ib"], &["zorgcoordinator"])),
+        "R3b" => Some((&["jeugdteam"], &["volwassenen"])),
+        "R3d" => Some((&["leerplicht"], &["rmc"])),
+        _ => None,
+    }
+}
+
 /// An answer a contact gives to a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {

@@ -10,6 +10,8 @@ pub struct Scope {
     digest: [u8; 32],
     kinds: Vec<String>,
     institutions: Vec<String>,
+    /// set for a contact token: the contact that answers handoff tasks
+    pub contact: Option<String>,
 }
 
 impl Scope {
@@ -39,6 +41,7 @@ impl Tokens {
                 digest: Sha256::digest(t.token.expose().as_bytes()).into(),
                 kinds: t.kinds.clone(),
                 institutions: t.institutions.clone(),
+                contact: t.contact.clone(),
             })
             .collect();
         Self { scopes }

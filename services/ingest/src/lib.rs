@@ -1,8 +1,10 @@
 //! The ingest service: `POST /v1/events` for source systems (see EVENTS.md).
 
+pub mod answers;
 pub mod auth;
 pub mod fields;
 pub mod problem;
+pub mod tasks;
 pub mod validate;
 
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use schakel_core::events::ResponseEvent;
 use schakel_core::ids::Pseudonymizer;
 use schakel_core::kafka::{CloudEvent, KafkaError, Outgoing, Producer};
 use schakel_core::ops::{self, Health};
@@ -34,6 +37,7 @@ pub struct AppState {
     max_events: usize,
     max_bytes: usize,
     health: Health,
+    tasks: tasks::Tasks,
 }
 
 /// Runs the ingest service on `listener` until shutdown.
@@ -46,7 +50,15 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
         max_events: cfg.ingest.max_batch_events,
         max_bytes: cfg.ingest.max_batch_bytes,
         health: health.clone(),
+        tasks: tasks::Tasks::default(),
     };
+    if cfg.ingest.tokens.iter().any(|t| t.contact.is_some()) {
+        tokio::spawn(tasks::follow(
+            cfg.clone(),
+            state.tasks.clone(),
+            shutdown.clone(),
+        ));
+    }
     let producer = state.producer.clone();
     let app = router(state).merge(ops::router(health.clone()));
     health.set_ready(true);
@@ -145,8 +157,6 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
             events.len()
         )));
     }
-    let accepted = validate::validate_batch(&events, &st.pseudo).map_err(ApiError::Invalid)?;
-    check_scope(&scope, &accepted)?;
     let trace = parts
         .headers
         .get("traceparent")
@@ -154,6 +164,14 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
         .and_then(TraceParent::parse)
         .map(|t| t.child())
         .unwrap_or_else(TraceParent::new_root);
+    if let Some(contact) = &scope.contact {
+        let responses = answers::check(&st.tasks, contact, &events).await?;
+        write_responses(&st.producer, &responses, &trace).await?;
+        tracing::info!(token = %scope.name, answers = responses.len(), trace_id = trace.trace_id(), "handoff answers accepted");
+        return Ok(responses.len());
+    }
+    let accepted = validate::validate_batch(&events, &st.pseudo).map_err(ApiError::Invalid)?;
+    check_scope(&scope, &accepted)?;
     write_all(&st.producer, &accepted, &trace).await?;
     tracing::info!(token = %scope.name, events = accepted.len(), trace_id = trace.trace_id(), "batch accepted");
     Ok(accepted.len())
@@ -213,6 +231,36 @@ async fn write_all(
         }
     }
     failure.map_or(Ok(()), Err)
+}
+
+async fn write_responses(
+    producer: &Producer,
+    responses: &[ResponseEvent],
+    trace: &TraceParent,
+) -> Result<(), ApiError> {
+    for r in responses {
+        let ce = CloudEvent {
+            id: r.id.clone(),
+            source: r.source.clone(),
+            kind: r.kind.clone(),
+            time: r.time,
+            trace: trace.clone(),
+        };
+        producer
+            .send(Outgoing {
+                topic: "hub.responses.v1",
+                key: r.child_key.as_str(),
+                value: r,
+                event: &ce,
+                partition: None,
+            })
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "write of a handoff answer failed");
+                ApiError::Unavailable
+            })?;
+    }
+    Ok(())
 }
 
 async fn write_one(

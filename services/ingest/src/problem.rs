@@ -29,6 +29,8 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     #[error("the event log is unavailable")]
     Unavailable,
+    #[error("the answer does not fit the state of the handoff task")]
+    Conflict(Vec<FieldError>),
 }
 
 #[derive(Serialize)]
@@ -78,6 +80,11 @@ impl ApiError {
                 "log-unavailable",
                 "Tijdelijk niet beschikbaar",
             ),
+            ApiError::Conflict(_) => (
+                StatusCode::CONFLICT,
+                "illegal-transition",
+                "Deze stap past niet bij de stand van de overdracht",
+            ),
         }
     }
 }
@@ -86,7 +93,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, slug, title) = self.parts();
         let errors = match &self {
-            ApiError::Invalid(e) | ApiError::Forbidden(e) => Some(e.as_slice()),
+            ApiError::Invalid(e) | ApiError::Forbidden(e) | ApiError::Conflict(e) => {
+                Some(e.as_slice())
+            }
             _ => None,
         };
         let body = Problem {

@@ -1,6 +1,6 @@
 //! The notify service of Schakel: routes signals to contact persons and delivers them.
 
-pub mod directory;
+pub use schakel_core::directory;
 pub mod ledger;
 pub mod message;
 pub mod service;

@@ -79,13 +79,7 @@ impl Rule {
 
     /// The sending and receiving roles of a handoff task; None for a notice.
     pub fn task_sides(&self) -> Option<(&'static [&'static str], &'static [&'static str])> {
-        match self {
-            Rule::R1a => Some((&["vve-mentor"], &["ib"])),
-            Rule::R2b => Some((&["ib"], &["zorgcoordinator"])),
-            Rule::R3b => Some((&["jeugdteam"], &["volwassenen"])),
-            Rule::R3d => Some((&["leerplicht"], &["rmc"])),
-            _ => None,
-        }
+        schakel_core::handoff::task_sides(self.id())
     }
 
     /// The episode as it enters the signal id: stable across replays and versions.

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use schakel_core::events::{DirectoryEntry, DirectoryItem, SignalEvent, Webhook};
-use schakel_core::roles::MUNICIPALITY_ROLES;
+use crate::events::{DirectoryEntry, DirectoryItem, SignalEvent, Webhook};
+use crate::roles::MUNICIPALITY_ROLES;
 
 /// A contact person as notify needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +64,23 @@ impl Directory {
 
     pub fn contacts(&self) -> usize {
         self.contacts.len()
+    }
+
+    pub fn contact(&self, id: &str) -> Option<&Contact> {
+        self.contacts.get(id)
+    }
+
+    /// The roles of `signal` that contact `id` holds at the institution that role routes to.
+    pub fn roles_of(&self, id: &str, signal: &SignalEvent, roles: &[&str]) -> Vec<String> {
+        let Some(c) = self.contacts.get(id) else {
+            return Vec::new();
+        };
+        roles
+            .iter()
+            .filter(|r| c.roles.iter().any(|h| h == *r))
+            .filter(|r| Self::institution_for(signal, r).as_deref() == Some(c.institution.as_str()))
+            .map(|r| (*r).to_owned())
+            .collect()
     }
 
     pub fn institution_name(&self, id: &str) -> Option<&str> {
