@@ -94,7 +94,7 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
     tick(&env, 5, 10);
     // a graceful restart of rules in the middle: it restores without re-emitting
     rules.stop();
-    let _rules = env.spawn_rules();
+    let rules2 = env.spawn_rules();
     tick(&env, 11, 13);
 
     assert!(
@@ -161,6 +161,11 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
         signals.len(),
         2,
         "R3a and R3b opened, each once, despite the restart"
+    );
+    let log = std::fs::read_to_string(&rules2.log).unwrap_or_default();
+    assert!(
+        log.contains("restoring from snapshot plus the tail of the log"),
+        "the restarted rules service restores from the snapshot written at its stop: {log}"
     );
     for topic in ["source.jeugdhulp.v1", "hub.signals.v1", "hub.deliveries.v1"] {
         for rec in env.read(topic) {

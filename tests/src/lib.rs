@@ -112,6 +112,7 @@ impl Env {
         let broker = start_broker(&dir, broker_port);
         let (ingest_port, rules_port, notify_port) = (free_port(), free_port(), free_port());
         let prefix = format!("t{}.", random_suffix());
+        let snapshots = dir.join("snapshots").display().to_string();
         let text = format!(
             r#"
 [region]
@@ -145,6 +146,7 @@ institutions = ["school:12AB"]
 [rules]
 listen = "127.0.0.1:{rules_port}"
 group = "rules-{prefix}"
+snapshot_dir = "{snapshots}"
 
 [notify]
 listen = "127.0.0.1:{notify_port}"

@@ -206,6 +206,19 @@ pub struct RulesConfig {
     pub listen: String,
     #[serde(default = "default_rules_group")]
     pub group: String,
+    /// Where snapshots of the rules state are kept, one file per partition; empty: none.
+    #[serde(default = "default_snapshot_dir")]
+    pub snapshot_dir: String,
+    /// How often a changed partition is snapshotted (and always at a graceful stop).
+    #[serde(default = "default_snapshot_every", deserialize_with = "de_duration")]
+    pub snapshot_every: Duration,
+}
+
+fn default_snapshot_dir() -> String {
+    ".run/snapshots".into()
+}
+fn default_snapshot_every() -> Duration {
+    Duration::from_secs(60)
 }
 
 fn default_rules_listen() -> String {
@@ -220,6 +233,8 @@ impl Default for RulesConfig {
         Self {
             listen: default_rules_listen(),
             group: default_rules_group(),
+            snapshot_dir: default_snapshot_dir(),
+            snapshot_every: default_snapshot_every(),
         }
     }
 }

@@ -17,6 +17,7 @@ use schakel_core::trace::TraceParent;
 use schakel_core::{Config, Shutdown};
 use tokio::net::TcpListener;
 
+use crate::snapshot::Snapshot;
 use crate::{Engine, Input};
 
 /// The topics rules folds, all child-scoped and co-partitioned.
@@ -51,6 +52,8 @@ struct Loop<'a> {
     dirty: bool,
     restoring: HashMap<Tp, i64>,
     health: &'a Health,
+    /// partitions changed since their last snapshot
+    changed: std::collections::HashSet<i32>,
 }
 
 async fn consume(cfg: &Config, health: &Health, shutdown: &Shutdown) -> anyhow::Result<()> {
@@ -69,43 +72,65 @@ async fn consume(cfg: &Config, health: &Health, shutdown: &Shutdown) -> anyhow::
         tps.extend(p.into_iter().map(|p| (t.clone(), p)));
     }
     let committed = kafka::committed(&consumer, &tps)?;
-    let mut restoring = HashMap::new();
-    for ((t, p), c) in &committed {
-        let (low, _) = consumer.fetch_watermarks(t, *p, Duration::from_secs(10))?;
-        if *c > low {
-            restoring.insert((t.clone(), *p), *c);
+    let snapshots = load_snapshots(cfg, &parts, &topics);
+    let mut engines = HashMap::new();
+    let mut start: HashMap<Tp, i64> = HashMap::new();
+    for p in &parts {
+        match snapshots.get(p) {
+            Some((engine, offsets)) => {
+                engines.insert(*p, engine.clone());
+                for (t, o) in offsets {
+                    start.insert((t.clone(), *p), *o);
+                }
+            }
+            None => {
+                engines.insert(*p, Engine::new(cfg.policy.clone()));
+            }
         }
     }
+    let mut restoring = HashMap::new();
     let mut tpl = TopicPartitionList::new();
     for (t, p) in &tps {
-        tpl.add_partition_offset(t, *p, Offset::Beginning)?;
+        let (low, _) = consumer.fetch_watermarks(t, *p, Duration::from_secs(10))?;
+        let from = start.get(&(t.clone(), *p)).copied().unwrap_or(low).max(low);
+        if let Some(c) = committed.get(&(t.clone(), *p)) {
+            if *c > from {
+                restoring.insert((t.clone(), *p), *c);
+            }
+        }
+        tpl.add_partition_offset(t, *p, Offset::Offset(from))?;
+        // never commit below what was committed before
+        let floor = committed.get(&(t.clone(), *p)).copied().unwrap_or(from);
+        start.insert((t.clone(), *p), from.max(floor));
     }
     consumer.assign(&tpl)?;
     tracing::info!(
         partitions = parts.len(),
+        from_snapshot = snapshots.len(),
         restoring = restoring.len(),
         "assigned; restoring state"
     );
     let mut lp = Loop {
         cfg,
         producer: Producer::new(cfg)?,
-        engines: parts
-            .iter()
-            .map(|p| (*p, Engine::new(cfg.policy.clone())))
-            .collect(),
+        engines,
         committed,
-        done: HashMap::new(),
+        done: start,
         dirty: false,
         restoring,
         health,
+        changed: std::collections::HashSet::new(),
     };
     lp.check_ready();
     let mut commit_every = tokio::time::interval(Duration::from_millis(500));
+    let mut snapshot_every = tokio::time::interval(cfg.rules.snapshot_every);
+    snapshot_every.tick().await;
     loop {
         tokio::select! {
             biased;
             _ = shutdown.wait() => break,
             _ = commit_every.tick() => lp.commit(&consumer)?,
+            _ = snapshot_every.tick() => lp.snapshot(),
             msg = consumer.recv() => {
                 let m = msg.context("consuming inputs")?;
                 let rec = Record::from_message(&m);
@@ -115,8 +140,49 @@ async fn consume(cfg: &Config, health: &Health, shutdown: &Shutdown) -> anyhow::
         }
     }
     lp.commit(&consumer)?;
+    lp.snapshot();
     lp.producer.flush(Duration::from_secs(5));
     Ok(())
+}
+
+/// The snapshot of every partition that has a usable one: its engine and input offsets.
+fn load_snapshots(
+    cfg: &Config,
+    parts: &[i32],
+    topics: &[String],
+) -> HashMap<i32, (Engine, Vec<(String, i64)>)> {
+    let mut out = HashMap::new();
+    if cfg.rules.snapshot_dir.is_empty() {
+        return out;
+    }
+    let dir = std::path::Path::new(&cfg.rules.snapshot_dir);
+    for p in parts {
+        match Snapshot::read(dir, &cfg.rules.group, *p, &cfg.policy) {
+            Ok(Some(s)) => {
+                let offsets: Vec<(String, i64)> = s
+                    .offsets
+                    .iter()
+                    .map(|(t, o)| (cfg.topic(t), *o))
+                    .filter(|(t, _)| topics.contains(t))
+                    .collect();
+                let children = s.image.children.len();
+                tracing::info!(
+                    partition = p,
+                    children,
+                    "restoring from snapshot plus the tail of the log"
+                );
+                out.insert(
+                    *p,
+                    (Engine::from_image(cfg.policy.clone(), s.image), offsets),
+                );
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(partition = p, reason = %e, "snapshot not used; replaying the log")
+            }
+        }
+    }
+    out
 }
 
 impl Loop<'_> {
@@ -173,6 +239,7 @@ impl Loop<'_> {
         }
         self.done.insert(tp.clone(), rec.offset + 1);
         self.dirty = true;
+        self.changed.insert(rec.partition);
         if let Some(target) = self.restoring.get(&tp) {
             if rec.offset + 1 >= *target {
                 self.restoring.remove(&tp);
@@ -260,6 +327,41 @@ impl Loop<'_> {
             })
             .await?;
         Ok(())
+    }
+
+    /// Writes a snapshot of every partition that changed since its last one. Only an
+    /// accelerator: a failure is logged and the log stays the truth.
+    fn snapshot(&mut self) {
+        if self.cfg.rules.snapshot_dir.is_empty() || !self.restoring.is_empty() {
+            return;
+        }
+        let dir = std::path::Path::new(&self.cfg.rules.snapshot_dir);
+        for p in std::mem::take(&mut self.changed) {
+            let Some(engine) = self.engines.get(&p) else {
+                continue;
+            };
+            let offsets: Vec<(String, i64)> = self
+                .done
+                .iter()
+                .filter(|((_, part), _)| *part == p)
+                .map(|((t, _), o)| (self.logical(t).to_owned(), *o))
+                .collect();
+            let started = std::time::Instant::now();
+            let snap = Snapshot::new(&self.cfg.policy, p, offsets, engine.image());
+            match snap.write(dir, &self.cfg.rules.group) {
+                Ok(bytes) => tracing::info!(
+                    partition = p,
+                    children = engine.children(),
+                    bytes,
+                    ms = started.elapsed().as_millis() as u64,
+                    "snapshot written"
+                ),
+                Err(e) => {
+                    tracing::warn!(partition = p, error = %e, "snapshot not written");
+                    self.changed.insert(p);
+                }
+            }
+        }
     }
 
     fn commit(&mut self, consumer: &StreamConsumer) -> anyhow::Result<()> {
