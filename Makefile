@@ -8,7 +8,7 @@ RUN := $(CURDIR)/.run
 BIN := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 SERVICES := schakel-ingest schakel-rules schakel-notify
 
-.PHONY: help up down status demo test lint fmt build broker
+.PHONY: help up down status demo test lint fmt build broker bench bench-rules
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -51,6 +51,13 @@ test: ## run every test (unit, property, golden, black-box and end-to-end on the
 	else \
 	  cargo test --workspace --no-fail-fast; \
 	fi
+
+bench: bench-rules ## run every benchmark (figures in .run/bench/)
+
+bench-rules: ## rules: in-process fold, replay through the broker vs a bare consumer, memory per child
+	infra/broker/install.sh
+	cargo build --release --bins
+	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-rules $(BENCH_ARGS)
 
 lint: ## formatting and clippy, warnings are errors
 	cargo fmt --all --check

@@ -374,4 +374,28 @@ async fn a_pupil_goes_from_po_to_vo_with_an_acknowledged_and_completed_handoff()
         deadletters.is_empty(),
         "rules refused nothing ingest let through"
     );
+
+    // why did it fire? rule, steps, facts and policy values, in Dutch and English, no BSN
+    let nl = String::from_utf8_lossy(&env.schakel(&["explain", &sid]).stdout).into_owned();
+    for part in [
+        "Regel: R2b",
+        "warme overdracht van de intern begeleider naar de zorgcoördinator",
+        "po-1: nl.schakel.school.enrolment-registered.v1",
+        "po-2: nl.schakel.school.support-started.v1",
+        "vo-2: nl.schakel.school.admission-decided.v1",
+        "policy.school_year.vo_handoff_due = 07-01",
+        "acknowledged",
+        "completed",
+        "zorgcoordinator → school:34CD",
+    ] {
+        assert!(nl.contains(part), "explain lacks {part:?}:\n{nl}");
+    }
+    assert!(!nl.contains(bsn.as_str()) && !nl.contains("Testachternaam"));
+    let en = String::from_utf8_lossy(&env.schakel(&["explain", &sid, "--lang", "en"]).stdout)
+        .into_owned();
+    assert!(
+        en.contains("Rule: R2b — A pupil with a support context"),
+        "{en}"
+    );
+    assert!(en.contains("Facts (events):"), "{en}");
 }

@@ -2,6 +2,7 @@
 
 mod clock;
 mod directory;
+mod explain;
 mod topics;
 
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use clap::{Parser, Subcommand};
 use schakel_core::shutdown::exit;
 use schakel_core::Config;
 
-/// Operate a Schakel region: topics, clock ticks and the directory of contacts.
+/// Operate a Schakel region: topics, clock ticks, the directory of contacts, explanations.
 ///
 /// Every command reads the region config named by SCHAKEL_CONFIG (SCHAKEL_* variables override
 /// single keys, e.g. SCHAKEL_KAFKA__BOOTSTRAP=127.0.0.1:9092).
@@ -38,6 +39,15 @@ enum Command {
     Directory {
         #[command(subcommand)]
         action: DirectoryAction,
+    },
+    /// Explain why a signal fired: its rule, steps, facts (event ids) and policy values.
+    /// Shows no BSN or name (the log holds neither) and no care details.
+    Explain {
+        /// The signalId, as in a webhook or on hub.signals.v1.
+        signal_id: String,
+        /// Language of the explanation: nl (default) or en.
+        #[arg(long, default_value = "nl", value_parser = ["nl", "en"])]
+        lang: String,
     },
 }
 
@@ -113,6 +123,7 @@ fn main() -> ExitCode {
             Command::Directory {
                 action: DirectoryAction::Diff { file },
             } => directory::apply(&cfg, &file, true).await,
+            Command::Explain { signal_id, lang } => explain::explain(&cfg, &signal_id, &lang).await,
         }
     });
     match result {

@@ -1,0 +1,536 @@
+//! `make bench-rules`: how fast the rules engine folds a synthetic region, in process and
+//! through the real broker, against a bare consumer that only counts the same records.
+//!
+//! (a) in-process fold rate (events/s, no broker) and resident memory per child;
+//! (b) full replay by the `schakel-rules` service: it restores (silently) up to offsets
+//!     committed at the end of the log, timed from spawn until `/readyz` says it caught up;
+//! (c) raw read rate of the same topics by an rdkafka `BaseConsumer` that only counts records.
+//! Figures are printed and written as JSON (`--out`).
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+use schakel_core::dates::DatePrecision;
+use schakel_core::events::{
+    ChildRef, ClockTick, JeugdhulpData, LeerplichtData, LocationRef, Product, SchoolData,
+    SchoolRef, SourceEvent, VoorschoolData,
+};
+use schakel_core::ids::{hex, ChildKey};
+use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::policy::Policy;
+use schakel_core::trace::TraceParent;
+use schakel_e2e::{bin, free_port, wait_for_port, Env};
+use schakel_rules::{Engine, Input};
+use sha2::{Digest, Sha256};
+
+const TODAY: Date = Date::constant(2026, 1, 1);
+const DAYS: i32 = 365;
+
+/// A small deterministic generator (xorshift64*), so every run sees the same region.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent_times_10: u64) -> bool {
+        self.below(1000) < percent_times_10
+    }
+}
+
+fn uuid(r: &mut Rng) -> String {
+    let (a, b) = (r.next(), r.next());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        b >> 52,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+fn school(i: u64) -> SchoolRef {
+    let brin = format!(
+        "{:02}{}{}",
+        i % 100,
+        (b'A' + (i / 100 % 26) as u8) as char,
+        (b'A' + (i / 2600 % 26) as u8) as char
+    );
+    SchoolRef {
+        brin,
+        vestiging: "00".into(),
+    }
+}
+
+/// The synthetic region: every child has at least one fact; shares as in a Dutch region.
+fn region(n: usize) -> Vec<Input> {
+    let mut r = Rng(0x5eed_1234_abcd_0001);
+    let mut out = Vec::with_capacity(n * 3 / 2);
+    let t = Timestamp::from_second(1_735_725_600).expect("time");
+    for i in 0..n {
+        let age_days = r.below(23 * 365) as i64;
+        let birth = TODAY.saturating_sub(age_days.days());
+        let age = age_days / 365;
+        let key = ChildKey::parse(&hex(&Sha256::digest(format!("bench-{i}")))).expect("key");
+        let child = ChildRef {
+            child_key: key,
+            birth_date: birth,
+            birth_date_precision: DatePrecision::Day,
+            residence_municipality: Some(["0392", "0377", "0396", "0453"][i % 4].into()),
+        };
+        let sch = school(r.below(400));
+        macro_rules! ev {
+            ($variant:ident, $family:literal, $data:expr) => {
+                out.push(Input::$variant(SourceEvent {
+                    id: uuid(&mut r),
+                    source: concat!("urn:nld:gemeente:0392:systeem:", $family).into(),
+                    kind: "nl.schakel.bench.v1".into(),
+                    time: t,
+                    child: child.clone(),
+                    data: $data,
+                }))
+            };
+        }
+        let since = |d: i64| TODAY.saturating_sub(d.days());
+        match age {
+            0..=3 => ev!(
+                Voorschool,
+                "voorschool",
+                VoorschoolData::PlacementStarted {
+                    location: LocationRef {
+                        lrk: format!("{:09}", 100_000_000 + r.below(900))
+                    },
+                    vve_indication: age >= 2 && r.chance(150),
+                    date: since(r.below(300) as i64),
+                    mentor: None,
+                }
+            ),
+            4..=17 => {
+                let vo = age >= 12;
+                let grade = if vo {
+                    (age - 11).min(6)
+                } else {
+                    (age - 3).min(8)
+                };
+                ev!(
+                    School,
+                    "las",
+                    SchoolData::EnrolmentRegistered {
+                        school: sch.clone(),
+                        sector: if vo { "vo" } else { "po" }.into(),
+                        grade: grade as i32,
+                        start_date: Date::constant(2025, 8, 20),
+                    }
+                );
+            }
+            _ => {
+                if r.chance(500) {
+                    ev!(
+                        School,
+                        "las",
+                        SchoolData::EnrolmentRegistered {
+                            school: sch.clone(),
+                            sector: "mbo".into(),
+                            grade: 2,
+                            start_date: Date::constant(2024, 8, 20),
+                        }
+                    );
+                } else {
+                    ev!(
+                        Jeugdhulp,
+                        "jeugdhulp",
+                        JeugdhulpData::AssignmentIssued {
+                            toewijzing_nummer: format!("T{i}"),
+                            product: Product {
+                                categorie: "45".into(),
+                                code: None
+                            },
+                            ingangsdatum: since(400),
+                            einddatum: None,
+                            toewijzing_tijdstip: t,
+                            verlengde_jeugdhulp: Some(true),
+                            gemeente: "0392".into(),
+                        }
+                    );
+                }
+            }
+        }
+        if (3..4).contains(&age) && r.chance(700) {
+            ev!(
+                School,
+                "las",
+                SchoolData::ApplicationRegistered {
+                    school: sch.clone(),
+                    date: since(30)
+                }
+            );
+        }
+        if age == 11 && r.chance(900) {
+            let vo = school(400 + r.below(60));
+            ev!(
+                School,
+                "las",
+                SchoolData::ApplicationRegistered {
+                    school: vo.clone(),
+                    date: since(-80)
+                }
+            );
+            if r.chance(900) {
+                ev!(
+                    School,
+                    "las",
+                    SchoolData::AdmissionDecided {
+                        school: vo,
+                        date: since(-120),
+                        decision: "toegelaten".into()
+                    }
+                );
+            }
+        }
+        if (4..18).contains(&age) && r.chance(120) {
+            ev!(
+                School,
+                "las",
+                SchoolData::SupportStarted {
+                    school: sch.clone(),
+                    support: "opp".into(),
+                    date: since(200)
+                }
+            );
+        }
+        if age < 18 && r.chance(100) {
+            ev!(
+                Jeugdhulp,
+                "jeugdhulp",
+                JeugdhulpData::AssignmentIssued {
+                    toewijzing_nummer: format!("J{i}"),
+                    product: Product {
+                        categorie: "45".into(),
+                        code: None
+                    },
+                    ingangsdatum: since(r.below(700) as i64),
+                    einddatum: None,
+                    toewijzing_tijdstip: t,
+                    verlengde_jeugdhulp: None,
+                    gemeente: "0392".into(),
+                }
+            );
+        }
+        if (5..18).contains(&age) && r.chance(5) {
+            ev!(
+                Leerplicht,
+                "leerplicht",
+                LeerplichtData::ThuiszitterRegistered {
+                    since: since(r.below(90) as i64),
+                    school: Some(sch.clone())
+                }
+            );
+        }
+    }
+    out
+}
+
+fn ticks() -> Vec<Date> {
+    (0..DAYS)
+        .map(|d| TODAY.saturating_add(i64::from(d).days()))
+        .collect()
+}
+
+fn rss_bytes(pid: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// (a): folds the region and a year of ticks in one engine; (events/s, bytes per child, signals).
+fn fold_in_process(n: usize) -> (f64, f64, usize, usize) {
+    let inputs = region(n);
+    let before = rss_bytes("self");
+    let start = Instant::now();
+    let mut engine = Engine::new(Policy::default());
+    let mut signals = 0;
+    for i in &inputs {
+        signals += engine.apply(i).map_or(0, |s| s.len());
+    }
+    for d in ticks() {
+        signals += engine.apply(&Input::Tick(d)).map_or(0, |s| s.len());
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let after = rss_bytes("self");
+    let events = inputs.len() + DAYS as usize;
+    assert_eq!(engine.children(), n, "every child is in the state");
+    let per_child = after.saturating_sub(before) as f64 / n as f64;
+    drop(engine);
+    (events as f64 / secs, per_child, signals, events)
+}
+
+const INPUTS: &[&str] = &[
+    "source.school.v1",
+    "source.voorschool.v1",
+    "source.leerplicht.v1",
+    "source.jeugdhulp.v1",
+    "hub.responses.v1",
+    "hub.clock.v1",
+];
+
+async fn produce(env: &Env, inputs: &[Input]) -> usize {
+    let producer = Producer::new(&env.config).expect("producer");
+    let mut inflight = tokio::task::JoinSet::new();
+    let mut sent = 0;
+    let ce = |id: &str| CloudEvent {
+        id: id.to_owned(),
+        source: "urn:nl:schakel:bench".into(),
+        kind: "nl.schakel.bench.v1".into(),
+        time: Timestamp::now(),
+        trace: TraceParent::new_root(),
+    };
+    for (k, i) in inputs.iter().enumerate() {
+        let p = producer.clone();
+        let i = i.clone();
+        let ev = ce(&format!("e{k}"));
+        inflight.spawn(async move {
+            macro_rules! send {
+                ($topic:literal, $e:expr) => {
+                    p.send(Outgoing {
+                        topic: $topic,
+                        key: $e.child.child_key.as_str(),
+                        value: &$e,
+                        event: &ev,
+                        partition: None,
+                    })
+                    .await
+                };
+            }
+            match &i {
+                Input::School(e) => send!("source.school.v1", e),
+                Input::Voorschool(e) => send!("source.voorschool.v1", e),
+                Input::Leerplicht(e) => send!("source.leerplicht.v1", e),
+                Input::Jeugdhulp(e) => send!("source.jeugdhulp.v1", e),
+                _ => unreachable!("only facts"),
+            }
+            .expect("produce")
+        });
+        sent += 1;
+        while inflight.len() >= 20_000 {
+            inflight.join_next().await.expect("task").expect("join");
+        }
+        if k % 200_000 == 0 && k > 0 {
+            eprintln!("  produced {k} facts");
+        }
+    }
+    while let Some(r) = inflight.join_next().await {
+        r.expect("join");
+    }
+    let parts = env.config.kafka.topic_prefix.clone();
+    let _ = parts;
+    for d in ticks() {
+        for p in 0..6 {
+            let tick = ClockTick {
+                id: ClockTick::id_for(d),
+                date: d,
+                produced_at: Timestamp::now(),
+            };
+            let ev = ce(&tick.id);
+            producer
+                .send(Outgoing {
+                    topic: "hub.clock.v1",
+                    key: &format!("clock-{p}"),
+                    value: &tick,
+                    event: &ev,
+                    partition: Some(p),
+                })
+                .await
+                .expect("tick");
+            sent += 1;
+        }
+    }
+    producer.flush(Duration::from_secs(30));
+    sent
+}
+
+fn high_watermarks(env: &Env, consumer: &BaseConsumer) -> HashMap<(String, i32), i64> {
+    let mut out = HashMap::new();
+    for t in INPUTS {
+        let full = env.config.topic(t);
+        for p in kafka::partitions(consumer, &full).expect("partitions") {
+            let (_, high) = consumer
+                .fetch_watermarks(&full, p, Duration::from_secs(10))
+                .expect("watermarks");
+            out.insert((full.clone(), p), high);
+        }
+    }
+    out
+}
+
+/// (c): a bare consumer that only counts records: records/s.
+fn raw_read(env: &Env, total: usize) -> f64 {
+    let consumer: BaseConsumer = kafka::client_config(&env.config)
+        .set(
+            "group.id",
+            format!("bench-raw-{}", schakel_core::trace::random_hex(4)),
+        )
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .create()
+        .expect("consumer");
+    let ends = high_watermarks(env, &consumer);
+    let mut tpl = TopicPartitionList::new();
+    for (t, p) in ends.keys() {
+        tpl.add_partition_offset(t, *p, Offset::Beginning)
+            .expect("tpl");
+    }
+    let start = Instant::now();
+    consumer.assign(&tpl).expect("assign");
+    let mut n = 0usize;
+    while n < total {
+        if let Some(m) = consumer.poll(Duration::from_millis(500)) {
+            m.expect("record");
+            n += 1;
+        }
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// (b): the rules service replays everything up to offsets committed at the end of the log.
+async fn service_replay(env: &Env, total: usize) -> (f64, u64) {
+    let consumer: BaseConsumer = kafka::client_config(&env.config)
+        .set("group.id", &env.config.rules.group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let ends = high_watermarks(env, &consumer);
+    assert_eq!(
+        ends.values().sum::<i64>() as usize,
+        total,
+        "every record is in the log"
+    );
+    kafka::commit(&consumer, &ends).expect("commit the end of the log for the rules group");
+    drop(consumer);
+    let port = free_port();
+    let start = Instant::now();
+    let mut child = Command::new(bin("schakel-rules"))
+        .env("SCHAKEL_CONFIG", &env.config_path)
+        .env("SCHAKEL_RULES__LISTEN", format!("127.0.0.1:{port}"))
+        .env("SCHAKEL_RULES__SNAPSHOT_DIR", "")
+        .env("SCHAKEL_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn rules");
+    wait_for_port(port, Duration::from_secs(60));
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    loop {
+        if client
+            .get(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let rss = rss_bytes(&child.id().to_string());
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = child.wait();
+    (total as f64 / secs, rss)
+}
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "bench-rules [--children N (200000)] [--memory-children N (1000000)] [--out FILE]\n\n\
+                  Measures (a) the in-process fold rate, (b) a full replay through the broker by\n\
+                  the rules service, (c) the raw read rate of the same topics; and the memory per\n\
+                  child of the fold at --memory-children. Writes JSON to --out (default\n\
+                  .run/bench/bench-rules.json)."
+        );
+        return;
+    }
+    let n = arg("--children", 200_000);
+    let n_mem = arg("--memory-children", 1_000_000);
+    let out = std::env::args()
+        .skip_while(|a| a != "--out")
+        .nth(1)
+        .unwrap_or_else(|| ".run/bench/bench-rules.json".into());
+
+    eprintln!("(a) folding {n_mem} children in process …");
+    let (rate_mem, bytes_per_child, signals_mem, events_mem) = fold_in_process(n_mem);
+    eprintln!("    {events_mem} events, {rate_mem:.0} events/s, {bytes_per_child:.0} B/child, {signals_mem} signals");
+    eprintln!("(a) folding {n} children in process …");
+    let (rate_a, bytes_small, signals, events) = fold_in_process(n);
+    eprintln!(
+        "    {events} events, {rate_a:.0} events/s, {bytes_small:.0} B/child, {signals} signals"
+    );
+
+    eprintln!("starting a broker and writing {n} children's events …");
+    let env = Env::start("");
+    env.schakel(&["topics", "apply"]);
+    let inputs = region(n);
+    let produced_at = Instant::now();
+    let total = produce(&env, &inputs).await;
+    eprintln!(
+        "    {total} records in {:.1} s",
+        produced_at.elapsed().as_secs_f64()
+    );
+    drop(inputs);
+
+    eprintln!("(c) raw read by a counting BaseConsumer …");
+    let rate_c = raw_read(&env, total);
+    eprintln!("    {rate_c:.0} records/s");
+    eprintln!("(b) full replay by the rules service …");
+    let (rate_b, rss_b) = service_replay(&env, total).await;
+    eprintln!("    {rate_b:.0} records/s, service RSS {} MiB", rss_b >> 20);
+
+    let report = serde_json::json!({
+        "children": n,
+        "records": total,
+        "a_fold_events_per_s": rate_a.round(),
+        "b_service_replay_records_per_s": rate_b.round(),
+        "c_raw_read_records_per_s": rate_c.round(),
+        "ratio_b_over_c": (rate_b / rate_c * 100.0).round() / 100.0,
+        "ratio_a_over_c": (rate_a / rate_c * 100.0).round() / 100.0,
+        "service_rss_bytes_per_child": (rss_b as f64 / n as f64).round(),
+        "memory": {
+            "children": n_mem,
+            "events": events_mem,
+            "fold_events_per_s": rate_mem.round(),
+            "resident_bytes_per_child": bytes_per_child.round(),
+            "signals": signals_mem,
+        },
+        "targets": { "ratio_b_over_c": ">= 0.5", "resident_bytes_per_child_at_1m": "<= 512" },
+    });
+    let text = serde_json::to_string_pretty(&report).expect("json");
+    println!("{text}");
+    if let Some(dir) = std::path::Path::new(&out).parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    std::fs::write(&out, text + "\n").expect("write report");
+    eprintln!("written to {out}");
+}
