@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::{Message, Offset, TopicPartitionList};
 use schakel_core::dates::DatePrecision;
 use schakel_core::events::{
     ChildRef, ClockTick, JeugdhulpData, LeerplichtData, LocationRef, Product, SchoolData,
@@ -377,7 +377,7 @@ fn high_watermarks(env: &Env, consumer: &BaseConsumer) -> HashMap<(String, i32),
 }
 
 /// (c): a bare consumer that only counts records: records/s.
-fn raw_read(env: &Env, total: usize) -> f64 {
+fn raw_read(env: &Env, total: usize) -> (f64, HashMap<(String, i32), i64>) {
     let consumer: BaseConsumer = kafka::client_config(&env.config)
         .set(
             "group.id",
@@ -396,23 +396,34 @@ fn raw_read(env: &Env, total: usize) -> f64 {
     let start = Instant::now();
     consumer.assign(&tpl).expect("assign");
     let mut n = 0usize;
+    let mut end: HashMap<(String, i32), i64> = HashMap::new();
     while n < total {
         if let Some(m) = consumer.poll(Duration::from_millis(500)) {
-            m.expect("record");
+            let m = m.expect("record");
+            let e = end
+                .entry((m.topic().to_owned(), m.partition()))
+                .or_default();
+            *e = (*e).max(m.offset() + 1);
             n += 1;
         }
     }
-    total as f64 / start.elapsed().as_secs_f64()
+    (total as f64 / start.elapsed().as_secs_f64(), end)
 }
 
 /// (b): the rules service replays everything up to offsets committed at the end of the log.
-async fn service_replay(env: &Env, total: usize) -> (f64, u64) {
+/// The end offsets come from the raw read: Tansu's reported high watermarks can lag right
+/// after a burst of writes.
+async fn service_replay(env: &Env, total: usize, read: &HashMap<(String, i32), i64>) -> (f64, u64) {
     let consumer: BaseConsumer = kafka::client_config(&env.config)
         .set("group.id", &env.config.rules.group)
         .set("enable.auto.commit", "false")
         .create()
         .expect("consumer");
-    let ends = high_watermarks(env, &consumer);
+    let mut ends = high_watermarks(env, &consumer);
+    for (tp, o) in read {
+        let e = ends.entry(tp.clone()).or_insert(*o);
+        *e = (*e).max(*o);
+    }
     assert_eq!(
         ends.values().sum::<i64>() as usize,
         total,
@@ -480,6 +491,12 @@ async fn main() {
         .nth(1)
         .unwrap_or_else(|| ".run/bench/bench-rules.json".into());
 
+    eprintln!(
+        "sizes: ChildState {} B, Fact {} B, Track {} B",
+        std::mem::size_of::<schakel_rules::state::ChildState>(),
+        std::mem::size_of::<schakel_rules::state::Fact>(),
+        std::mem::size_of::<schakel_rules::state::Track>()
+    );
     eprintln!("(a) folding {n_mem} children in process …");
     let (rate_mem, bytes_per_child, signals_mem, events_mem) = fold_in_process(n_mem);
     eprintln!("    {events_mem} events, {rate_mem:.0} events/s, {bytes_per_child:.0} B/child, {signals_mem} signals");
@@ -502,10 +519,10 @@ async fn main() {
     drop(inputs);
 
     eprintln!("(c) raw read by a counting BaseConsumer …");
-    let rate_c = raw_read(&env, total);
+    let (rate_c, ends) = raw_read(&env, total);
     eprintln!("    {rate_c:.0} records/s");
     eprintln!("(b) full replay by the rules service …");
-    let (rate_b, rss_b) = service_replay(&env, total).await;
+    let (rate_b, rss_b) = service_replay(&env, total, &ends).await;
     eprintln!("    {rate_b:.0} records/s, service RSS {} MiB", rss_b >> 20);
 
     let report = serde_json::json!({

@@ -47,7 +47,8 @@ impl Hasher for KeyHasher {
     fn write_usize(&mut self, _: usize) {}
 }
 
-type Children = HashMap<Key, ChildState, BuildHasherDefault<KeyHasher>>;
+/// Children by key; the state is boxed so that the table's empty slots stay small.
+type Children = HashMap<Key, Box<ChildState>, BuildHasherDefault<KeyHasher>>;
 
 pub fn key_of(ck: &ChildKey) -> Key {
     let mut k = [0u8; 32];
@@ -119,13 +120,16 @@ impl Engine {
 
     /// The state of one child, for explanations and tests.
     pub fn child(&self, ck: &ChildKey) -> Option<&ChildState> {
-        self.children.get(&key_of(ck))
+        self.children.get(&key_of(ck)).map(|b| &**b)
     }
 
     /// The state without the policy, for a snapshot.
     pub fn image(&self) -> EngineImage {
-        let mut children: Vec<(Key, ChildState)> =
-            self.children.iter().map(|(k, s)| (*k, s.clone())).collect();
+        let mut children: Vec<(Key, ChildState)> = self
+            .children
+            .iter()
+            .map(|(k, s)| (*k, (**s).clone()))
+            .collect();
         children.sort_unstable_by_key(|c| c.0);
         EngineImage {
             last_tick: self.last_tick,
@@ -142,7 +146,7 @@ impl Engine {
             if let Some(w) = s.wakeup {
                 e.timers.entry(w).or_default().push(k);
             }
-            e.children.insert(k, s);
+            e.children.insert(k, Box::new(s));
         }
         e
     }
@@ -193,7 +197,7 @@ impl Engine {
         let state = self
             .children
             .entry(key)
-            .or_insert_with(|| ChildState::new(child));
+            .or_insert_with(|| Box::new(ChildState::new(child)));
         if state.seen.contains(&h) {
             return None;
         }
@@ -203,7 +207,7 @@ impl Engine {
             state.wakeup = Some(next_tick);
             self.timers.entry(next_tick).or_default().push(key);
         }
-        self.children.get_mut(&key)
+        self.children.get_mut(&key).map(|b| &mut **b)
     }
 
     fn tick(&mut self, today: Date) -> Vec<SignalEvent> {

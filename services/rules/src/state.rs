@@ -14,6 +14,61 @@ use crate::signal::Step;
 /// The id of the event a fact came from, for explanations.
 pub type FactId = Box<str>;
 
+/// A vector that holds exactly its elements (16 bytes when empty, no spare capacity): a child
+/// has a handful of facts, and a region a million children.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Slim<T>(Box<[T]>);
+
+impl<T> Default for Slim<T> {
+    fn default() -> Self {
+        Self(Box::default())
+    }
+}
+
+impl<T> Slim<T> {
+    pub fn push(&mut self, v: T) {
+        let len = self.0.len();
+        self.insert(len, v);
+    }
+
+    pub fn insert(&mut self, at: usize, v: T) {
+        let mut vec = std::mem::take(&mut self.0).into_vec();
+        vec.reserve_exact(1);
+        vec.insert(at, v);
+        self.0 = vec.into_boxed_slice();
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Slim<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a mut Slim<T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter_mut()
+    }
+}
+
+impl<T> std::ops::Deref for Slim<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Slim<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.0
+    }
+}
+
 /// A school vestiging: BRIN (4 bytes) and vestigingsnummer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct School {
@@ -241,13 +296,13 @@ pub struct ChildState {
     /// residence as first reported (0: unknown)
     pub residence: Gemeente,
     /// later residences, from the day a source reported them
-    pub moves: Vec<(Date, Gemeente)>,
+    pub moves: Slim<(Date, Gemeente)>,
     /// the next day rules must look at this child
     pub wakeup: Option<Date>,
     /// hashes of (source, id) of every fact folded in, to ignore duplicates
-    pub seen: Vec<u64>,
-    pub facts: Vec<Fact>,
-    pub tracks: Vec<Track>,
+    pub seen: Slim<u64>,
+    pub facts: Slim<Fact>,
+    pub tracks: Slim<Track>,
 }
 
 impl ChildState {
@@ -259,11 +314,11 @@ impl ChildState {
                 .as_deref()
                 .and_then(gemeente)
                 .unwrap_or(0),
-            moves: Vec::new(),
+            moves: Slim::default(),
             wakeup: None,
-            seen: Vec::new(),
-            facts: Vec::new(),
-            tracks: Vec::new(),
+            seen: Slim::default(),
+            facts: Slim::default(),
+            tracks: Slim::default(),
         }
     }
 
