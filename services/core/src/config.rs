@@ -459,6 +459,15 @@ fn apply_override(root: &mut toml::Table, var: &str, raw: &str) -> Result<(), Co
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_demo_config_that_make_up_uses_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/demo/region.toml");
+        let cfg = Config::load_from(&path, []).expect("infra/demo/region.toml loads");
+        assert!(cfg.ingest.tokens.iter().any(|t| t.contact.is_some()));
+        // the demo spells out the defaults of DOMAIN.md
+        assert_eq!(cfg.policy, crate::policy::Policy::default());
+    }
+
     const MIN: &str = r#"
 [region]
 name = "Test"
