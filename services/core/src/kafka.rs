@@ -100,8 +100,8 @@ pub struct Producer {
 
 impl Producer {
     pub fn new(cfg: &Config) -> Result<Self, KafkaError> {
-        let inner: FutureProducer = client_config(cfg)
-            .set("acks", "all")
+        let mut c = client_config(cfg);
+        c.set("acks", "all")
             .set("enable.idempotence", "true")
             .set("partitioner", "murmur2_random")
             .set(
@@ -109,8 +109,16 @@ impl Producer {
                 cfg.kafka.produce_timeout.as_millis().to_string(),
             )
             .set("linger.ms", "5")
-            .create()
-            .map_err(classify)?;
+            // One record per batch. Tansu 0.6.0 reports a partition's high watermark as the
+            // last batch's base offset + 1 and serves no fetch that starts inside a batch, so
+            // a reader would stop early or a consumer resuming mid-batch would wait forever
+            // (tests/e2e/broker_batches.rs). On Apache Kafka, raise it in kafka.properties.
+            .set("batch.num.messages", "1");
+        // the region's own settings win over ours
+        for (k, v) in &cfg.kafka.properties {
+            c.set(k, v);
+        }
+        let inner: FutureProducer = c.create().map_err(classify)?;
         Ok(Self {
             inner,
             registry: Arc::new(schemas::registry()),
