@@ -88,7 +88,9 @@ pub fn to_epoch_days(d: Date) -> i32 {
 /// The inverse of [`to_epoch_days`].
 pub fn from_epoch_days(days: i32) -> Option<Date> {
     let epoch = Date::constant(1970, 1, 1);
-    epoch.checked_add(Span::new().days(days)).ok()
+    // an out-of-range count (e.g. from a corrupt record) is None, never a panic
+    let span = Span::new().try_days(i64::from(days)).ok()?;
+    epoch.checked_add(span).ok()
 }
 
 #[cfg(test)]
@@ -119,6 +121,12 @@ mod tests {
         assert_eq!(parse_date("2023-02-29"), None);
         assert_eq!(parse_date("2024-2-9"), None);
         assert_eq!(parse_date("20240209"), None);
+    }
+
+    #[test]
+    fn out_of_range_epoch_days_are_refused() {
+        assert_eq!(from_epoch_days(i32::MAX), None);
+        assert_eq!(from_epoch_days(-7_304_485), None);
     }
 
     proptest! {

@@ -2,7 +2,6 @@
 //! must fit in a few hundred megabytes (see `make bench-rules`).
 
 use jiff::civil::Date;
-use jiff::ToSpan;
 use schakel_core::dates::BirthDate;
 use schakel_core::events::{ChildRef, SchoolRef};
 use schakel_core::handoff::Progress;
@@ -434,7 +433,11 @@ pub struct Enrolment<'a> {
 
 /// `d` plus `n` days.
 pub fn plus_days(d: Date, n: i32) -> Date {
-    d.saturating_add(i64::from(n).days())
+    match jiff::Span::new().try_days(i64::from(n)) {
+        Ok(span) => d.saturating_add(span),
+        Err(_) if n > 0 => Date::MAX,
+        Err(_) => Date::MIN,
+    }
 }
 
 /// `d` plus `n` school days (Monday to Friday; holidays are not known to the engine).

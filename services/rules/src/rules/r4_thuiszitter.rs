@@ -11,7 +11,6 @@
 //! A vrijstelling means the child is not a thuiszitter.
 
 use jiff::civil::Date;
-use jiff::ToSpan;
 use schakel_core::dates::to_epoch_days;
 
 use super::{Cx, Plan, Rule, Want};
@@ -120,7 +119,11 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
         }
         let signal_from = plus_days(start, p.min_days_out);
         let escalate = start
-            .checked_add(i64::from(p.escalation_months).months())
+            .checked_add(
+                jiff::Span::new()
+                    .try_months(i64::from(p.escalation_months))
+                    .unwrap_or_default(),
+            )
             .unwrap_or(Date::MAX);
         cx.wake(signal_from);
         let closed = end.is_some();
