@@ -288,7 +288,10 @@ const INPUTS: &[&str] = &[
 ];
 
 async fn produce(env: &Env, inputs: &[Input]) -> usize {
-    let producer = Producer::new(&env.config).expect("producer");
+    // as ingest writes them (one record per batch), with room for a long queue
+    let mut cfg = env.config.clone();
+    cfg.kafka.produce_timeout = Duration::from_secs(600);
+    let producer = Producer::new(&cfg).expect("producer");
     let mut inflight = tokio::task::JoinSet::new();
     let mut sent = 0;
     let ce = |id: &str| CloudEvent {
@@ -325,7 +328,7 @@ async fn produce(env: &Env, inputs: &[Input]) -> usize {
             .expect("produce")
         });
         sent += 1;
-        while inflight.len() >= 20_000 {
+        while inflight.len() >= 5_000 {
             inflight.join_next().await.expect("task").expect("join");
         }
         if k % 200_000 == 0 && k > 0 {
