@@ -25,6 +25,7 @@ use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
 use schakel_core::policy::Policy;
 use schakel_core::trace::TraceParent;
 use schakel_e2e::{bin, free_port, wait_for_port, Env};
+use schakel_rules::service::INPUTS;
 use schakel_rules::{Engine, Input};
 use sha2::{Digest, Sha256};
 
@@ -277,15 +278,6 @@ fn fold_in_process(n: usize) -> (f64, f64, usize, usize) {
     drop(engine);
     (events as f64 / secs, per_child, signals, events)
 }
-
-const INPUTS: &[&str] = &[
-    "source.school.v1",
-    "source.voorschool.v1",
-    "source.leerplicht.v1",
-    "source.jeugdhulp.v1",
-    "hub.responses.v1",
-    "hub.clock.v1",
-];
 
 async fn produce(env: &Env, inputs: &[Input]) -> usize {
     // as ingest writes them (one record per batch), with room for a long queue

@@ -39,17 +39,8 @@ webhook = {{ url = "{}", secret = "{SECRET_VW}" }}
 }
 
 async fn post(env: &Env, events: Vec<serde_json::Value>) {
-    let resp = reqwest::Client::new()
-        .post(env.ingest_url())
-        .bearer_auth(JEUGDHULP_TOKEN)
-        .header("content-type", "application/cloudevents-batch+json")
-        .json(&events)
-        .send()
-        .await
-        .expect("post events");
-    let status = resp.status();
-    let body = resp.text().await.unwrap_or_default();
-    assert_eq!(status.as_u16(), 202, "{body}");
+    let (status, body) = env.post_batch(JEUGDHULP_TOKEN, &events.into()).await;
+    assert_eq!(status, 202, "{body}");
 }
 
 fn tick(env: &Env, from_day: u32, to_day: u32) {

@@ -111,16 +111,7 @@ fn answer(id: &str, kind: &str, signal_id: &str, at: &str) -> Value {
 }
 
 async fn post(env: &Env, token: &str, events: Value) -> (u16, Value) {
-    let resp = reqwest::Client::new()
-        .post(env.ingest_url())
-        .bearer_auth(token)
-        .header("content-type", "application/cloudevents-batch+json")
-        .json(&events)
-        .send()
-        .await
-        .expect("post");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    env.post_batch(token, &events).await
 }
 
 fn r2b_steps(env: &Env) -> Vec<String> {

@@ -219,6 +219,24 @@ group = "notify-{prefix}"
         format!("http://127.0.0.1:{}/v1/events", self.ingest_port)
     }
 
+    /// Posts a batch of events with `token`: the status and the JSON answer.
+    pub async fn post_batch(
+        &self,
+        token: &str,
+        events: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let resp = reqwest::Client::new()
+            .post(self.ingest_url())
+            .bearer_auth(token)
+            .header("content-type", "application/cloudevents-batch+json")
+            .json(events)
+            .send()
+            .await
+            .expect("post events");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     /// Every record of a topic (logical name).
     pub fn read(&self, topic: &str) -> Vec<Record> {
         read_to_end(&self.config, &self.config.topic(topic)).expect("read topic")

@@ -333,23 +333,9 @@ fn current_plan(state: &ChildState, rule: Rule, episode: i32, day: Date, policy:
         .find(|w| w.rule == rule && w.episode == episode)
         .map(|w| w.plan)
         .unwrap_or_else(|| Plan {
-            to: default_recipients(rule),
+            to: rule.recipients(),
             ..Plan::default()
         })
-}
-
-fn default_recipients(rule: Rule) -> &'static [&'static str] {
-    match rule {
-        Rule::R1a => &["vve-mentor", "ib"],
-        Rule::R1b => &["vve-mentor", "vve-coordinator"],
-        Rule::R1c | Rule::R2c | Rule::R5 => &["leerplicht"],
-        Rule::R2a => &["ib", "leerplicht"],
-        Rule::R2b => &["ib", "zorgcoordinator"],
-        Rule::R3a | Rule::R6 => &["jeugdteam"],
-        Rule::R3b | Rule::R3c => &["jeugdteam", "volwassenen"],
-        Rule::R3d => &["leerplicht", "rmc"],
-        Rule::R4 => &["leerplicht", "kernteam"],
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -461,7 +447,7 @@ fn evaluate(
                 open: false,
                 moot: true,
                 plan: Plan {
-                    to: default_recipients(rule),
+                    to: rule.recipients(),
                     ..Plan::default()
                 },
             };

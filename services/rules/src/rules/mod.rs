@@ -77,6 +77,22 @@ impl Rule {
         Rule::ALL.into_iter().find(|r| r.id() == s)
     }
 
+    /// The roles that receive this rule's signal (opened, reminded, overdue, resolved or
+    /// cancelled); escalations add the escalation role.
+    pub fn recipients(&self) -> &'static [&'static str] {
+        match self {
+            Rule::R1a => &["vve-mentor", "ib"],
+            Rule::R1b => &["vve-mentor", "vve-coordinator"],
+            Rule::R1c | Rule::R2c | Rule::R5 => &["leerplicht"],
+            Rule::R2a => &["ib", "leerplicht"],
+            Rule::R2b => &["ib", "zorgcoordinator"],
+            Rule::R3a | Rule::R6 => &["jeugdteam"],
+            Rule::R3b | Rule::R3c => &["jeugdteam", "volwassenen"],
+            Rule::R3d => &["leerplicht", "rmc"],
+            Rule::R4 => &["leerplicht", "kernteam"],
+        }
+    }
+
     /// The sending and receiving roles of a handoff task; None for a notice.
     pub fn task_sides(&self) -> Option<(&'static [&'static str], &'static [&'static str])> {
         schakel_core::handoff::task_sides(self.id())

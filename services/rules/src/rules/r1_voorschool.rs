@@ -121,7 +121,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
                     due: Some(due),
                     overdue: true,
                     escalate: Some(plus_school_days(due, p.escalation_school_days)),
-                    to: &["vve-mentor", "ib"],
+                    to: Rule::R1a.recipients(),
                     escalate_to: &["vve-coordinator", "vve-mentor", "ib"],
                     institution: Some(school.institution()),
                     routes,
@@ -142,7 +142,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
                 open: false,
                 moot: true,
                 plan: Plan {
-                    to: &["vve-mentor", "ib"],
+                    to: Rule::R1a.recipients(),
                     ..Plan::default()
                 },
             });
@@ -157,7 +157,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             open: vve.is_some() && t_none <= day && day < t_start && application.is_none(),
             moot: application.is_some(),
             plan: Plan {
-                to: &["vve-mentor", "vve-coordinator"],
+                to: Rule::R1b.recipients(),
                 institution: lrk.clone(),
                 routes: lrk.into_iter().map(|l| ("vve-mentor", l)).collect(),
                 facts: vve.map(|(_, id)| id.to_owned()).into_iter().collect(),
@@ -187,7 +187,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             open: in_window && !covered,
             moot: covered,
             plan: Plan {
-                to: &["leerplicht"],
+                to: Rule::R1c.recipients(),
                 facts: cx
                     .state
                     .first_fact()

@@ -144,7 +144,7 @@ fn school_year_wants(
             moot: application.is_some() || exempt,
             plan: Plan {
                 escalate: Some(dates.vo_escalation),
-                to: &["ib", "leerplicht"],
+                to: Rule::R2a.recipients(),
                 escalate_to: &["swv-consulent", "ib", "leerplicht"],
                 institution: Some(po.institution()),
                 routes: routes.clone(),
@@ -186,7 +186,7 @@ fn school_year_wants(
                     due,
                     cx.policy.school_year.vo_handoff_escalation_days,
                 )),
-                to: &["ib", "zorgcoordinator"],
+                to: Rule::R2b.recipients(),
                 escalate_to: &["swv-consulent", "ib", "zorgcoordinator"],
                 institution: Some(vo.institution()),
                 routes,
@@ -206,7 +206,7 @@ fn school_year_wants(
             open: false,
             moot: true,
             plan: Plan {
-                to: &["ib", "zorgcoordinator"],
+                to: Rule::R2b.recipients(),
                 routes,
                 ..Plan::default()
             },
@@ -224,7 +224,7 @@ fn school_year_wants(
             open: day <= window_end && !covered && cx.leerplichtig_on(check),
             moot: covered,
             plan: Plan {
-                to: &["leerplicht"],
+                to: Rule::R2c.recipients(),
                 institution: Some(po.institution()),
                 facts: vec![g8.id.to_owned()],
                 policy: &["school_year.vo_enrolled_check"],

@@ -65,7 +65,12 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             episode: 0,
             open: planning <= day && day < handoff && !active.is_empty(),
             moot: false,
-            plan: care_plan(&active, &["jeugdteam"], &[], &["adulthood.planning_age"]),
+            plan: care_plan(
+                &active,
+                Rule::R3a.recipients(),
+                &[],
+                &["adulthood.planning_age"],
+            ),
         });
 
         // R3b
@@ -86,7 +91,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             } else {
                 &active
             },
-            &["jeugdteam", "volwassenen"],
+            Rule::R3b.recipients(),
             &["doorbraak", "jeugdteam", "volwassenen"],
             &[
                 "adulthood.handoff_age",
@@ -123,7 +128,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             moot: false,
             plan: care_plan(
                 &minor_care,
-                &["jeugdteam", "volwassenen"],
+                Rule::R3c.recipients(),
                 &[],
                 &["adulthood.adult_age", "adulthood.follow_up_grace_days"],
             ),
@@ -148,7 +153,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
                 remind: Some(remind),
                 due: Some(adult),
                 overdue: true,
-                to: &["leerplicht", "rmc"],
+                to: Rule::R3d.recipients(),
                 institution: last.map(|e| e.school.institution()),
                 facts,
                 policy: &[

@@ -137,7 +137,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
                 due: Some(escalate),
                 overdue: false,
                 escalate: Some(escalate),
-                to: &["leerplicht", "kernteam"],
+                to: Rule::R4.recipients(),
                 escalate_to: &["doorbraak", "leerplicht", "kernteam"],
                 institution: school.map(|s| s.institution()),
                 routes: school

@@ -41,7 +41,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             open: day <= window_end && !covered,
             moot: covered,
             plan: Plan {
-                to: &["leerplicht"],
+                to: Rule::R5.recipients(),
                 institution: Some(e.school.institution()),
                 facts: vec![e.id.to_owned()],
                 policy: &[

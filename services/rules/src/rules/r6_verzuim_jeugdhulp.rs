@@ -38,7 +38,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             open: live && care.is_some() && *first_absence <= day,
             moot: *status == MeldingStatus::Withdrawn,
             plan: Plan {
-                to: &["jeugdteam"],
+                to: Rule::R6.recipients(),
                 facts,
                 policy: &["verzuim_jeugdhulp.enabled"],
                 ..Plan::default()
