@@ -191,6 +191,7 @@ async fn notify_killed_during_deliveries_loses_nothing_and_never_changes_ids() {
         .map(|(i, b)| assignment_event(&format!("k-{i}"), b, "2008-07-12", &format!("K{i}")))
         .collect();
     post(&env, events).await;
+    env.await_rules_read("source.jeugdhulp.v1", n as u64).await;
     tick(&env, 12, 12); // R3a is past; R3b opens for every child: 2 recipients each
     let want = 2 * n;
     assert!(

@@ -101,6 +101,9 @@ pub struct Env {
 /// Test tokens written into every test config.
 pub const JEUGDHULP_TOKEN: &str = "test-jeugdhulp-0392";
 pub const LAS_TOKEN: &str = "test-las-12AB";
+/// The vault master key of every test config.
+pub const VAULT_MASTER_KEY: &str =
+    "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
 
 impl Env {
     /// Starts a broker with memory storage and writes a config; `notify_extra` holds extra
@@ -113,6 +116,7 @@ impl Env {
         let (ingest_port, rules_port, notify_port) = (free_port(), free_port(), free_port());
         let prefix = format!("t{}.", random_suffix());
         let snapshots = dir.join("snapshots").display().to_string();
+        let vault_dir = dir.join("vault").display().to_string();
         let text = format!(
             r#"
 [region]
@@ -127,6 +131,10 @@ produce_timeout = "3s"
 
 [pseudonym]
 secret = "test-pseudonym-secret-0123456789"
+
+[vault]
+master_key = "{VAULT_MASTER_KEY}"
+key_dir = "{vault_dir}"
 
 [ingest]
 listen = "127.0.0.1:{ingest_port}"
@@ -191,7 +199,10 @@ group = "notify-{prefix}"
         let file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(bin(name))
             .env("SCHAKEL_CONFIG", &self.config_path)
-            .env("SCHAKEL_LOG", "info")
+            .env(
+                "SCHAKEL_LOG",
+                "info,schakel_notify=debug,schakel_rules=debug",
+            )
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
@@ -237,6 +248,38 @@ group = "notify-{prefix}"
         (status, resp.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// How many records of `topic` (logical name) the rules service has read, from its metrics.
+    pub async fn rules_read(&self, topic: &str) -> u64 {
+        let url = format!("http://127.0.0.1:{}/metrics", self.rules_port);
+        let Ok(resp) = reqwest::get(url).await else {
+            return 0;
+        };
+        let text = resp.text().await.unwrap_or_default();
+        let series = format!("schakel_rules_records_total{{topic=\"{topic}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(series.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Waits until rules has read at least `n` records of `topic`. Kafka orders records only
+    /// within a partition, so a tick written after some facts may reach rules before them
+    /// (they would then count from the next tick): a test that ticks once waits for this.
+    pub async fn await_rules_read(&self, topic: &str, n: u64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got = self.rules_read(topic).await;
+            if got >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rules read {got} of {n} records of {topic} in 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Every record of a topic (logical name).
     pub fn read(&self, topic: &str) -> Vec<Record> {
         read_to_end(&self.config, &self.config.topic(topic)).expect("read topic")
@@ -253,6 +296,40 @@ group = "notify-{prefix}"
         let p = self.dir.join(name);
         std::fs::write(&p, text).expect("write file");
         p
+    }
+}
+
+/// A failing test prints the tail of every log it produced (services and broker), so a CI
+/// failure can be read without the machine; a passing test removes its directory.
+impl Drop for Env {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.kill_broker();
+            let _ = std::fs::remove_dir_all(&self.dir);
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut logs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+            .collect();
+        logs.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.created()).ok());
+        for log in logs {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(60)..];
+            eprintln!(
+                "──── {} (last {} of {} lines)",
+                log.display(),
+                tail.len(),
+                lines.len()
+            );
+            for l in tail {
+                eprintln!("{l}");
+            }
+        }
     }
 }
 

@@ -74,6 +74,7 @@ pub struct Config {
     pub region: RegionConfig,
     pub kafka: KafkaConfig,
     pub pseudonym: PseudonymConfig,
+    pub vault: VaultConfig,
     #[serde(default)]
     pub telemetry: TelemetryConfig,
     #[serde(default)]
@@ -124,6 +125,23 @@ pub struct PseudonymConfig {
     /// The HMAC key for ChildKeys. Changing it changes every child's key: never rotate it
     /// without re-keying the log.
     pub secret: Secret,
+}
+
+/// The identity vault: where the children's data keys are kept and the key that wraps them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// 64 hexadecimal characters (32 bytes). Losing it makes every identity unreadable;
+    /// keep it in a secret store, not in the config file (`SCHAKEL_VAULT__MASTER_KEY`).
+    pub master_key: Secret,
+    /// The key store directory (one file per child). Shared by every ingest instance and
+    /// the CLI; back it up separately from the log, and never restore erased keys.
+    #[serde(default = "default_key_dir")]
+    pub key_dir: String,
+}
+
+fn default_key_dir() -> String {
+    ".run/vault".into()
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -384,6 +402,8 @@ impl Config {
                 "pseudonym.secret must be at least 16 characters".into(),
             ));
         }
+        crate::vault::parse_master_key(self.vault.master_key.expose())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         if self.notify.retry_schedule.is_empty() {
             return Err(ConfigError::Invalid(
                 "notify.retry_schedule needs at least one wait".into(),
@@ -477,6 +497,8 @@ api_base_url = "http://127.0.0.1:8083"
 bootstrap = "127.0.0.1:9092"
 [pseudonym]
 secret = "0123456789abcdef-secret"
+[vault]
+master_key = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 "#;
 
     #[test]

@@ -315,6 +315,34 @@ pub struct DeadLetter {
     pub payload: String,
 }
 
+/// A child's identity, encrypted with its data key (`hub.identities.v1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityRecord {
+    pub child_key: ChildKey,
+    pub key_id: String,
+    /// base64
+    pub nonce: String,
+    /// base64
+    pub ciphertext: String,
+    pub source: String,
+    pub recorded_at: Timestamp,
+}
+
+/// Who did what with a child's identity (`hub.audit.v1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub child_key: ChildKey,
+    pub actor: String,
+    pub on_behalf_of: Option<String>,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod trace;
+pub mod vault;
 
 pub use config::Config;
 pub use shutdown::Shutdown;

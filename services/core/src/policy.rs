@@ -128,6 +128,8 @@ pub struct Policy {
     pub handoff: HandoffPolicy,
     #[serde(default)]
     pub routing: RoutingPolicy,
+    #[serde(default)]
+    pub retention: RetentionPolicy,
 }
 
 impl Policy {
@@ -260,6 +262,7 @@ impl Policy {
             "verzuim_jeugdhulp.enabled" => self.verzuim_jeugdhulp.enabled.to_string(),
             "handoff.remind_days_before_due" => self.handoff.remind_days_before_due.to_string(),
             "handoff.cancel_grace_days" => self.handoff.cancel_grace_days.to_string(),
+            "retention.identity_years" => self.retention.identity_years.to_string(),
             _ => return None,
         };
         Some(v)
@@ -499,6 +502,21 @@ impl Default for HandoffPolicy {
             remind_days_before_due: 3,
             cancel_grace_days: 7,
         }
+    }
+}
+
+/// How long identities are kept: a child's vault key is destroyed (crypto-shredding) once no
+/// identity of the child has arrived for this many years.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionPolicy {
+    /// Years after the last identity received (default 5).
+    pub identity_years: i32,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self { identity_years: 5 }
     }
 }
 

@@ -44,6 +44,14 @@ pub const CURRENT: &[(&str, &str)] = &[
         "hub.deadletter.v1",
         include_str!("../../../schemas/hub.deadletter.v1.avsc"),
     ),
+    (
+        "hub.identities.v1",
+        include_str!("../../../schemas/hub.identities.v1.avsc"),
+    ),
+    (
+        "hub.audit.v1",
+        include_str!("../../../schemas/hub.audit.v1.avsc"),
+    ),
 ];
 
 /// Older schema versions that may still be in the log. Add a file here whenever a topic's

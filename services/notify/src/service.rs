@@ -162,6 +162,14 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
         tpl.add_partition_offset(&dir_topic, p, off)?;
     }
     consumer.assign(&tpl)?;
+    let resume: Vec<String> = tps
+        .iter()
+        .map(|tp| match committed.get(tp) {
+            Some(o) => format!("{}:{o}", tp.1),
+            None => format!("{}:start", tp.1),
+        })
+        .collect();
+    tracing::info!(partitions = %resume.join(","), "consuming signals from the committed offsets");
     health.set_ready(true);
 
     let deps = Deps {
@@ -229,6 +237,7 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
                     }
                 };
                 let jobs = plan(&cfg, &directory, &mut ledger, &signal, health);
+                tracing::debug!(partition = rec.partition, offset = rec.offset, deliveries = jobs.len(), "signal read");
                 if jobs.is_empty() {
                     continue;
                 }
@@ -392,6 +401,7 @@ async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
         }
         match wait {
             None => {
+                tracing::debug!(delivery_id = %job.id, attempt, status, "delivery final");
                 if status == "dead-lettered" {
                     tracing::warn!(delivery_id = %job.id, contact = %job.contact, attempt, "delivery dead-lettered");
                 }

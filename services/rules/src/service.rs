@@ -214,6 +214,7 @@ impl Loop<'_> {
         let tp = (rec.topic.clone(), rec.partition);
         let silent = self.committed.get(&tp).is_some_and(|c| rec.offset < *c);
         let logical = self.logical(&rec.topic).to_owned();
+        tracing::debug!(topic = %logical, partition = rec.partition, offset = rec.offset, silent, "input read");
         self.health.metrics.inc(
             "schakel_rules_records_total",
             &format!("topic=\"{logical}\""),
@@ -286,8 +287,10 @@ impl Loop<'_> {
             });
         }
         while let Some(r) = sends.join_next().await {
-            r.context("signal producer task")?
+            let (partition, offset) = r
+                .context("signal producer task")?
                 .context("producing a signal")?;
+            tracing::debug!(partition, offset, "signal written");
         }
         Ok(())
     }
