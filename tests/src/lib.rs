@@ -177,13 +177,18 @@ group = "notify-{prefix}"
         }
     }
 
-    /// Runs the `schakel` CLI and asserts it succeeds.
-    pub fn schakel(&self, args: &[&str]) -> Output {
-        let out = Command::new(bin("schakel"))
+    /// Runs the `schakel` CLI, whatever its outcome.
+    pub fn schakel_may_fail(&self, args: &[&str]) -> Output {
+        Command::new(bin("schakel"))
             .args(args)
             .env("SCHAKEL_CONFIG", &self.config_path)
             .output()
-            .expect("run schakel");
+            .expect("run schakel")
+    }
+
+    /// Runs the `schakel` CLI and asserts it succeeds.
+    pub fn schakel(&self, args: &[&str]) -> Output {
+        let out = self.schakel_may_fail(args);
         assert!(
             out.status.success(),
             "schakel {args:?} failed: {}{}",

@@ -4,6 +4,7 @@ mod clock;
 mod directory;
 mod explain;
 mod topics;
+mod vault;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,47 @@ enum Command {
         /// Language of the explanation: nl (default) or en.
         #[arg(long, default_value = "nl", value_parser = ["nl", "en"])]
         lang: String,
+    },
+    /// The identity vault: erase a child's identity for good, apply the retention term, or
+    /// reveal an identity to an entitled person. Every action is written to hub.audit.v1.
+    Vault {
+        #[command(subcommand)]
+        action: VaultAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum VaultAction {
+    /// Destroy CHILD's data key (crypto-shredding): every identity record of the child
+    /// becomes unreadable, in the log and in any copy of it.
+    Erase {
+        /// ChildKey (64 hex), BSN or onderwijsnummer.
+        child: String,
+        /// Why (e.g. the request or decision it follows); goes to the audit log.
+        #[arg(long)]
+        reason: String,
+        /// Who acts (default cli:$USER).
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Erase every child with no identity received for policy.retention.identity_years.
+    /// Run it daily (cron or a systemd timer).
+    Expire {
+        /// Only count who would be erased.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show CHILD's BSN or onderwijsnummer and name, after writing who, why and for whom.
+    Reveal {
+        /// ChildKey (64 hex), BSN or onderwijsnummer.
+        child: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        actor: Option<String>,
+        /// The person the actor acts for, when not themselves.
+        #[arg(long)]
+        on_behalf_of: Option<String>,
     },
 }
 
@@ -124,6 +166,20 @@ fn main() -> ExitCode {
                 action: DirectoryAction::Diff { file },
             } => directory::apply(&cfg, &file, true).await,
             Command::Explain { signal_id, lang } => explain::explain(&cfg, &signal_id, &lang).await,
+            Command::Vault { action } => match action {
+                VaultAction::Erase {
+                    child,
+                    reason,
+                    actor,
+                } => vault::erase(&cfg, &child, vault::actor(actor, None, reason)).await,
+                VaultAction::Expire { dry_run } => vault::expire(&cfg, dry_run).await,
+                VaultAction::Reveal {
+                    child,
+                    reason,
+                    actor,
+                    on_behalf_of,
+                } => vault::reveal(&cfg, &child, vault::actor(actor, on_behalf_of, reason)).await,
+            },
         }
     });
     match result {

@@ -24,7 +24,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::events::IdentityRecord;
+use crate::events::{AuditEvent, IdentityRecord};
 use crate::ids::{hex, ChildId, ChildKey};
 
 const KEY_LEN: usize = 32;
@@ -263,8 +263,8 @@ impl Vault {
         })
     }
 
-    /// Opens a sealed record. Callers outside this module go through [`crate::vault::reveal`]
-    /// style wrappers that write an audit event first; this is the bare decryption.
+    /// Opens a sealed record: the bare decryption. Whoever shows an identity to a person
+    /// goes through [`reveal`], which writes the audit event first.
     pub fn open_record(&self, rec: &IdentityRecord) -> Result<Identity, VaultError> {
         let (key_id, key) = self.read_key(&rec.child_key)?.ok_or(VaultError::Erased)?;
         if key_id != rec.key_id {
@@ -348,6 +348,84 @@ impl Vault {
         out.sort();
         Ok(out)
     }
+}
+
+/// The audit event kinds of the vault.
+pub const REVEALED: &str = "nl.schakel.audit.identity-revealed.v1";
+pub const ERASED: &str = "nl.schakel.audit.identity-erased.v1";
+pub const EXPIRED: &str = "nl.schakel.audit.identity-expired.v1";
+
+/// Who acts on a child's identity, and why.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub actor: String,
+    pub on_behalf_of: Option<String>,
+    pub reason: String,
+}
+
+/// Writes an audit event to `hub.audit.v1`; returns once the broker has it.
+pub async fn audit(
+    producer: &crate::kafka::Producer,
+    kind: &str,
+    child: &ChildKey,
+    who: &Actor,
+) -> Result<(), crate::kafka::KafkaError> {
+    let at = Timestamp::now();
+    let ev = AuditEvent {
+        id: crate::trace::random_hex(16),
+        kind: kind.to_owned(),
+        child_key: child.clone(),
+        actor: who.actor.clone(),
+        on_behalf_of: who.on_behalf_of.clone(),
+        reason: who.reason.clone(),
+        at,
+    };
+    let ce = crate::kafka::CloudEvent {
+        id: ev.id.clone(),
+        source: "urn:nl:schakel:vault".into(),
+        kind: ev.kind.clone(),
+        time: at,
+        trace: crate::trace::TraceParent::new_root(),
+    };
+    producer
+        .send(crate::kafka::Outgoing {
+            topic: "hub.audit.v1",
+            key: child.as_str(),
+            value: &ev,
+            event: &ce,
+            partition: None,
+        })
+        .await
+        .map(drop)
+}
+
+/// Opens a child's identity for someone entitled to see it: the audit event is written first,
+/// so no identity is ever shown without a record of who saw it and why.
+pub async fn reveal(
+    vault: &Vault,
+    producer: &crate::kafka::Producer,
+    rec: &IdentityRecord,
+    who: &Actor,
+) -> anyhow::Result<Identity> {
+    audit(producer, REVEALED, &rec.child_key, who).await?;
+    Ok(vault.open_record(rec)?)
+}
+
+/// Erases a child's identity: audit event, key destroyed, tombstone on `hub.identities.v1` so
+/// compaction drops the (now unreadable) records too. True when the child had a key.
+pub async fn erase(
+    vault: &Vault,
+    producer: &crate::kafka::Producer,
+    child: &ChildKey,
+    kind: &str,
+    who: &Actor,
+) -> anyhow::Result<bool> {
+    audit(producer, kind, child, who).await?;
+    let had = vault.erase(child)?;
+    producer
+        .send_tombstone("hub.identities.v1", child.as_str())
+        .await?;
+    Ok(had)
 }
 
 fn sync_dir(dir: &Path) {

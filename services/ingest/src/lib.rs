@@ -3,6 +3,7 @@
 pub mod answers;
 pub mod auth;
 pub mod fields;
+pub mod identities;
 pub mod problem;
 pub mod tasks;
 pub mod validate;
@@ -38,6 +39,7 @@ pub struct AppState {
     max_bytes: usize,
     health: Health,
     tasks: tasks::Tasks,
+    identities: identities::IdentityWriter,
 }
 
 /// Runs the ingest service on `listener` until shutdown.
@@ -51,6 +53,7 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
         max_bytes: cfg.ingest.max_batch_bytes,
         health: health.clone(),
         tasks: tasks::Tasks::default(),
+        identities: identities::IdentityWriter::new(schakel_core::vault::Vault::from_config(&cfg)?),
     };
     if cfg.ingest.tokens.iter().any(|t| t.contact.is_some()) {
         tokio::spawn(tasks::follow(
@@ -172,6 +175,7 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     }
     let accepted = validate::validate_batch(&events, &st.pseudo).map_err(ApiError::Invalid)?;
     check_scope(&scope, &accepted)?;
+    write_identities(st, &accepted, "events", &trace).await?;
     write_all(&st.producer, &accepted, &trace).await?;
     tracing::info!(token = %scope.name, events = accepted.len(), trace_id = trace.trace_id(), "batch accepted");
     Ok(accepted.len())
@@ -202,6 +206,23 @@ fn check_scope(scope: &auth::Scope, accepted: &[Accepted]) -> Result<(), ApiErro
     } else {
         Err(ApiError::Forbidden(errors))
     }
+}
+
+/// The vault gets the identities of a batch before its facts are written.
+async fn write_identities(
+    st: &AppState,
+    accepted: &[Accepted],
+    source: &'static str,
+    trace: &TraceParent,
+) -> Result<(), ApiError> {
+    let items = accepted
+        .iter()
+        .map(|a| (a.typed.child_key().clone(), a.identity.clone()))
+        .collect();
+    st.identities
+        .write(&st.producer, items, source, trace)
+        .await
+        .map(drop)
 }
 
 async fn write_all(

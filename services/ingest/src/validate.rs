@@ -11,6 +11,7 @@ use schakel_core::ids::{
     Brin, Bsn, ChildId, ContactId, Gemeentecode, LrkNumber, Onderwijsnummer, Pseudonymizer,
     Vestiging,
 };
+use schakel_core::vault::Identity;
 use serde_json::Value;
 
 use crate::fields::{Fields, Obj};
@@ -34,6 +35,15 @@ impl Typed {
             Typed::Jeugdhulp(_) => "source.jeugdhulp.v1",
         }
     }
+
+    pub fn child_key(&self) -> &schakel_core::ids::ChildKey {
+        match self {
+            Typed::School(e) => &e.child.child_key,
+            Typed::Voorschool(e) => &e.child.child_key,
+            Typed::Leerplicht(e) => &e.child.child_key,
+            Typed::Jeugdhulp(e) => &e.child.child_key,
+        }
+    }
 }
 
 /// A valid event and the scope it needs.
@@ -44,6 +54,8 @@ pub struct Accepted {
     pub kind: &'static str,
     /// institutions the token must cover, with the field that names each
     pub institutions: Vec<(String, String)>,
+    /// the BSN or onderwijsnummer and name, for the vault only
+    pub identity: Identity,
 }
 
 /// The event types of EVENTS.md that source systems may post.
@@ -180,7 +192,7 @@ fn validate_event(ev: &Value, pseudo: &Pseudonymizer, f: &mut Fields<'_>) -> Opt
     let child = data.and_then(|d| child(d, pseudo, time, f));
     let (ty, data) = (ty?, data?);
     let parsed = typed_data(ty, data, f);
-    let (id, source, source_inst, time, child, (mut institutions, body)) =
+    let (id, source, source_inst, time, (child, identity), (mut institutions, body)) =
         (id?, source?, source_inst?, time?, child?, parsed?);
     institutions.insert(0, ("source".to_owned(), source_inst));
     let kind = ty.split('.').nth(2).expect("catalogue types have a kind");
@@ -226,6 +238,7 @@ fn validate_event(ev: &Value, pseudo: &Pseudonymizer, f: &mut Fields<'_>) -> Opt
         typed,
         kind,
         institutions,
+        identity,
     })
 }
 
@@ -234,7 +247,7 @@ fn child(
     pseudo: &Pseudonymizer,
     time: Option<Timestamp>,
     f: &mut Fields<'_>,
-) -> Option<ChildRef> {
+) -> Option<(ChildRef, Identity)> {
     const P: &str = "data.child";
     let c = f.object(data, "data", "child", true)?;
     f.no_unknown(
@@ -284,20 +297,33 @@ fn child(
             );
         }
     }
+    let (mut given, mut family) = (None, None);
     if let Some(name) = f.object(c, P, "name", false) {
-        f.no_unknown(name, &format!("{P}.name"), &["given", "family"]);
-        f.string(name, &format!("{P}.name"), "given", false);
-        f.string(name, &format!("{P}.name"), "family", false);
+        let np = format!("{P}.name");
+        f.no_unknown(name, &np, &["given", "family"]);
+        given = f.parsed(name, &np, "given", false, name_part);
+        family = f.parsed(name, &np, "family", false, name_part);
     }
     let residence = f.parsed(c, P, "residenceMunicipality", false, Gemeentecode::parse);
     let (id, birth, precision) = (id?, birth?, precision?);
     let birth = BirthDate::new(birth, precision);
-    Some(ChildRef {
+    let child = ChildRef {
         child_key: pseudo.child_key(&id),
         birth_date: birth.earliest(),
         birth_date_precision: precision,
         residence_municipality: residence.map(String::from),
-    })
+    };
+    Some((child, Identity::new(&id, given, family)))
+}
+
+/// A given name or family name: 1 to 200 characters, no control characters.
+fn name_part(s: &str) -> Result<String, &'static str> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > 200 || t.chars().any(char::is_control) {
+        Err("must be 1 to 200 characters without control characters")
+    } else {
+        Ok(t.to_owned())
+    }
 }
 
 enum Body {

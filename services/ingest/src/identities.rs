@@ -1,0 +1,125 @@
+//! Hands the BSN or onderwijsnummer and name of every accepted child to the identity vault:
+//! sealed with the child's data key into `hub.identities.v1`, before the facts are written.
+//! Nothing else in ingest keeps them.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+use schakel_core::ids::ChildKey;
+use schakel_core::kafka::{CloudEvent, Outgoing, Producer};
+use schakel_core::trace::TraceParent;
+use schakel_core::vault::{Identity, Vault};
+use sha2::{Digest, Sha256};
+
+use crate::problem::ApiError;
+
+/// Identities already sealed by this process, so a child named in every event of a long
+/// import is written once, not once per event. Bounded: cleared when full.
+const RECENT_MAX: usize = 1_000_000;
+
+#[derive(Clone)]
+pub struct IdentityWriter {
+    vault: Arc<Vault>,
+    recent: Arc<Mutex<HashSet<[u8; 16]>>>,
+}
+
+fn fingerprint(child: &ChildKey, identity: &Identity) -> [u8; 16] {
+    let mut h = Sha256::new();
+    h.update(child.as_str().as_bytes());
+    h.update(serde_json::to_vec(identity).expect("identity serialises"));
+    h.finalize()[..16].try_into().expect("16 bytes")
+}
+
+impl IdentityWriter {
+    pub fn new(vault: Vault) -> Self {
+        Self {
+            vault: Arc::new(vault),
+            recent: Arc::default(),
+        }
+    }
+
+    /// Seals and writes the identities that are new to the vault; returns once the broker
+    /// has them. A child already in the vault is written again only when a name came with
+    /// it (a later record without a name must not hide the name the vault has).
+    pub async fn write(
+        &self,
+        producer: &Producer,
+        items: Vec<(ChildKey, Identity)>,
+        source: &'static str,
+        trace: &TraceParent,
+    ) -> Result<usize, ApiError> {
+        let vault = self.vault.clone();
+        let recent = self.recent.clone();
+        let sealed = tokio::task::spawn_blocking(move || {
+            let mut seen = HashSet::new();
+            let mut out = Vec::new();
+            for (child, identity) in items {
+                let fp = fingerprint(&child, &identity);
+                if !seen.insert(fp) {
+                    continue;
+                }
+                let known = vault.has_key(&child);
+                let named = identity.given.is_some() || identity.family.is_some();
+                if known && (!named || recent.lock().expect("recent lock").contains(&fp)) {
+                    continue;
+                }
+                let rec = vault.seal(&child, &identity, source, Timestamp::now())?;
+                out.push((fp, rec));
+            }
+            Ok::<_, schakel_core::vault::VaultError>(out)
+        })
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .map_err(|e| {
+            tracing::error!(error = %e, "identity vault unavailable");
+            ApiError::Unavailable
+        })?;
+        let n = sealed.len();
+        let mut sends = tokio::task::JoinSet::new();
+        for (fp, rec) in sealed {
+            let producer = producer.clone();
+            let trace = trace.clone();
+            sends.spawn(async move {
+                let ce = CloudEvent {
+                    id: format!("identity-{}", schakel_core::ids::hex(&fp)),
+                    source: "urn:nl:schakel:ingest".into(),
+                    kind: "nl.schakel.hub.identity-recorded.v1".into(),
+                    time: rec.recorded_at,
+                    trace,
+                };
+                producer
+                    .send(Outgoing {
+                        topic: "hub.identities.v1",
+                        key: rec.child_key.as_str(),
+                        value: &rec,
+                        event: &ce,
+                        partition: None,
+                    })
+                    .await
+                    .map(|_| fp)
+            });
+        }
+        let mut failed = false;
+        while let Some(r) = sends.join_next().await {
+            match r {
+                Ok(Ok(fp)) => {
+                    let mut recent = self.recent.lock().expect("recent lock");
+                    if recent.len() >= RECENT_MAX {
+                        recent.clear();
+                    }
+                    recent.insert(fp);
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "write of an identity record failed");
+                    failed = true;
+                }
+                Err(_) => failed = true,
+            }
+        }
+        if failed {
+            return Err(ApiError::Unavailable);
+        }
+        Ok(n)
+    }
+}
