@@ -142,8 +142,7 @@ async fn identities_are_sealed_read_with_an_audit_trail_and_erased_for_good() {
     assert_eq!(status, 202);
     let newest = identities(&env)
         .into_iter()
-        .filter(|(k, _)| k == old.child_key.as_str())
-        .next_back()
+        .rfind(|(k, _)| k == old.child_key.as_str())
         .and_then(|(_, v)| v)
         .expect("a new identity record");
     assert_ne!(newest.key_id, old.key_id);
