@@ -176,6 +176,21 @@ pub enum JeugdhulpData {
         einddatum: Date,
         reden_beeindiging: Option<String>,
     },
+    /// An iJw start (`record` = "start") or stop ("stop") record withdrawn.
+    #[serde(rename_all = "camelCase")]
+    CareWithdrawn {
+        toewijzing_nummer: String,
+        record: String,
+        begindatum: Date,
+    },
+    #[serde(rename_all = "camelCase")]
+    AssignmentRequested {
+        referentie_aanbieder: String,
+        product: Product,
+        ingangsdatum: Option<Date>,
+        einddatum: Option<Date>,
+        gemeente: String,
+    },
 }
 
 pub type SchoolEvent = SourceEvent<SchoolData>;

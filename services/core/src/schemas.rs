@@ -69,6 +69,10 @@ pub const HISTORY: &[(&str, &str)] = &[
         "hub.responses.v1",
         include_str!("../../../schemas/history/hub.responses.v1-1.avsc"),
     ),
+    (
+        "source.jeugdhulp.v1",
+        include_str!("../../../schemas/history/source.jeugdhulp.v1-1.avsc"),
+    ),
 ];
 
 /// The topics.toml shipped with this binary.

@@ -4,6 +4,7 @@ pub mod answers;
 pub mod auth;
 pub mod fields;
 pub mod identities;
+pub mod ijw;
 pub mod problem;
 pub mod tasks;
 pub mod validate;
@@ -74,6 +75,7 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/events", post(post_events))
+        .route("/v1/ijw", post(post_ijw))
         .with_state(state)
 }
 
@@ -116,15 +118,7 @@ fn content_type(headers: &HeaderMap) -> String {
 
 async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     let (parts, body) = req.into_parts();
-    let auth = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let scope = st
-        .tokens
-        .authenticate(auth)
-        .ok_or(ApiError::Unauthorized)?
-        .clone();
+    let scope = authenticate(st, &parts.headers)?;
     let ct = content_type(&parts.headers);
     let batch_expected = match ct.as_str() {
         "application/cloudevents-batch+json" => Some(true),
@@ -160,13 +154,7 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
             events.len()
         )));
     }
-    let trace = parts
-        .headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(TraceParent::parse)
-        .map(|t| t.child())
-        .unwrap_or_else(TraceParent::new_root);
+    let trace = trace_of(&parts.headers);
     if let Some(contact) = &scope.contact {
         let responses = answers::check(&st.tasks, contact, &events).await?;
         write_responses(&st.producer, &responses, &trace).await?;
@@ -179,6 +167,142 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     write_all(&st.producer, &accepted, &trace).await?;
     tracing::info!(token = %scope.name, events = accepted.len(), trace_id = trace.trace_id(), "batch accepted");
     Ok(accepted.len())
+}
+
+/// The scope of the request's bearer token.
+fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<auth::Scope, ApiError> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    st.tokens
+        .authenticate(auth)
+        .cloned()
+        .ok_or(ApiError::Unauthorized)
+}
+
+fn trace_of(headers: &HeaderMap) -> TraceParent {
+    headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceParent::parse)
+        .map(|t| t.child())
+        .unwrap_or_else(TraceParent::new_root)
+}
+
+/// The answer to an iJw message: per product, `0200` or the failed checks.
+#[derive(serde::Serialize)]
+struct IjwRetour {
+    bericht: ijw::Kind,
+    versie: String,
+    identificatie: String,
+    accepted: usize,
+    rejected: usize,
+    producten: Vec<IjwProduct>,
+}
+
+#[derive(serde::Serialize)]
+struct IjwProduct {
+    client: usize,
+    referentie: String,
+    retourcodes: Vec<ijw::Check>,
+}
+
+async fn post_ijw(State(st): State<AppState>, req: Request) -> Response {
+    match accept_ijw(&st, req).await {
+        Ok(retour) => {
+            st.health.metrics.add(
+                "schakel_ingest_events_accepted_total",
+                "",
+                retour.accepted as u64,
+            );
+            (StatusCode::OK, Json(retour)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> {
+    let (parts, body) = req.into_parts();
+    let scope = authenticate(st, &parts.headers)?;
+    let ct = content_type(&parts.headers);
+    if ct != "application/xml" && ct != "text/xml" {
+        return Err(ApiError::UnsupportedMediaType(ct));
+    }
+    if !scope.allows_kind("jeugdhulp") {
+        return Err(ApiError::Forbidden(vec![FieldError {
+            index: 0,
+            field: "Bericht".into(),
+            message: "this token may not write jeugdhulp events".into(),
+        }]));
+    }
+    let bytes = axum::body::to_bytes(Body::new(body), st.max_bytes)
+        .await
+        .map_err(|_| {
+            ApiError::TooLarge(format!("the body is larger than {} bytes", st.max_bytes))
+        })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::Malformed("an iJw message must be UTF-8".into()))?;
+    let msg = ijw::read_message(text).map_err(ApiError::Malformed)?;
+    let trace = trace_of(&parts.headers);
+    let mut producten = Vec::new();
+    let mut accepted = Vec::new();
+    for p in ijw::products(&msg) {
+        let checks = match p.event {
+            Err(checks) => checks,
+            Ok(ev) => match validate::validate_batch(std::slice::from_ref(&ev), &st.pseudo) {
+                Err(errors) => errors
+                    .iter()
+                    .map(|e| ijw::check_for(&e.field, &e.message))
+                    .collect(),
+                Ok(mut a) => {
+                    let a = a.pop().expect("one event in, one out");
+                    match check_scope(&scope, std::slice::from_ref(&a)) {
+                        Err(_) => vec![ijw::Check {
+                            code: "8008",
+                            toelichting:
+                                "the municipality of this message is outside this token's scope"
+                                    .into(),
+                        }],
+                        Ok(()) => {
+                            accepted.push(a);
+                            vec![ijw::Check {
+                                code: "0200",
+                                toelichting: "geaccepteerd".into(),
+                            }]
+                        }
+                    }
+                }
+            },
+        };
+        producten.push(IjwProduct {
+            client: p.client,
+            referentie: p.referentie,
+            retourcodes: checks,
+        });
+    }
+    if producten.is_empty() {
+        return Err(ApiError::Malformed(format!(
+            "the message holds no Client with a product ({:?})",
+            msg.kind
+        )));
+    }
+    write_identities(st, &accepted, "ijw", &trace).await?;
+    write_all(&st.producer, &accepted, &trace).await?;
+    let rejected = producten.len() - accepted.len();
+    tracing::info!(token = %scope.name, bericht = ?msg.kind, accepted = accepted.len(), rejected, trace_id = trace.trace_id(), "iJw message read");
+    Ok(IjwRetour {
+        bericht: msg.kind,
+        versie: msg.version.clone(),
+        identificatie: msg
+            .root
+            .child("Header")
+            .and_then(|h| h.text_of("Identificatie"))
+            .unwrap_or("")
+            .to_owned(),
+        accepted: accepted.len(),
+        rejected,
+        producten,
+    })
 }
 
 fn check_scope(scope: &auth::Scope, accepted: &[Accepted]) -> Result<(), ApiError> {

@@ -21,6 +21,8 @@ pub enum ApiError {
     Forbidden(Vec<FieldError>),
     #[error("the body is not valid JSON: {0}")]
     MalformedJson(String),
+    #[error("{0}")]
+    Malformed(String),
     #[error("unsupported content type {0:?}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -60,6 +62,11 @@ impl ApiError {
             ApiError::MalformedJson(_) => {
                 (StatusCode::BAD_REQUEST, "malformed-json", "Ongeldige JSON")
             }
+            ApiError::Malformed(_) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-body",
+                "Ongeldige inhoud",
+            ),
             ApiError::UnsupportedMediaType(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",

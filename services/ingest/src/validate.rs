@@ -79,6 +79,8 @@ pub const TYPES: &[&str] = &[
     "nl.schakel.jeugdhulp.assignment-withdrawn.v1",
     "nl.schakel.jeugdhulp.care-started.v1",
     "nl.schakel.jeugdhulp.care-stopped.v1",
+    "nl.schakel.jeugdhulp.care-withdrawn.v1",
+    "nl.schakel.jeugdhulp.assignment-requested.v1",
 ];
 
 const SECTORS: &[&str] = &["po", "vo", "so", "vso", "sbo", "mbo"];
@@ -655,6 +657,57 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
+        "jeugdhulp.care-withdrawn" => {
+            f.no_unknown(
+                d,
+                "data",
+                &["child", "toewijzingNummer", "record", "begindatum"],
+            );
+            let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
+            let record = f.one_of(d, "data", "record", &["start", "stop"]);
+            let begin = f.date(d, "data", "begindatum", true);
+            Some((
+                Vec::new(),
+                Body::Jeugdhulp(JeugdhulpData::CareWithdrawn {
+                    toewijzing_nummer: nr?,
+                    record: record?,
+                    begindatum: begin?,
+                }),
+            ))
+        }
+        "jeugdhulp.assignment-requested" => {
+            f.no_unknown(
+                d,
+                "data",
+                &[
+                    "child",
+                    "referentieAanbieder",
+                    "product",
+                    "ingangsdatum",
+                    "einddatum",
+                    "gemeente",
+                ],
+            );
+            let reference = f.parsed(d, "data", "referentieAanbieder", true, slug(40));
+            let product = product(d, f);
+            let start = f.date(d, "data", "ingangsdatum", false);
+            let end = f.date(d, "data", "einddatum", false);
+            f.not_before(start, end, "data", "einddatum", "ingangsdatum");
+            let gemeente: String = f
+                .parsed(d, "data", "gemeente", true, Gemeentecode::parse)?
+                .into();
+            let scope = vec![("data.gemeente".to_owned(), format!("gemeente:{gemeente}"))];
+            Some((
+                scope,
+                Body::Jeugdhulp(JeugdhulpData::AssignmentRequested {
+                    referentie_aanbieder: reference?,
+                    product: product?,
+                    ingangsdatum: start,
+                    einddatum: end,
+                    gemeente,
+                }),
+            ))
+        }
         _ => {
             f.err("type", "is not a known event type (see EVENTS.md)");
             None
@@ -662,23 +715,9 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
     }
 }
 
-fn jeugdhulp_assignment(d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
-    f.no_unknown(
-        d,
-        "data",
-        &[
-            "child",
-            "toewijzingNummer",
-            "product",
-            "ingangsdatum",
-            "einddatum",
-            "toewijzingTijdstip",
-            "verlengdeJeugdhulp",
-            "gemeente",
-        ],
-    );
-    let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
-    let product = f.object(d, "data", "product", true).and_then(|p| {
+/// `data.product`: an iJw productcategorie and optional productcode.
+fn product(d: &Obj, f: &mut Fields<'_>) -> Option<Product> {
+    f.object(d, "data", "product", true).and_then(|p| {
         f.no_unknown(p, "data.product", &["categorie", "code"]);
         let cat = f.parsed(p, "data.product", "categorie", true, |s: &str| {
             if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) {
@@ -698,7 +737,26 @@ fn jeugdhulp_assignment(d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
             categorie: cat?,
             code,
         })
-    });
+    })
+}
+
+fn jeugdhulp_assignment(d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
+    f.no_unknown(
+        d,
+        "data",
+        &[
+            "child",
+            "toewijzingNummer",
+            "product",
+            "ingangsdatum",
+            "einddatum",
+            "toewijzingTijdstip",
+            "verlengdeJeugdhulp",
+            "gemeente",
+        ],
+    );
+    let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
+    let product = product(d, f);
     let start = f.date(d, "data", "ingangsdatum", true);
     let end = f.date(d, "data", "einddatum", false);
     f.not_before(start, end, "data", "einddatum", "ingangsdatum");

@@ -764,7 +764,22 @@ fn fold_jeugdhulp(state: &mut ChildState, data: &JeugdhulpData, event_id: &str) 
                 a.withdrawn = true;
             }
         }
-        JeugdhulpData::CareStarted { .. } => {}
+        JeugdhulpData::CareStarted { .. } | JeugdhulpData::AssignmentRequested { .. } => {}
+        // iJw StatusAanlevering 3 on a stop record: the care did not stop
+        JeugdhulpData::CareWithdrawn {
+            toewijzing_nummer,
+            record,
+            ..
+        } => {
+            if record == "stop" {
+                if let Some(a) = state
+                    .assignments_mut()
+                    .find(|a| *a.nummer == **toewijzing_nummer)
+                {
+                    a.stopped = None;
+                }
+            }
+        }
         JeugdhulpData::CareStopped {
             toewijzing_nummer,
             einddatum,
