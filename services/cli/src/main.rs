@@ -3,6 +3,7 @@
 mod clock;
 mod directory;
 mod explain;
+mod import;
 mod topics;
 mod vault;
 
@@ -49,6 +50,22 @@ enum Command {
         /// Language of the explanation: nl (default) or en.
         #[arg(long, default_value = "nl", value_parser = ["nl", "en"])]
         lang: String,
+    },
+    /// Import a CSV export (enrolments, placements, verzuim, vrijstellingen, thuiszitters)
+    /// through ingest, with progress. Valid rows are written, every rejected row is listed
+    /// with its line and reasons. Interrupted? Run the same command again: rows already
+    /// written are skipped. Columns per kind: docs/imports.md.
+    Import {
+        /// enrolments, placements, verzuim, vrijstellingen or thuiszitters
+        kind: String,
+        /// The CSV file (`,` or `;` separated, UTF-8 or Windows-1252, header row).
+        file: PathBuf,
+        /// Ingest's base URL (default: http://<ingest.listen>).
+        #[arg(long)]
+        url: Option<String>,
+        /// The source system's bearer token.
+        #[arg(long, env = "SCHAKEL_TOKEN", hide_env_values = true)]
+        token: String,
     },
     /// The identity vault: erase a child's identity for good, apply the retention term, or
     /// reveal an identity to an entitled person. Every action is written to hub.audit.v1.
@@ -166,6 +183,12 @@ fn main() -> ExitCode {
                 action: DirectoryAction::Diff { file },
             } => directory::apply(&cfg, &file, true).await,
             Command::Explain { signal_id, lang } => explain::explain(&cfg, &signal_id, &lang).await,
+            Command::Import {
+                kind,
+                file,
+                url,
+                token,
+            } => import::run(&cfg, &kind, &file, url, token).await,
             Command::Vault { action } => match action {
                 VaultAction::Erase {
                     child,

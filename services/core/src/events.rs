@@ -344,6 +344,19 @@ pub struct IdentityRecord {
     pub recorded_at: Timestamp,
 }
 
+/// How far a CSV import has durably come (`hub.imports.v1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportProgress {
+    pub import_id: String,
+    pub kind: String,
+    pub lines_done: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub finished: bool,
+    pub at: Timestamp,
+}
+
 /// Who did what with a child's identity (`hub.audit.v1`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

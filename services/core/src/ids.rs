@@ -175,6 +175,17 @@ impl Pseudonymizer {
         Self { mac }
     }
 
+    /// A keyed hash of `parts` (hex, 32 characters): an id derived from content that holds
+    /// a BSN, which nobody without the secret can trace back.
+    pub fn keyed_id(&self, parts: &[&str]) -> String {
+        let mut mac = self.mac.clone();
+        for p in parts {
+            mac.update(p.as_bytes());
+            mac.update(&[0x1f]);
+        }
+        hex(&mac.finalize().into_bytes()[..16])
+    }
+
     pub fn child_key(&self, id: &ChildId) -> ChildKey {
         let mut mac = self.mac.clone();
         mac.update(id.normalised().as_bytes());

@@ -52,6 +52,10 @@ pub const CURRENT: &[(&str, &str)] = &[
         "hub.audit.v1",
         include_str!("../../../schemas/hub.audit.v1.avsc"),
     ),
+    (
+        "hub.imports.v1",
+        include_str!("../../../schemas/hub.imports.v1.avsc"),
+    ),
 ];
 
 /// Older schema versions that may still be in the log. Add a file here whenever a topic's

@@ -2,9 +2,11 @@
 
 pub mod answers;
 pub mod auth;
+pub mod csvimport;
 pub mod fields;
 pub mod identities;
 pub mod ijw;
+pub mod imports;
 pub mod problem;
 pub mod tasks;
 pub mod validate;
@@ -41,6 +43,7 @@ pub struct AppState {
     health: Health,
     tasks: tasks::Tasks,
     identities: identities::IdentityWriter,
+    cfg: Config,
 }
 
 /// Runs the ingest service on `listener` until shutdown.
@@ -55,6 +58,7 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
         health: health.clone(),
         tasks: tasks::Tasks::default(),
         identities: identities::IdentityWriter::new(schakel_core::vault::Vault::from_config(&cfg)?),
+        cfg: cfg.clone(),
     };
     if cfg.ingest.tokens.iter().any(|t| t.contact.is_some()) {
         tokio::spawn(tasks::follow(
@@ -76,6 +80,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/events", post(post_events))
         .route("/v1/ijw", post(post_ijw))
+        .route("/v1/imports/{kind}", post(imports::post_import))
         .with_state(state)
 }
 

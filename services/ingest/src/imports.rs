@@ -1,0 +1,304 @@
+//! `POST /v1/imports/{kind}`: a CSV export streamed in, read row by row on a blocking thread,
+//! written in chunks (identities first, then facts), with the progress of an import that
+//! carries an `Import-Id` recorded in `hub.imports.v1` after every chunk. Sending the same file
+//! again with the same id skips what was already written; event ids derive from row content,
+//! so even a chunk written twice (a crash between facts and progress) adds nothing twice.
+
+use std::io::Read;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::StreamExt;
+use jiff::Timestamp;
+use schakel_core::events::ImportProgress;
+use schakel_core::kafka::{self, CloudEvent, Outgoing};
+use serde::Serialize;
+
+use crate::csvimport::{self, CellError, ImportKind, Rejected, RowOutcome};
+use crate::problem::{ApiError, FieldError};
+use crate::AppState;
+
+/// Rows handed from the reader to the writer at a time.
+const CHUNK_ROWS: usize = 500;
+
+/// Feeds body chunks to a blocking reader.
+struct ChunkReader {
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+    cur: Bytes,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.cur.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.cur = b,
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.cur.len());
+        buf[..n].copy_from_slice(&self.cur[..n]);
+        self.cur = self.cur.slice(n..);
+        Ok(n)
+    }
+}
+
+struct Chunk {
+    last_line: u64,
+    rows: Vec<(u64, RowOutcome)>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    import_id: Option<String>,
+    kind: ImportKind,
+    rows: u64,
+    accepted: u64,
+    /// rows of an earlier, interrupted run of the same import that were not written again
+    skipped: u64,
+    rejected: Vec<Rejected>,
+}
+
+pub async fn post_import(
+    State(st): State<AppState>,
+    Path(kind): Path<String>,
+    req: Request,
+) -> Response {
+    match accept_import(&st, &kind, req).await {
+        Ok(s) => (StatusCode::OK, Json(s)).into_response(),
+        Err(e) => {
+            let r = e.into_response();
+            st.health.metrics.inc(
+                "schakel_ingest_requests_refused_total",
+                &format!("status=\"{}\"", r.status().as_u16()),
+            );
+            r
+        }
+    }
+}
+
+fn problem(field: &str, message: impl Into<String>) -> Vec<FieldError> {
+    vec![FieldError {
+        index: 0,
+        field: field.into(),
+        message: message.into(),
+    }]
+}
+
+/// The progress of an earlier run of this import, if any.
+async fn progress_of(st: &AppState, import_id: &str) -> Result<Option<ImportProgress>, ApiError> {
+    let cfg = st.cfg.clone();
+    let id = import_id.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let reg = schakel_core::schemas::registry();
+        let records = kafka::read_to_end(&cfg, &cfg.topic("hub.imports.v1"))?;
+        let mut last = None;
+        for r in records {
+            if r.key.as_deref() == Some(id.as_str()) {
+                last = r
+                    .value
+                    .and_then(|v| reg.decode::<ImportProgress>("hub.imports.v1", &v).ok());
+            }
+        }
+        Ok::<_, kafka::KafkaError>(last)
+    })
+    .await
+    .map_err(|_| ApiError::Unavailable)?
+    .map_err(|e| {
+        tracing::warn!(error = %e, "cannot read import progress");
+        ApiError::Unavailable
+    })
+}
+
+async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<ImportSummary, ApiError> {
+    let (parts, body) = req.into_parts();
+    let scope = crate::authenticate(st, &parts.headers)?;
+    let kind = ImportKind::parse(kind).ok_or_else(|| {
+        ApiError::Invalid(problem(
+            "kind",
+            format!("unknown import kind; one of {}", ImportKind::ALL),
+        ))
+    })?;
+    let ct = crate::content_type(&parts.headers);
+    if ct != "text/csv" && ct != "application/csv" {
+        return Err(ApiError::UnsupportedMediaType(ct));
+    }
+    if !scope.allows_kind(kind.source_kind()) {
+        return Err(ApiError::Forbidden(problem(
+            "kind",
+            format!("this token may not write {} events", kind.source_kind()),
+        )));
+    }
+    let import_id = match parts.headers.get("import-id").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(s))
+            if !s.is_empty()
+                && s.len() <= 100
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b)) =>
+        {
+            Some(s.to_owned())
+        }
+        Some(_) => {
+            return Err(ApiError::Invalid(problem(
+                "Import-Id",
+                "must be 1 to 100 letters, digits, '.', '_', ':' or '-'",
+            )))
+        }
+    };
+    let resume = match &import_id {
+        Some(id) => progress_of(st, id)
+            .await?
+            .filter(|p| p.kind == format!("{kind:?}").to_lowercase())
+            .map_or(0, |p| p.lines_done as u64),
+        None => 0,
+    };
+    let trace = crate::trace_of(&parts.headers);
+
+    // body → blocking CSV reader → chunks of row outcomes → writer (here)
+    let (chunk_tx, chunk_rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(16);
+    let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Chunk>(2);
+    let forward = tokio::spawn(async move {
+        let mut stream = Body::new(body).into_data_stream();
+        while let Some(c) = stream.next().await {
+            if chunk_tx.send(c.map_err(|e| e.to_string())).await.is_err() {
+                break;
+            }
+        }
+    });
+    let pseudo = st.pseudo.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        let input = ChunkReader {
+            rx: chunk_rx,
+            cur: Bytes::new(),
+        };
+        let mut rows = Vec::with_capacity(CHUNK_ROWS);
+        let mut last = 0;
+        let result = csvimport::read_csv(kind, input, &pseudo, |line, outcome| {
+            last = line;
+            rows.push((line, outcome));
+            if rows.len() >= CHUNK_ROWS {
+                let chunk = Chunk {
+                    last_line: line,
+                    rows: std::mem::take(&mut rows),
+                };
+                return rows_tx.blocking_send(chunk).is_ok();
+            }
+            true
+        });
+        if !rows.is_empty() {
+            let _ = rows_tx.blocking_send(Chunk {
+                last_line: last,
+                rows,
+            });
+        }
+        result
+    });
+
+    let mut summary = ImportSummary {
+        import_id: import_id.clone(),
+        kind,
+        rows: 0,
+        accepted: 0,
+        skipped: 0,
+        rejected: Vec::new(),
+    };
+    while let Some(chunk) = rows_rx.recv().await {
+        let chunk_rows = chunk.rows.len() as u64;
+        let mut accepted = Vec::new();
+        for (line, outcome) in chunk.rows {
+            summary.rows += 1;
+            match outcome {
+                RowOutcome::Rejected(r) => summary.rejected.push(r),
+                RowOutcome::Accepted(_) if line <= resume => summary.skipped += 1,
+                RowOutcome::Accepted(events) => match crate::check_scope(&scope, &events) {
+                    Ok(()) => {
+                        summary.accepted += 1;
+                        accepted.extend(events);
+                    }
+                    Err(_) => summary.rejected.push(Rejected {
+                        line,
+                        errors: vec![CellError {
+                            column: String::new(),
+                            message: "this token may not write for the institution of this row"
+                                .into(),
+                        }],
+                    }),
+                },
+            }
+        }
+        crate::write_identities(st, &accepted, "import", &trace).await?;
+        crate::write_all(&st.producer, &accepted, &trace).await?;
+        st.health.metrics.add(
+            "schakel_ingest_events_accepted_total",
+            "",
+            accepted.len() as u64,
+        );
+        st.health.metrics.add(
+            "schakel_ingest_import_rows_total",
+            &format!("kind=\"{}\"", format!("{kind:?}").to_lowercase()),
+            chunk_rows,
+        );
+        if let Some(id) = &import_id {
+            if chunk.last_line > resume {
+                write_progress(st, id, kind, chunk.last_line, &summary, false).await?;
+            }
+        }
+    }
+    forward.abort();
+    let rows = reader
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .map_err(ApiError::Invalid)?;
+    debug_assert_eq!(rows, summary.rows);
+    if let Some(id) = &import_id {
+        write_progress(st, id, kind, u64::MAX / 2, &summary, true).await?;
+    }
+    tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, skipped = summary.skipped, rejected = summary.rejected.len(), trace_id = trace.trace_id(), "import read");
+    Ok(summary)
+}
+
+async fn write_progress(
+    st: &AppState,
+    id: &str,
+    kind: ImportKind,
+    lines_done: u64,
+    s: &ImportSummary,
+    finished: bool,
+) -> Result<(), ApiError> {
+    let p = ImportProgress {
+        import_id: id.to_owned(),
+        kind: format!("{kind:?}").to_lowercase(),
+        lines_done: lines_done as i64,
+        accepted: (s.accepted + s.skipped) as i64,
+        rejected: s.rejected.len() as i64,
+        finished,
+        at: Timestamp::now(),
+    };
+    let ce = CloudEvent {
+        id: format!("import-{id}-{lines_done}"),
+        source: "urn:nl:schakel:ingest".into(),
+        kind: "nl.schakel.hub.import-progressed.v1".into(),
+        time: p.at,
+        trace: schakel_core::trace::TraceParent::new_root(),
+    };
+    st.producer
+        .send(Outgoing {
+            topic: "hub.imports.v1",
+            key: id,
+            value: &p,
+            event: &ce,
+            partition: None,
+        })
+        .await
+        .map(drop)
+        .map_err(|e| {
+            tracing::warn!(error = %e, "cannot record import progress");
+            ApiError::Unavailable
+        })
+}
