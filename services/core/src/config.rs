@@ -350,6 +350,10 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// `SCHAKEL_*` variables that are not config overrides: the config path, the log filter and
+/// the bearer token of `schakel import`.
+const NOT_CONFIG: &[&str] = &["SCHAKEL_CONFIG", "SCHAKEL_LOG", "SCHAKEL_TOKEN"];
+
 impl Config {
     /// Loads the file named by `SCHAKEL_CONFIG` and applies the `SCHAKEL_*` overrides.
     pub fn load() -> Result<Self, ConfigError> {
@@ -381,9 +385,7 @@ impl Config {
                 })?;
         let mut vars: Vec<(String, String)> = env
             .into_iter()
-            .filter(|(k, _)| {
-                k.starts_with("SCHAKEL_") && k != "SCHAKEL_CONFIG" && k != "SCHAKEL_LOG"
-            })
+            .filter(|(k, _)| k.starts_with("SCHAKEL_") && !NOT_CONFIG.contains(&k.as_str()))
             .collect();
         vars.sort();
         for (var, raw) in vars {
