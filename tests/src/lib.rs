@@ -253,18 +253,25 @@ group = "notify-{prefix}"
         (status, resp.json().await.unwrap_or(serde_json::Value::Null))
     }
 
-    /// How many records of `topic` (logical name) the rules service has read, from its metrics.
-    pub async fn rules_read(&self, topic: &str) -> u64 {
-        let url = format!("http://127.0.0.1:{}/metrics", self.rules_port);
+    /// The value of one series (`name{labels}` as rendered) of a service's `/metrics`, 0 when
+    /// absent or unreachable.
+    pub async fn metric(port: u16, series: &str) -> u64 {
+        let url = format!("http://127.0.0.1:{port}/metrics");
         let Ok(resp) = reqwest::get(url).await else {
             return 0;
         };
         let text = resp.text().await.unwrap_or_default();
-        let series = format!("schakel_rules_records_total{{topic=\"{topic}\"}} ");
+        let prefix = format!("{series} ");
         text.lines()
-            .find_map(|l| l.strip_prefix(series.as_str()))
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0)
+    }
+
+    /// How many records of `topic` (logical name) the rules service has read, from its metrics.
+    pub async fn rules_read(&self, topic: &str) -> u64 {
+        let series = format!("schakel_rules_records_total{{topic=\"{topic}\"}}");
+        Self::metric(self.rules_port, &series).await
     }
 
     /// Waits until rules has read at least `n` records of `topic`. Kafka orders records only

@@ -209,7 +209,7 @@ impl Header {
                     field: row[i].clone(),
                     message: format!(
                         "unknown column; {} takes {}",
-                        kind_name(kind),
+                        kind.name(),
                         kind.column_names().join(", ")
                     ),
                 });
@@ -234,13 +234,16 @@ impl Header {
     }
 }
 
-fn kind_name(k: ImportKind) -> &'static str {
-    match k {
-        ImportKind::Enrolments => "enrolments",
-        ImportKind::Placements => "placements",
-        ImportKind::Verzuim => "verzuim",
-        ImportKind::Vrijstellingen => "vrijstellingen",
-        ImportKind::Thuiszitters => "thuiszitters",
+impl ImportKind {
+    /// The kind as it appears in the URL and in `hub.imports.v1`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportKind::Enrolments => "enrolments",
+            ImportKind::Placements => "placements",
+            ImportKind::Verzuim => "verzuim",
+            ImportKind::Vrijstellingen => "vrijstellingen",
+            ImportKind::Thuiszitters => "thuiszitters",
+        }
     }
 }
 
@@ -417,10 +420,10 @@ pub fn row_events(
         .into_iter()
         .enumerate()
         .map(|(i, (ty, source, data))| {
-            let id = pseudo.keyed_id(&[kind_name(kind), &i.to_string(), &content]);
+            let id = pseudo.keyed_id(&[kind.name(), &i.to_string(), &content]);
             json!({
                 "specversion": "1.0",
-                "id": format!("import:{}:{id}", kind_name(kind)),
+                "id": format!("import:{}:{id}", kind.name()),
                 "source": source,
                 "type": format!("nl.schakel.{ty}.v1"),
                 "time": jiff::Timestamp::now().to_string(),

@@ -154,7 +154,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
     let resume = match &import_id {
         Some(id) => progress_of(st, id)
             .await?
-            .filter(|p| p.kind == format!("{kind:?}").to_lowercase())
+            .filter(|p| p.kind == kind.name())
             .map_or(0, |p| p.lines_done as u64),
         None => 0,
     };
@@ -241,7 +241,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
         );
         st.health.metrics.add(
             "schakel_ingest_import_rows_total",
-            &format!("kind=\"{}\"", format!("{kind:?}").to_lowercase()),
+            &format!("kind=\"{}\"", kind.name()),
             chunk_rows,
         );
         if let Some(id) = &import_id {
@@ -273,7 +273,7 @@ async fn write_progress(
 ) -> Result<(), ApiError> {
     let p = ImportProgress {
         import_id: id.to_owned(),
-        kind: format!("{kind:?}").to_lowercase(),
+        kind: kind.name().to_owned(),
         lines_done: lines_done as i64,
         accepted: (s.accepted + s.skipped) as i64,
         rejected: s.rejected.len() as i64,
