@@ -101,6 +101,7 @@ pub struct Env {
 /// Test tokens written into every test config.
 pub const JEUGDHULP_TOKEN: &str = "test-jeugdhulp-0392";
 pub const LAS_TOKEN: &str = "test-las-12AB";
+pub const LEERPLICHT_TOKEN: &str = "test-leerplicht-0392";
 /// The vault master key of every test config.
 pub const VAULT_MASTER_KEY: &str =
     "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
@@ -150,6 +151,12 @@ name = "las-12AB"
 token = "{LAS_TOKEN}"
 kinds = ["school"]
 institutions = ["school:12AB"]
+
+[[ingest.tokens]]
+name = "leerplicht-0392"
+token = "{LEERPLICHT_TOKEN}"
+kinds = ["leerplicht"]
+institutions = ["gemeente:0392"]
 
 [rules]
 listen = "127.0.0.1:{rules_port}"

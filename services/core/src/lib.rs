@@ -18,6 +18,7 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod trace;
 pub mod vault;
+pub mod verzuim;
 
 pub use config::Config;
 pub use shutdown::Shutdown;

@@ -437,13 +437,8 @@ pub fn row_events(
         Err(errors) => {
             let mut out: Vec<CellError> = Vec::new();
             for e in errors {
-                let column = kind
-                    .columns()
-                    .find(|c| e.field == c.field || e.field.starts_with(&format!("{}.", c.field)))
-                    .map(|c| c.name.to_owned())
-                    .unwrap_or_else(|| column_of_source(kind, &e.field));
                 let ce = CellError {
-                    column,
+                    column: kind.column_of(&e.field),
                     message: e.message,
                 };
                 if !out.contains(&ce) {
@@ -452,6 +447,16 @@ pub fn row_events(
             }
             RowOutcome::Rejected(Rejected { line, errors: out })
         }
+    }
+}
+
+impl ImportKind {
+    /// The column of the CSV that fills an event field (`data.status` → `status`).
+    pub fn column_of(self, field: &str) -> String {
+        self.columns()
+            .find(|c| field == c.field || field.starts_with(&format!("{}.", c.field)))
+            .map(|c| c.name.to_owned())
+            .unwrap_or_else(|| column_of_source(self, field))
     }
 }
 

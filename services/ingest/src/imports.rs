@@ -211,29 +211,50 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
     while let Some(chunk) = rows_rx.recv().await {
         let chunk_rows = chunk.rows.len() as u64;
         let mut accepted = Vec::new();
-        for (line, outcome) in chunk.rows {
-            summary.rows += 1;
-            match outcome {
-                RowOutcome::Rejected(r) => summary.rejected.push(r),
-                RowOutcome::Accepted(_) if line <= resume => summary.skipped += 1,
-                RowOutcome::Accepted(events) => match crate::check_scope(&scope, &events) {
-                    Ok(()) => {
-                        summary.accepted += 1;
-                        accepted.extend(events);
+        if kind == ImportKind::Verzuim {
+            crate::await_meldingen(st, true).await?;
+        }
+        {
+            // checked row by row against the meldingen before this chunk and the rows before
+            let mut meldingen = st.meldingen.checker();
+            for (line, outcome) in chunk.rows {
+                summary.rows += 1;
+                match outcome {
+                    RowOutcome::Rejected(r) => summary.rejected.push(r),
+                    RowOutcome::Accepted(_) if line <= resume => summary.skipped += 1,
+                    RowOutcome::Accepted(events) => {
+                        let refusal = if crate::check_scope(&scope, &events).is_err() {
+                            vec![CellError {
+                                column: String::new(),
+                                message: "this token may not write for the institution of this row"
+                                    .into(),
+                            }]
+                        } else {
+                            meldingen
+                                .group(&events)
+                                .into_iter()
+                                .map(|r| CellError {
+                                    column: kind.column_of(r.field),
+                                    message: r.message,
+                                })
+                                .collect()
+                        };
+                        if refusal.is_empty() {
+                            summary.accepted += 1;
+                            accepted.extend(events);
+                        } else {
+                            summary.rejected.push(Rejected {
+                                line,
+                                errors: refusal,
+                            });
+                        }
                     }
-                    Err(_) => summary.rejected.push(Rejected {
-                        line,
-                        errors: vec![CellError {
-                            column: String::new(),
-                            message: "this token may not write for the institution of this row"
-                                .into(),
-                        }],
-                    }),
-                },
+                }
             }
         }
         crate::write_identities(st, &accepted, "import", &trace).await?;
         crate::write_all(&st.producer, &accepted, &trace).await?;
+        st.meldingen.record(&accepted);
         st.health.metrics.add(
             "schakel_ingest_events_accepted_total",
             "",

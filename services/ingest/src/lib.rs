@@ -7,6 +7,7 @@ pub mod fields;
 pub mod identities;
 pub mod ijw;
 pub mod imports;
+pub mod meldingen;
 pub mod problem;
 pub mod tasks;
 pub mod validate;
@@ -43,6 +44,7 @@ pub struct AppState {
     health: Health,
     tasks: tasks::Tasks,
     identities: identities::IdentityWriter,
+    meldingen: meldingen::Meldingen,
     cfg: Config,
 }
 
@@ -58,8 +60,14 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
         health: health.clone(),
         tasks: tasks::Tasks::default(),
         identities: identities::IdentityWriter::new(schakel_core::vault::Vault::from_config(&cfg)?),
+        meldingen: meldingen::Meldingen::default(),
         cfg: cfg.clone(),
     };
+    tokio::spawn(meldingen::follow(
+        cfg.clone(),
+        state.meldingen.clone(),
+        shutdown.clone(),
+    ));
     if cfg.ingest.tokens.iter().any(|t| t.contact.is_some()) {
         tokio::spawn(tasks::follow(
             cfg.clone(),
@@ -168,8 +176,23 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     }
     let accepted = validate::validate_batch(&events, &st.pseudo).map_err(ApiError::Invalid)?;
     check_scope(&scope, &accepted)?;
+    await_meldingen(st, meldingen::Meldingen::concerns(&accepted)).await?;
+    let refused = st.meldingen.checker().group(&accepted);
+    if !refused.is_empty() {
+        return Err(ApiError::Conflict(
+            refused
+                .into_iter()
+                .map(|r| FieldError {
+                    index: r.index,
+                    field: r.field.into(),
+                    message: r.message,
+                })
+                .collect(),
+        ));
+    }
     write_identities(st, &accepted, "events", &trace).await?;
     write_all(&st.producer, &accepted, &trace).await?;
+    st.meldingen.record(&accepted);
     tracing::info!(token = %scope.name, events = accepted.len(), trace_id = trace.trace_id(), "batch accepted");
     Ok(accepted.len())
 }
@@ -337,6 +360,21 @@ fn check_scope(scope: &auth::Scope, accepted: &[Accepted]) -> Result<(), ApiErro
     }
 }
 
+/// Waits until the verzuim view is read up to date, when `needed`.
+async fn await_meldingen(st: &AppState, needed: bool) -> Result<(), ApiError> {
+    if !needed
+        || st
+            .meldingen
+            .await_ready(std::time::Duration::from_secs(10))
+            .await
+    {
+        Ok(())
+    } else {
+        tracing::warn!("verzuim meldingen not read up to date yet");
+        Err(ApiError::Unavailable)
+    }
+}
+
 /// The vault gets the identities of a batch before its facts are written.
 async fn write_identities(
     st: &AppState,
@@ -354,30 +392,22 @@ async fn write_identities(
         .map(drop)
 }
 
+/// Writes a batch in its order: every record is handed to the producer before any is awaited,
+/// and the idempotent producer keeps that order per partition, so facts about one child land in
+/// the log as the source sent them (an enrolment before its end, a melding before its status).
 async fn write_all(
     producer: &Producer,
     accepted: &[Accepted],
     trace: &TraceParent,
 ) -> Result<(), ApiError> {
-    let mut sends = tokio::task::JoinSet::new();
-    for a in accepted {
-        let producer = producer.clone();
-        let typed = a.typed.clone();
-        let trace = trace.clone();
-        sends.spawn(async move { write_one(&producer, &typed, &trace).await });
-    }
+    let sends = accepted
+        .iter()
+        .map(|a| write_one(producer, &a.typed, trace));
     let mut failure = None;
-    while let Some(r) = sends.join_next().await {
-        match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, retryable = e.is_retryable(), "write to the log failed");
-                failure = Some(ApiError::Unavailable);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "writer task failed");
-                failure = Some(ApiError::Unavailable);
-            }
+    for r in futures_util::future::join_all(sends).await {
+        if let Err(e) = r {
+            tracing::warn!(error = %e, retryable = e.is_retryable(), "write to the log failed");
+            failure = Some(ApiError::Unavailable);
         }
     }
     failure.map_or(Ok(()), Err)

@@ -31,7 +31,9 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     #[error("the event log is unavailable")]
     Unavailable,
-    #[error("the answer does not fit the state of the handoff task")]
+    #[error(
+        "the change does not fit the current state (of the handoff task or the verzuim melding)"
+    )]
     Conflict(Vec<FieldError>),
 }
 
@@ -90,7 +92,7 @@ impl ApiError {
             ApiError::Conflict(_) => (
                 StatusCode::CONFLICT,
                 "illegal-transition",
-                "Deze stap past niet bij de stand van de overdracht",
+                "Deze wijziging past niet bij de huidige stand",
             ),
         }
     }

@@ -100,14 +100,6 @@ const LEVELS: &[&str] = &[
     "vwo",
 ];
 const SUPPORTS: &[&str] = &["opp", "arrangement", "tlv", "oza", "kernteam"];
-const VERZUIM_KINDS: &[&str] = &["16-uur", "lrv", "luxe", "18-plus", "overig"];
-const VERZUIM_STATUSES: &[&str] = &[
-    "geregistreerd",
-    "in-behandeling",
-    "afgesloten",
-    "ingetrokken",
-    "ter-kennisgeving-aangenomen",
-];
 const VRIJSTELLINGEN: &[&str] = &["5-onder-a", "5-onder-b", "5-onder-c", "art-15", "art-3a"];
 const OFFERS: &[&str] = &["onderwijs", "zorg", "combinatie", "dagbesteding"];
 
@@ -543,7 +535,7 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
             );
             let school = school_ref(d, "school", true, f);
             let nr = f.parsed(d, "data", "meldingsnummer", true, slug(32));
-            let kind = f.one_of(d, "data", "kind", VERZUIM_KINDS);
+            let kind = f.one_of(d, "data", "kind", schakel_core::verzuim::KINDS);
             let first = f.date(d, "data", "firstAbsenceDate", true);
             Some((
                 Vec::new(),
@@ -558,7 +550,7 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
         "leerplicht.verzuim-status-changed" => {
             f.no_unknown(d, "data", &["child", "meldingsnummer", "status"]);
             let nr = f.parsed(d, "data", "meldingsnummer", true, slug(32));
-            let status = f.one_of(d, "data", "status", VERZUIM_STATUSES);
+            let status = f.one_of(d, "data", "status", schakel_core::verzuim::STATUSES);
             Some((
                 Vec::new(),
                 Body::Leerplicht(LeerplichtData::VerzuimStatusChanged {

@@ -17,6 +17,7 @@ use schakel_core::events::{
 use schakel_core::handoff::{Answer, Outcome, Sides};
 use schakel_core::ids::{hex, ChildKey};
 use schakel_core::policy::Policy;
+use schakel_core::verzuim;
 use serde::{Deserialize, Serialize};
 
 use crate::input::Input;
@@ -174,7 +175,7 @@ impl Engine {
             }
             Input::Leerplicht(e) => {
                 if let Some(s) = self.fact(&e.child, &e.source, &e.id, e.time) {
-                    fold_leerplicht(s, &e.data, &e.id, date_of(e.time));
+                    fold_leerplicht(s, &e.data, &e.id, date_of(e.time))?;
                 }
             }
         }
@@ -663,34 +664,73 @@ fn fold_voorschool(state: &mut ChildState, data: &VoorschoolData, id: &str) {
     }
 }
 
-fn fold_leerplicht(state: &mut ChildState, data: &LeerplichtData, id: &str, at: Date) {
+fn fold_leerplicht(
+    state: &mut ChildState,
+    data: &LeerplichtData,
+    id: &str,
+    at: Date,
+) -> Result<(), Refusal> {
     let id: Box<str> = id.into();
+    let melding = |facts: &[Fact], nr: &str| {
+        facts
+            .iter()
+            .position(|f| matches!(f, Fact::Verzuim { nummer, .. } if **nummer == *nr))
+    };
     match data {
         LeerplichtData::VerzuimReported {
             school,
             meldingsnummer,
             kind,
             first_absence_date,
-        } => state.facts.push(Fact::Verzuim {
-            school: School::from_ref(school),
-            nummer: meldingsnummer.as_str().into(),
-            lrv: kind == "lrv",
-            first_absence: *first_absence_date,
-            status: MeldingStatus::Open,
-            id,
-        }),
+        } => {
+            let fact = |status, stage, id| Fact::Verzuim {
+                school: School::from_ref(school),
+                nummer: meldingsnummer.as_str().into(),
+                lrv: kind == "lrv",
+                first_absence: *first_absence_date,
+                status,
+                stage,
+                id,
+            };
+            // a melding reported again (a re-delivery or a correction) keeps its status and
+            // its first id (signal ids derive from it)
+            match melding(&state.facts, meldingsnummer) {
+                Some(i) => {
+                    if let Fact::Verzuim {
+                        status, stage, id, ..
+                    } = &state.facts[i]
+                    {
+                        state.facts[i] = fact(*status, *stage, id.clone());
+                    }
+                }
+                None => state.facts.push(fact(
+                    MeldingStatus::Open,
+                    verzuim::Status::Geregistreerd,
+                    id,
+                )),
+            }
+        }
         LeerplichtData::VerzuimStatusChanged {
             meldingsnummer,
             status,
         } => {
-            if let Some(Fact::Verzuim { status: s, .. }) = state.facts.iter_mut().find(
-                |f| matches!(f, Fact::Verzuim { nummer, .. } if **nummer == **meldingsnummer),
-            ) {
-                *s = match status.as_str() {
-                    "afgesloten" => MeldingStatus::Closed(at),
-                    "ingetrokken" => MeldingStatus::Withdrawn,
-                    _ => MeldingStatus::Open,
-                };
+            let to = verzuim::Status::parse(status)
+                .ok_or_else(|| Refusal(format!("unknown verzuim status {status:?}")))?;
+            let i = melding(&state.facts, meldingsnummer);
+            let from = i.and_then(|i| match &state.facts[i] {
+                Fact::Verzuim { stage, .. } => Some(*stage),
+                _ => None,
+            });
+            verzuim::check(from, to).map_err(|e| Refusal(e.0))?;
+            if let Some(Fact::Verzuim { status, stage, .. }) = i.map(|i| &mut state.facts[i]) {
+                if *stage != to {
+                    *stage = to;
+                    *status = match to {
+                        verzuim::Status::Afgesloten => MeldingStatus::Closed(at),
+                        verzuim::Status::Ingetrokken => MeldingStatus::Withdrawn,
+                        _ => MeldingStatus::Open,
+                    };
+                }
             }
         }
         LeerplichtData::VrijstellingGranted { kind, from, until } => {
@@ -719,6 +759,7 @@ fn fold_leerplicht(state: &mut ChildState, data: &LeerplichtData, id: &str, at: 
             state.facts.push(Fact::PassendAanbod { date: *date, id })
         }
     }
+    Ok(())
 }
 
 fn fold_jeugdhulp(state: &mut ChildState, data: &JeugdhulpData, event_id: &str) {

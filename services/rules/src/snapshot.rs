@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::EngineImage;
 use crate::state::fnv64;
 
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// The state of one partition and the input offsets it covers.
 #[derive(Serialize, Deserialize)]

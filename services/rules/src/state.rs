@@ -225,6 +225,8 @@ pub enum Fact {
         lrv: bool,
         first_absence: Date,
         status: MeldingStatus,
+        /// the DUO status, for the lifecycle check
+        stage: schakel_core::verzuim::Status,
         id: FactId,
     },
     Vrijstelling {
