@@ -7,6 +7,7 @@ BROKER_PORT ?= 9092
 RUN := $(CURDIR)/.run
 BIN := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 SERVICES := schakel-ingest schakel-rules schakel-notify
+PRIVACY_DIR := $(RUN)/privacy
 
 .PHONY: help up down status demo test lint fmt build broker bench bench-rules
 
@@ -43,14 +44,16 @@ status: ## show which parts run
 demo: ## post a demo jeugdhulp assignment and tick through its 17y6m handoff (after `make up`)
 	infra/demo/demo.sh $(BIN)
 
-test: ## run every test (unit, property, golden, black-box and end-to-end on the real broker)
+test: ## run every test (unit, property, golden, black-box and end-to-end on the real broker), then the privacy scan of what they wrote
 	infra/broker/install.sh
 	cargo build --bins
+	rm -rf $(PRIVACY_DIR) && mkdir -p $(PRIVACY_DIR)
 	@if cargo nextest --version >/dev/null 2>&1; then \
-	  cargo nextest run --workspace --no-fail-fast; \
+	  PRIVACY_SCAN_DIR=$(PRIVACY_DIR) cargo nextest run --workspace --no-fail-fast; \
 	else \
-	  cargo test --workspace --no-fail-fast; \
+	  PRIVACY_SCAN_DIR=$(PRIVACY_DIR) cargo test --workspace --no-fail-fast; \
 	fi
+	$(BIN)/privacy-scan $(PRIVACY_DIR) tests/fixtures
 
 bench: bench-rules ## run every benchmark (figures in .run/bench/)
 

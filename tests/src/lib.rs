@@ -1,6 +1,7 @@
 //! The end-to-end harness: a real Tansu broker per test, the real service binaries as child
 //! processes, a real HTTP webhook receiver, and per-test topic names.
 
+pub mod privacy;
 pub mod receiver;
 
 use std::net::TcpListener;
@@ -318,10 +319,105 @@ group = "notify-{prefix}"
     }
 }
 
+impl Env {
+    /// Leaves every record of this environment's topics (key, headers, value) and every log
+    /// file in `scan/envs/<name>/` for the privacy scan.
+    fn leave_for_privacy_scan(&self, scan: &Path) {
+        let name = self
+            .dir
+            .file_name()
+            .map_or_else(|| "env".into(), |n| n.to_string_lossy().into_owned());
+        let out = scan.join("envs").join(name);
+        if std::fs::create_dir_all(out.join("logs")).is_err() {
+            return;
+        }
+        for log in std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        {
+            if let Some(f) = log.file_name() {
+                let _ = std::fs::copy(&log, out.join("logs").join(f));
+            }
+        }
+        if self.broker.is_some() {
+            let dump = match dump_topics(&self.config) {
+                Ok(d) => d,
+                Err(e) => format!("topics could not be read: {e}\n").into_bytes(),
+            };
+            let _ = std::fs::write(out.join("topics.bin"), dump);
+        }
+    }
+}
+
+/// Every record of every topic with the config's prefix: topic, key, headers and value.
+fn dump_topics(cfg: &Config) -> Result<Vec<u8>, rdkafka::error::KafkaError> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::{Headers, Message};
+    let consumer: BaseConsumer = schakel_core::kafka::client_config(cfg)
+        .set("group.id", format!("privacy-scan-{}", random_suffix()))
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let md = consumer.fetch_metadata(None, Duration::from_secs(10))?;
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    let mut remaining = std::collections::HashMap::new();
+    for t in md.topics() {
+        if !t.name().starts_with(&cfg.kafka.topic_prefix) {
+            continue;
+        }
+        for p in t.partitions() {
+            let (low, high) =
+                consumer.fetch_watermarks(t.name(), p.id(), Duration::from_secs(10))?;
+            if high > low {
+                remaining.insert((t.name().to_owned(), p.id()), high);
+                tpl.add_partition_offset(t.name(), p.id(), rdkafka::Offset::Beginning)?;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if remaining.is_empty() {
+        return Ok(out);
+    }
+    consumer.assign(&tpl)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !remaining.is_empty() && Instant::now() < deadline {
+        let Some(m) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let m = m?;
+        out.extend_from_slice(
+            format!("\n== {} {}@{} ", m.topic(), m.partition(), m.offset()).as_bytes(),
+        );
+        out.extend_from_slice(m.key().unwrap_or_default());
+        if let Some(h) = m.headers() {
+            for x in h.iter() {
+                out.push(b' ');
+                out.extend_from_slice(x.key.as_bytes());
+                out.push(b'=');
+                out.extend_from_slice(x.value.unwrap_or_default());
+            }
+        }
+        out.push(b' ');
+        out.extend_from_slice(m.payload().unwrap_or_default());
+        let tp = (m.topic().to_owned(), m.partition());
+        if remaining.get(&tp).is_some_and(|h| m.offset() + 1 >= *h) {
+            remaining.remove(&tp);
+        }
+    }
+    if !remaining.is_empty() {
+        out.extend_from_slice(b"\n(timed out before the end of some topics)\n");
+    }
+    Ok(out)
+}
+
 /// A failing test prints the tail of every log it produced (services and broker), so a CI
 /// failure can be read without the machine; a passing test removes its directory.
 impl Drop for Env {
     fn drop(&mut self) {
+        if let Some(scan) = privacy::dir() {
+            self.leave_for_privacy_scan(&scan);
+        }
         if !std::thread::panicking() {
             self.kill_broker();
             let _ = std::fs::remove_dir_all(&self.dir);
@@ -420,6 +516,7 @@ pub fn bsns(n: usize, seed: u32) -> Vec<String> {
             out.push(s);
         }
     }
+    privacy::register_numbers(&format!("bsns-{seed}-{n}"), &out);
     out
 }
 
