@@ -9,7 +9,7 @@ BIN := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 SERVICES := schakel-ingest schakel-rules schakel-notify
 PRIVACY_DIR := $(RUN)/privacy
 
-.PHONY: help up down status demo test lint fmt build broker bench bench-rules
+.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -54,6 +54,17 @@ test: ## run every test (unit, property, golden, black-box and end-to-end on the
 	  PRIVACY_SCAN_DIR=$(PRIVACY_DIR) cargo test --workspace --no-fail-fast; \
 	fi
 	$(BIN)/privacy-scan $(PRIVACY_DIR) tests/fixtures
+
+FUZZ_SECONDS ?= 60
+fuzz: ## run the iJw and CSV parser fuzz targets for FUZZ_SECONDS each (installs cargo-fuzz if missing)
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	@mkdir -p $(RUN)/fuzz/ijw $(RUN)/fuzz/csv
+	@# the pinned stable toolchain; RUSTC_BOOTSTRAP lets it take cargo fuzz's flags, and safe
+	@# Rust needs no sanitizer (-s none)
+	cd services/ingest/fuzz && for t in ijw csv; do \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run -s none $$t $(RUN)/fuzz/$$t $(CURDIR)/tests/fixtures/$$t \
+	    -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 || exit 1; \
+	done
 
 bench: bench-rules ## run every benchmark (figures in .run/bench/)
 

@@ -523,11 +523,16 @@ pub fn read_csv<R: Read>(
         .into_iter()
         .max_by_key(|c| count(*c))
         .unwrap_or(b',');
-    // CRLF (Excel) throws the CSV reader's line numbers off: read it as LF
-    let body = LfOnly {
+    // CRLF (Excel) and lone CRs are read as LF; line numbers come from where each line ends,
+    // as the CSV reader does not count the blank lines it skips
+    let ends = std::rc::Rc::new(std::cell::RefCell::new(LineEnds::default()));
+    let body = LfLines {
         inner: std::io::Cursor::new(head[start..].to_vec()).chain(input),
-        held_cr: false,
+        after_cr: false,
+        offset: 0,
+        ends: ends.clone(),
     };
+    let line_of = |byte: u64| ends.borrow_mut().line_of(byte);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(sep)
         .has_headers(false)
@@ -542,12 +547,12 @@ pub fn read_csv<R: Read>(
     let header = Header::new(kind, &header)?;
     let mut rows = 0u64;
     loop {
-        // the line a record starts on (an unreadable one: the line after the last good one)
-        let mut line = rdr.position().line() + 1;
+        // the line a record starts on (an unreadable one: where the reader stood)
+        let mut line = line_of(rdr.position().byte());
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {
-                line = rec.position().map_or(line, |p| p.line());
+                line = rec.position().map_or(line, |p| line_of(p.byte()));
                 let cells: Vec<String> = rec.iter().map(cell).collect();
                 if cells.len() == 1 && cells[0].trim().is_empty() {
                     continue; // an empty line
@@ -578,52 +583,71 @@ pub fn read_csv<R: Read>(
     Ok(rows)
 }
 
-/// Drops every CR that is followed by LF, also across reads.
-struct LfOnly<R> {
+/// Line ends as LF only: CRLF (Excel) and a lone CR (old Mac exports) each become one LF, also
+/// across reads. The CSV reader then counts one line per line end, so every row starts on a
+/// line of its own (resuming an import skips rows by line number).
+struct LfLines<R> {
     inner: R,
-    held_cr: bool,
+    /// the last byte read was a CR, so an LF that follows belongs to it
+    after_cr: bool,
+    /// bytes handed out so far
+    offset: u64,
+    ends: std::rc::Rc<std::cell::RefCell<LineEnds>>,
 }
 
-impl<R: Read> Read for LfOnly<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
+/// Where the lines end that the CSV reader has not yet passed (its read-ahead, no more).
+#[derive(Default)]
+struct LineEnds {
+    pending: std::collections::VecDeque<u64>,
+    passed: u64,
+}
+
+impl LineEnds {
+    /// The 1-based line of a record the CSV reader says starts at `offset`; offsets must not
+    /// go back. The reader's offset may point at blank lines it skipped before the record.
+    fn line_of(&mut self, mut offset: u64) -> u64 {
+        while let Some(&e) = self.pending.front() {
+            if e > offset {
+                break;
+            }
+            // a line end before the record, or at its offset: a skipped blank line
+            if e == offset {
+                offset += 1;
+            }
+            self.pending.pop_front();
+            self.passed += 1;
         }
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for LfLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
-            let mut raw = vec![0u8; buf.len()];
-            let n = self.inner.read(&mut raw)?;
-            let mut out = 0;
+            let n = self.inner.read(buf)?;
             if n == 0 {
-                if self.held_cr {
-                    self.held_cr = false;
-                    buf[0] = b'\r';
-                    return Ok(1);
-                }
                 return Ok(0);
             }
-            let mut i = 0;
-            if self.held_cr {
-                self.held_cr = false;
-                if raw[0] != b'\n' {
-                    buf[out] = b'\r';
-                    out += 1;
+            // in place: the output never outgrows the input
+            let mut out = 0;
+            for i in 0..n {
+                let b = buf[i];
+                if b == b'\n' && self.after_cr {
+                    self.after_cr = false;
+                    continue;
                 }
-            }
-            while i < n && out < buf.len() {
-                let b = raw[i];
-                if b == b'\r' {
-                    if i + 1 == n {
-                        self.held_cr = true;
-                    } else if raw[i + 1] != b'\n' {
-                        buf[out] = b;
-                        out += 1;
-                    }
-                } else {
-                    buf[out] = b;
-                    out += 1;
+                self.after_cr = b == b'\r';
+                let b = if b == b'\r' { b'\n' } else { b };
+                if b == b'\n' {
+                    self.ends
+                        .borrow_mut()
+                        .pending
+                        .push_back(self.offset + out as u64);
                 }
-                i += 1;
+                buf[out] = b;
+                out += 1;
             }
+            self.offset += out as u64;
             if out > 0 {
                 return Ok(out);
             }

@@ -10,11 +10,15 @@ use schakel_ingest::csvimport::{read_csv, ImportKind, RowOutcome};
 type Lines = BTreeMap<u64, Result<Vec<String>, Vec<String>>>;
 
 fn read_bytes(kind: &str, bytes: &[u8]) -> Result<Lines, Vec<String>> {
+    read_from(kind, bytes)
+}
+
+fn read_from(kind: &str, input: impl std::io::Read) -> Result<Lines, Vec<String>> {
     let pseudo = Pseudonymizer::new(b"test-secret-0123456789");
     let mut out = BTreeMap::new();
     read_csv(
         ImportKind::parse(kind).unwrap(),
-        bytes,
+        input,
         &pseudo,
         |line, o| {
             let v = match o {
@@ -107,6 +111,41 @@ fn the_header_is_checked_before_any_row() {
     }
     assert!(text.contains("kleur: unknown column"), "{text}");
     assert!(read_bytes("enrolments", b"").unwrap_err()[0].contains("empty"));
+}
+
+/// Hands out its bytes one at a time, as a slow request body may.
+struct Trickle<'a>(&'a [u8]);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match (self.0.split_first(), buf.first_mut()) {
+            (Some((b, rest)), Some(slot)) => {
+                *slot = *b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+#[test]
+fn crlf_lf_and_a_lone_cr_each_end_one_line_however_the_bytes_arrive() {
+    // found by the CSV fuzz target: a lone CR ended a row without ending a line, so two rows
+    // shared a line number (and a resumed import skips rows by line number)
+    let csv = b"bsn;geboortedatum;lrk;vve_indicatie;startdatum\r\n\
+999990056;2022-04-01;123456789;ja;2024-09-01\r\
+999990068;2022-05-01;123456789;ja;2024-09-01\n\
+\r\n\
+999990056;2022-04-01;123456789;nee;2024-09-01\r\n";
+    let whole = read_bytes("placements", csv).unwrap();
+    assert_eq!(
+        whole.keys().copied().collect::<Vec<_>>(),
+        [2, 3, 5],
+        "{whole:?}"
+    );
+    assert!(whole.values().all(Result::is_ok), "{whole:?}");
+    assert_eq!(read_from("placements", Trickle(csv)).unwrap(), whole);
 }
 
 #[test]
