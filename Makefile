@@ -46,6 +46,8 @@ demo: ## post a demo jeugdhulp assignment and tick through its 17y6m handoff (af
 
 test: ## run every test (unit, property, golden, black-box and end-to-end on the real broker), then the privacy scan of what they wrote
 	infra/broker/install.sh
+	@# the SMTP server of the e-mail tests
+	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
 	cargo build --bins
 	rm -rf $(PRIVACY_DIR) && mkdir -p $(PRIVACY_DIR)
 	@if cargo nextest --version >/dev/null 2>&1; then \

@@ -3,6 +3,7 @@
 
 pub mod privacy;
 pub mod receiver;
+pub mod smtp;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,15 @@ pub struct Proc {
 }
 
 impl Proc {
+    /// Takes charge of a started child process.
+    pub fn adopt(name: &str, child: Child, log: PathBuf) -> Self {
+        Self {
+            name: name.to_owned(),
+            child: Some(child),
+            log,
+        }
+    }
+
     /// SIGKILL: no chance to drain or commit.
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -339,6 +349,18 @@ impl Env {
         {
             if let Some(f) = log.file_name() {
                 let _ = std::fs::copy(&log, out.join("logs").join(f));
+            }
+        }
+        // the mails an SMTP server of the test received
+        let maildir = self.dir.join("maildir");
+        for sub in ["new", "cur"] {
+            for mail in std::fs::read_dir(maildir.join(sub))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let _ = std::fs::create_dir_all(out.join("mail"));
+                let _ = std::fs::copy(mail.path(), out.join("mail").join(mail.file_name()));
             }
         }
         if self.broker.is_some() {

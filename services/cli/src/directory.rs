@@ -2,17 +2,18 @@
 //!
 //! File format (TOML), documented in docs/directory.md:
 //! `[[institution]] id, name` and `[[contact]] id, name, organisation?, institution, roles,
-//! email?, webhook = { url, secret }?`.
+//! email?, webhook = { url, secret }?, channels?, digest_hour?, rules?`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
 use base64::Engine;
-use schakel_core::events::{DirectoryEntry, DirectoryItem, Webhook};
+use schakel_core::directory::CHANNELS;
+use schakel_core::events::{DirectoryEntry, DirectoryItem, Preferences, Webhook};
 use schakel_core::ids::{ContactId, InstitutionId};
 use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
-use schakel_core::roles::ROLES;
+use schakel_core::roles::{ROLES, RULES};
 use schakel_core::trace::TraceParent;
 use schakel_core::Config;
 use serde::Deserialize;
@@ -53,6 +54,62 @@ struct ContactSpec {
     email: Option<String>,
     #[serde(default)]
     webhook: Option<WebhookSpec>,
+    /// preferences: `webhook` and/or `email` (default: every channel with an address)
+    #[serde(default)]
+    channels: Option<Vec<String>>,
+    /// preferences: a daily digest at this hour instead of immediate delivery
+    #[serde(default)]
+    digest_hour: Option<i32>,
+    /// preferences: the rules to be notified of (default: all)
+    #[serde(default)]
+    rules: Option<Vec<String>>,
+}
+
+/// The problems of a contact's preferences.
+fn check_preferences(c: &ContactSpec, at: &str, problems: &mut Vec<String>) {
+    if let Some(ch) = &c.channels {
+        if ch.is_empty() {
+            problems.push(format!("{at}: channels must name at least one channel"));
+        }
+        for x in ch {
+            match x.as_str() {
+                "webhook" if c.webhook.is_none() => {
+                    problems.push(format!("{at}: channel webhook chosen but no webhook given"))
+                }
+                "email" if c.email.is_none() => {
+                    problems.push(format!("{at}: channel email chosen but no email given"))
+                }
+                _ if !CHANNELS.contains(&x.as_str()) => problems.push(format!(
+                    "{at}: unknown channel {x:?} (known: {})",
+                    CHANNELS.join(", ")
+                )),
+                _ => {}
+            }
+        }
+    }
+    if let Some(h) = c.digest_hour {
+        // the field is in the schema; notify does not send digests yet, and a contact who
+        // asked for one must not silently get every signal at once instead
+        problems.push(format!(
+            "{at}: digest_hour: daily digests are not available yet; remove it to receive signals immediately"
+        ));
+        if !(0..=23).contains(&h) {
+            problems.push(format!("{at}: digest_hour must be 0 to 23, not {h}"));
+        }
+        if c.email.is_none() {
+            problems.push(format!(
+                "{at}: a digest is an e-mail; digest_hour needs an email"
+            ));
+        }
+    }
+    for r in c.rules.iter().flatten() {
+        if !RULES.contains(&r.as_str()) {
+            problems.push(format!(
+                "{at}: unknown rule {r:?} (known: {})",
+                RULES.join(", ")
+            ));
+        }
+    }
 }
 
 /// Parses and checks a directory file; the error lists every problem.
@@ -109,6 +166,13 @@ pub fn load(text: &str) -> anyhow::Result<Vec<DirectoryEntry>> {
                 ));
             }
         }
+        check_preferences(&c, &at, &mut problems);
+        let preferences = (c.channels.is_some() || c.digest_hour.is_some() || c.rules.is_some())
+            .then(|| Preferences {
+                channels: c.channels.clone(),
+                digest_hour: c.digest_hour,
+                rules: c.rules.clone(),
+            });
         out.push(DirectoryEntry {
             entry: DirectoryItem::Contact {
                 id: c.id,
@@ -121,6 +185,7 @@ pub fn load(text: &str) -> anyhow::Result<Vec<DirectoryEntry>> {
                     url: w.url,
                     secret: w.secret,
                 }),
+                preferences,
             },
         });
     }
@@ -205,4 +270,61 @@ pub async fn apply(cfg: &Config, path: &Path, dry_run: bool) -> anyhow::Result<(
     let what = if dry_run { "would be" } else { "were" };
     println!("{added} added, {changed} changed, {removed} removed ({what} applied; {} entries in the file)", wanted.len());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOOK: &str = r#"webhook = { url = "https://x.example/h", secret = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3" }"#;
+
+    fn contact(extra: &str) -> String {
+        format!(
+            "[[contact]]\nid = \"c1\"\nname = \"Team\"\ninstitution = \"gemeente:0392\"\nroles = [\"jeugdteam\"]\n{extra}\n"
+        )
+    }
+
+    #[test]
+    fn preferences_are_read_into_the_entry() {
+        let text = contact(&format!(
+            "email = \"a@b.example\"\n{HOOK}\nchannels = [\"email\"]\nrules = [\"R3b\", \"R4\"]"
+        ));
+        let entries = load(&text).unwrap();
+        let DirectoryItem::Contact { preferences, .. } = &entries[0].entry else {
+            panic!("a contact")
+        };
+        assert_eq!(
+            preferences.as_ref(),
+            Some(&Preferences {
+                channels: Some(vec!["email".into()]),
+                digest_hour: None,
+                rules: Some(vec!["R3b".into(), "R4".into()]),
+            })
+        );
+        let plain = load(&contact(HOOK)).unwrap();
+        let DirectoryItem::Contact { preferences, .. } = &plain[0].entry else {
+            panic!("a contact")
+        };
+        assert_eq!(preferences, &None, "no preferences: the defaults");
+    }
+
+    #[test]
+    fn every_preference_problem_is_listed() {
+        let text = contact(
+            "channels = [\"email\", \"webhook\", \"sms\"]\ndigest_hour = 24\nrules = [\"R9\"]",
+        );
+        let e = load(&text).unwrap_err().to_string();
+        for part in [
+            "channel email chosen but no email given",
+            "channel webhook chosen but no webhook given",
+            "unknown channel \"sms\"",
+            "digest_hour must be 0 to 23, not 24",
+            "digest_hour needs an email",
+            "unknown rule \"R9\"",
+            "daily digests are not available yet",
+        ] {
+            assert!(e.contains(part), "{part} in {e}");
+        }
+        assert!(e.contains("7 problem(s)"), "{e}");
+    }
 }

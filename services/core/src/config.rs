@@ -273,6 +273,48 @@ pub struct NotifyConfig {
     /// Concurrent calls per endpoint (host and port).
     #[serde(default = "default_per_endpoint")]
     pub per_endpoint_concurrency: usize,
+    /// The SMTP server for e-mail; without it contacts are reached by webhook only.
+    #[serde(default)]
+    pub email: Option<EmailConfig>,
+}
+
+/// How notify reaches its SMTP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `starttls` (default), `tls` (implicit, port 465) or `none` (a local relay only)
+    #[serde(default)]
+    pub tls: SmtpTls,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// the sender, e.g. `Schakel <noreply@schakel.example>`
+    pub from: String,
+    /// a PEM file of extra root certificates to trust (a private CA)
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    #[serde(default = "default_smtp_timeout", deserialize_with = "de_duration")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    #[default]
+    Starttls,
+    Tls,
+    None,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+fn default_smtp_timeout() -> Duration {
+    Duration::from_secs(30)
 }
 
 fn default_notify_listen() -> String {
@@ -302,6 +344,7 @@ impl Default for NotifyConfig {
             retry_schedule: default_retry_schedule(),
             webhook_timeout: default_webhook_timeout(),
             per_endpoint_concurrency: default_per_endpoint(),
+            email: None,
         }
     }
 }

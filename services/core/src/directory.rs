@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::events::{DirectoryEntry, DirectoryItem, SignalEvent, Webhook};
+use crate::events::{DirectoryEntry, DirectoryItem, Preferences, SignalEvent, Webhook};
 use crate::roles::MUNICIPALITY_ROLES;
 
 /// A contact person as notify needs it.
@@ -15,6 +15,39 @@ pub struct Contact {
     pub roles: Vec<String>,
     pub email: Option<String>,
     pub webhook: Option<Webhook>,
+    pub preferences: Preferences,
+}
+
+/// The channels notify delivers over.
+pub const CHANNELS: &[&str] = &["webhook", "email"];
+
+impl Contact {
+    /// Whether the contact wants signals of `rule`.
+    pub fn wants_rule(&self, rule: &str) -> bool {
+        self.preferences
+            .rules
+            .as_ref()
+            .is_none_or(|r| r.iter().any(|x| x == rule))
+    }
+
+    /// The channels the contact is reached on: those chosen (all by default) that have an
+    /// address.
+    pub fn channels(&self) -> Vec<&'static str> {
+        let chosen = |c: &str| {
+            self.preferences
+                .channels
+                .as_ref()
+                .is_none_or(|ch| ch.iter().any(|x| x == c))
+        };
+        let mut out = Vec::new();
+        if self.webhook.is_some() && chosen("webhook") {
+            out.push("webhook");
+        }
+        if self.email.is_some() && chosen("email") {
+            out.push("email");
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -35,6 +68,7 @@ impl Directory {
                 roles,
                 email,
                 webhook,
+                preferences,
             }) => {
                 self.contacts.insert(
                     id.clone(),
@@ -46,6 +80,7 @@ impl Directory {
                         roles,
                         email,
                         webhook,
+                        preferences: preferences.unwrap_or_default(),
                     },
                 );
             }

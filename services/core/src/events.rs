@@ -264,6 +264,18 @@ pub struct Webhook {
     pub secret: String,
 }
 
+/// How a contact wants to be notified (see docs/directory.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preferences {
+    /// `webhook` and/or `email`; None: every channel the contact has an address for
+    pub channels: Option<Vec<String>>,
+    /// a daily digest at this hour (Europe/Amsterdam) instead of immediate delivery
+    pub digest_hour: Option<i32>,
+    /// the rules to be notified of; None: all
+    pub rules: Option<Vec<String>>,
+}
+
 /// An entry in the directory topic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectoryEntry {
@@ -284,6 +296,8 @@ pub enum DirectoryItem {
         roles: Vec<String>,
         email: Option<String>,
         webhook: Option<Webhook>,
+        #[serde(default)]
+        preferences: Option<Preferences>,
     },
 }
 
@@ -452,6 +466,11 @@ mod tests {
                 webhook: Some(Webhook {
                     url: "http://x".into(),
                     secret: "whsec_x".into(),
+                }),
+                preferences: Some(Preferences {
+                    channels: Some(vec!["webhook".into()]),
+                    digest_hour: Some(8),
+                    rules: None,
                 }),
             },
         };

@@ -311,6 +311,25 @@ impl Record {
     }
 }
 
+/// Where each partition of a topic (full name) ends now: partition → the next offset.
+pub fn high_watermarks(cfg: &Config, topic: &str) -> Result<HashMap<i32, i64>, KafkaError> {
+    let consumer: BaseConsumer = client_config(cfg)
+        .set(
+            "group.id",
+            format!("schakel-watermarks-{}", crate::trace::random_hex(8)),
+        )
+        .create()
+        .map_err(classify)?;
+    let mut out = HashMap::new();
+    for p in partitions(&consumer, topic)? {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, p, Duration::from_secs(10))
+            .map_err(classify)?;
+        out.insert(p, high);
+    }
+    Ok(out)
+}
+
 /// Reads every record of a topic (full name) from the beginning up to its current end.
 pub fn read_to_end(cfg: &Config, topic: &str) -> Result<Vec<Record>, KafkaError> {
     let consumer: BaseConsumer = client_config(cfg)

@@ -25,3 +25,8 @@ pub const MUNICIPALITY_ROLES: &[&str] = &[
     "rmc",
     "doorbraak",
 ];
+
+/// The rules of DOMAIN.md, as signals name them.
+pub const RULES: &[&str] = &[
+    "R1a", "R1b", "R1c", "R2a", "R2b", "R2c", "R3a", "R3b", "R3c", "R3d", "R4", "R5", "R6",
+];

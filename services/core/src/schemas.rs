@@ -77,6 +77,10 @@ pub const HISTORY: &[(&str, &str)] = &[
         "source.jeugdhulp.v1",
         include_str!("../../../schemas/history/source.jeugdhulp.v1-1.avsc"),
     ),
+    (
+        "hub.directory.v1",
+        include_str!("../../../schemas/history/hub.directory.v1-1.avsc"),
+    ),
 ];
 
 /// The topics.toml shipped with this binary.

@@ -98,6 +98,7 @@ fn parse(ev: &Value, contact: &str, f: &mut Fields<'_>) -> Option<Parsed> {
 /// Checks a batch of answers by `contact`; the responses to log, or why not.
 pub async fn check(
     tasks: &Tasks,
+    cfg: &schakel_core::Config,
     contact: &str,
     events: &[Value],
 ) -> Result<Vec<ResponseEvent>, ApiError> {
@@ -116,7 +117,19 @@ pub async fn check(
     let parsed: Vec<Parsed> = parsed.into_iter().flatten().collect();
     let ids: Vec<String> = parsed.iter().map(|p| p.signal_id.clone()).collect();
     tasks.await_known(&ids, Duration::from_secs(3)).await;
+    match decide(tasks, contact, &parsed) {
+        // the view may lag behind the log (a step logged a moment ago): refuse only what the
+        // log up to now refuses
+        Err(ApiError::Conflict(_) | ApiError::Invalid(_))
+            if tasks.catch_up(cfg, Duration::from_secs(3)).await =>
+        {
+            decide(tasks, contact, &parsed)
+        }
+        outcome => outcome,
+    }
+}
 
+fn decide(tasks: &Tasks, contact: &str, parsed: &[Parsed]) -> Result<Vec<ResponseEvent>, ApiError> {
     tasks.read(|ix| {
         let (mut unknown, mut forbidden, mut conflicts) = (Vec::new(), Vec::new(), Vec::new());
         let mut progress: std::collections::HashMap<&str, Progress> = Default::default();

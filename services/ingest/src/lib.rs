@@ -169,7 +169,7 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     }
     let trace = trace_of(&parts.headers);
     if let Some(contact) = &scope.contact {
-        let responses = answers::check(&st.tasks, contact, &events).await?;
+        let responses = answers::check(&st.tasks, &st.cfg, contact, &events).await?;
         write_responses(&st.producer, &responses, &trace).await?;
         tracing::info!(token = %scope.name, answers = responses.len(), trace_id = trace.trace_id(), "handoff answers accepted");
         return Ok(responses.len());

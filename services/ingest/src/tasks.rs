@@ -27,6 +27,8 @@ pub struct Task {
 pub struct Index {
     pub tasks: HashMap<String, Task>,
     pub directory: Directory,
+    /// per partition of `hub.signals.v1`: the next offset the view will read
+    read_to: HashMap<i32, i64>,
 }
 
 /// The shared, followed view.
@@ -66,6 +68,39 @@ impl Tasks {
             .expect("task index lock")
             .directory
             .apply(key, entry);
+    }
+
+    /// Waits up to `wait` until the view has read `hub.signals.v1` up to where it ended when
+    /// this was called, so an answer is not refused for a step the log already holds. False
+    /// when the log could not be asked or the view did not get there in time.
+    pub async fn catch_up(&self, cfg: &Config, wait: Duration) -> bool {
+        let (cfg2, topic) = (cfg.clone(), cfg.topic("hub.signals.v1"));
+        let ends = match tokio::task::spawn_blocking(move || kafka::high_watermarks(&cfg2, &topic))
+            .await
+        {
+            Ok(Ok(e)) => e,
+            _ => return false,
+        };
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let done = self.read(|ix| {
+                ends.iter()
+                    .all(|(p, end)| ix.read_to.get(p).copied().unwrap_or(0) >= *end)
+            });
+            if done {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn advance(&self, partition: i32, offset: i64) {
+        let mut ix = self.0.write().expect("task index lock");
+        let e = ix.read_to.entry(partition).or_insert(0);
+        *e = (*e).max(offset + 1);
     }
 
     /// Waits up to `wait` until every id in `ids` is a known task (a contact may answer
@@ -127,6 +162,7 @@ async fn follow_once(cfg: &Config, tasks: &Tasks, shutdown: &Shutdown) -> anyhow
                 Some(Ok(s)) => tasks.fold_signal(s),
                 _ => tracing::warn!(offset = rec.offset, "unreadable signal skipped"),
             }
+            tasks.advance(rec.partition, rec.offset);
         } else {
             let entry = match rec.value.as_deref() {
                 None => None,

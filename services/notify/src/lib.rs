@@ -1,6 +1,8 @@
-//! The notify service of Schakel: routes signals to contact persons and delivers them.
+//! The notify service of Schakel: routes signals to contact persons and delivers them by
+//! webhook and e-mail.
 
 pub use schakel_core::directory;
+pub mod email;
 pub mod ledger;
 pub mod message;
 pub mod service;

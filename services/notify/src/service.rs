@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::directory::Directory;
+use crate::email;
 use crate::ledger::{delivery_id, DeliveryState, Ledger};
 use crate::message;
 use crate::webhook;
@@ -45,22 +46,43 @@ struct Finished {
     offset: i64,
 }
 
-/// One delivery to run: a signal step to one contact over the webhook.
+/// One delivery to run: a signal step to one contact over one channel.
 struct Job {
     id: String,
     signal: SignalEvent,
     contact: String,
-    url: String,
-    secret: String,
-    body: Vec<u8>,
+    send: Send,
     next_attempt: i32,
     not_before: Option<Timestamp>,
+}
+
+/// What to send, per channel.
+enum Send {
+    Webhook {
+        url: String,
+        secret: String,
+        body: Vec<u8>,
+    },
+    Email {
+        to: String,
+        mail: email::Rendered,
+    },
+}
+
+impl Send {
+    fn channel(&self) -> &'static str {
+        match self {
+            Send::Webhook { .. } => "webhook",
+            Send::Email { .. } => "email",
+        }
+    }
 }
 
 #[derive(Clone)]
 struct Deps {
     producer: Producer,
     client: reqwest::Client,
+    mailer: Option<email::Mailer>,
     schedule: Arc<Vec<Duration>>,
     timeout: Duration,
     health: Health,
@@ -69,17 +91,25 @@ struct Deps {
 }
 
 impl Deps {
-    fn endpoint(&self, url: &str) -> Arc<Semaphore> {
-        let key = reqwest::Url::parse(url)
-            .ok()
-            .map(|u| {
-                format!(
-                    "{}:{}",
-                    u.host_str().unwrap_or_default(),
-                    u.port_or_known_default().unwrap_or(0)
-                )
-            })
-            .unwrap_or_else(|| url.to_owned());
+    /// The concurrency cap of the endpoint a delivery goes to: a webhook's host and port, or
+    /// the SMTP server.
+    fn endpoint(&self, send: &Send) -> Arc<Semaphore> {
+        let key = match send {
+            Send::Webhook { url, .. } => reqwest::Url::parse(url)
+                .ok()
+                .map(|u| {
+                    format!(
+                        "{}:{}",
+                        u.host_str().unwrap_or_default(),
+                        u.port_or_known_default().unwrap_or(0)
+                    )
+                })
+                .unwrap_or_else(|| url.to_owned()),
+            Send::Email { .. } => self
+                .mailer
+                .as_ref()
+                .map_or_else(|| "smtp".to_owned(), |m| m.endpoint.clone()),
+        };
         let mut m = self.endpoints.lock().expect("endpoint lock");
         m.entry(key)
             .or_insert_with(|| Arc::new(Semaphore::new(self.per_endpoint)))
@@ -175,6 +205,12 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
     let deps = Deps {
         producer: Producer::new(&cfg)?,
         client: reqwest::Client::builder().build()?,
+        mailer: cfg
+            .notify
+            .email
+            .as_ref()
+            .map(email::Mailer::new)
+            .transpose()?,
         schedule: Arc::new(cfg.notify.retry_schedule.clone()),
         timeout: cfg.notify.webhook_timeout,
         health: health.clone(),
@@ -301,38 +337,78 @@ fn plan(
     let everyone: Vec<&crate::directory::Contact> = recipients.iter().map(|(c, _)| *c).collect();
     let mut jobs = Vec::new();
     for (contact, roles) in &recipients {
-        let Some(hook) = &contact.webhook else {
+        if !contact.wants_rule(&signal.rule) {
             continue;
-        };
-        let id = delivery_id(&signal.id, &contact.id, "webhook");
-        let (next_attempt, not_before) = match ledger.get(&id) {
-            Some(s) if s.is_final() => continue,
-            Some(DeliveryState::RetryScheduled { attempt, at }) => (attempt + 1, Some(*at)),
-            _ => (1, None),
-        };
-        let note = message::build(message::Build {
-            signal,
-            recipient: contact,
-            roles,
-            others: &everyone,
-            directory,
-            delivery_id: &id,
-            oin: &cfg.region.oin,
-            api_base_url: &cfg.region.api_base_url,
-            now: Timestamp::now(),
-        });
-        jobs.push(Job {
-            id,
-            signal: signal.clone(),
-            contact: contact.id.clone(),
-            url: hook.url.clone(),
-            secret: hook.secret.clone(),
-            body: serde_json::to_vec(&note).expect("notification serialises"),
-            next_attempt,
-            not_before,
-        });
+        }
+        for channel in contact.channels() {
+            if channel == "email" && cfg.notify.email.is_none() {
+                tracing::warn!(contact = %contact.id, "contact wants e-mail but notify.email is not configured");
+                health
+                    .metrics
+                    .inc("schakel_notify_email_unconfigured_total", "");
+                continue;
+            }
+            let id = delivery_id(&signal.id, &contact.id, channel);
+            let (next_attempt, not_before) = match ledger.get(&id) {
+                Some(s) if s.is_final() => continue,
+                Some(DeliveryState::RetryScheduled { attempt, at }) => (attempt + 1, Some(*at)),
+                _ => (1, None),
+            };
+            let note = message::build(message::Build {
+                signal,
+                recipient: contact,
+                roles,
+                others: &everyone,
+                directory,
+                delivery_id: &id,
+                oin: &cfg.region.oin,
+                api_base_url: &cfg.region.api_base_url,
+                now: Timestamp::now(),
+            });
+            let send = match (channel, &contact.webhook, &contact.email) {
+                ("webhook", Some(hook), _) => Send::Webhook {
+                    url: hook.url.clone(),
+                    secret: hook.secret.clone(),
+                    body: serde_json::to_vec(&note).expect("notification serialises"),
+                },
+                ("email", _, Some(to)) => Send::Email {
+                    to: to.clone(),
+                    mail: email::render(&note, &cfg.region.name),
+                },
+                _ => continue,
+            };
+            jobs.push(Job {
+                id,
+                signal: signal.clone(),
+                contact: contact.id.clone(),
+                send,
+                next_attempt,
+                not_before,
+            });
+        }
     }
     jobs
+}
+
+/// Sends once over the job's channel.
+async fn send_once(deps: &Deps, job: &Job) -> Result<(), String> {
+    match &job.send {
+        Send::Webhook { url, secret, body } => webhook::post(
+            &deps.client,
+            url,
+            secret,
+            &job.id,
+            body.clone(),
+            deps.timeout,
+        )
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string()),
+        Send::Email { to, mail } => match &deps.mailer {
+            Some(m) => m.send(to, mail, &job.id).await.map_err(|e| e.to_string()),
+            None => Err("notify.email is not configured".into()),
+        },
+    }
 }
 
 /// Runs one delivery through its attempts. Returns true once its outcome is final and
@@ -346,30 +422,23 @@ async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
             _ = shutdown.wait() => return false,
         }
     }
-    let endpoint = deps.endpoint(&job.url);
+    let endpoint = deps.endpoint(&job.send);
+    let channel = job.send.channel();
     loop {
         if shutdown.is_triggered() {
             return false;
         }
         let result = {
             let _slot = endpoint.acquire().await.expect("semaphore open");
-            webhook::post(
-                &deps.client,
-                &job.url,
-                &job.secret,
-                &job.id,
-                job.body.clone(),
-                deps.timeout,
-            )
-            .await
+            send_once(deps, &job).await
         };
         let max_attempts = deps.schedule.len() as i32 + 1;
         let (status, error, wait) = match &result {
             Ok(_) => ("succeeded", None, None),
-            Err(e) if attempt >= max_attempts => ("dead-lettered", Some(e.to_string()), None),
+            Err(e) if attempt >= max_attempts => ("dead-lettered", Some(e.clone()), None),
             Err(e) => (
                 "failed",
-                Some(e.to_string()),
+                Some(e.clone()),
                 Some(deps.schedule[(attempt - 1) as usize]),
             ),
         };
@@ -385,7 +454,7 @@ async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
             signal_event_id: job.signal.id.clone(),
             step: job.signal.step.clone(),
             contact: job.contact.clone(),
-            channel: "webhook".into(),
+            channel: channel.into(),
             attempt,
             status: status.into(),
             error: error.clone(),
@@ -394,7 +463,7 @@ async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
         };
         deps.health.metrics.inc(
             "schakel_notify_deliveries_total",
-            &format!("channel=\"webhook\",status=\"{status}\""),
+            &format!("channel=\"{channel}\",status=\"{status}\""),
         );
         if !record_until_durable(deps, &ev, shutdown).await {
             return false;

@@ -1,0 +1,186 @@
+//! E-mail end to end: a real SMTP server (aiosmtpd) receives the notifications of a jeugdhulp
+//! signal in Dutch, text and HTML, with the links, for the contacts whose preferences ask for
+//! e-mail and for the rules they chose; webhooks go alongside; a restarted notify sends
+//! nothing again.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use schakel_e2e::receiver::Receiver;
+use schakel_e2e::smtp::SmtpServer;
+use schakel_e2e::{assignment_event, bsns, eventually, Env, JEUGDHULP_TOKEN};
+
+const SECRET_A: &str = "whsec_dGVzdC1zZWNyZXQtamV1Z2R0ZWFtLTAxMjM0NTY3ODk=";
+const SECRET_D: &str = "whsec_dGVzdC1zZWNyZXQtdm9sd2Fzc2VuLTAxMjM0NTY3ODk=";
+
+fn directory(rx: &Receiver) -> String {
+    format!(
+        r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+# both channels (the default: every channel with an address)
+[[contact]]
+id = "jt-a"
+name = "Wijkteam Haarlem-Noord"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+email = "jt-a@haarlem.example"
+webhook = {{ url = "{}", secret = "{SECRET_A}" }}
+
+# e-mail only
+[[contact]]
+id = "wmo-b"
+name = "Loket Wmo Haarlem"
+institution = "gemeente:0392"
+roles = ["volwassenen"]
+email = "wmo-b@haarlem.example"
+
+# e-mail, only for R3b
+[[contact]]
+id = "jt-c"
+name = "Wijkteam Haarlem-Oost"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+email = "jt-c@haarlem.example"
+rules = ["R3b"]
+
+# has an address but chose the webhook only
+[[contact]]
+id = "jt-d"
+name = "Wijkteam Haarlem-Zuid"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+email = "jt-d@haarlem.example"
+webhook = {{ url = "{}", secret = "{SECRET_D}" }}
+channels = ["webhook"]
+"#,
+        rx.contact("jt-a", SECRET_A),
+        rx.contact("jt-d", SECRET_D)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks() {
+    let smtp_port = SmtpServer::port();
+    let env = Env::start(&format!(
+        "[notify.email]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Schakel Test <noreply@schakel.test>\"\n"
+    ));
+    let smtp = SmtpServer::start(&env.dir, smtp_port);
+    let rx = Receiver::start(Duration::ZERO).await;
+    env.schakel(&["topics", "apply"]);
+    let dir = env.write("directory.toml", &directory(&rx));
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    let _ingest = env.spawn_ingest();
+    let _rules = env.spawn_rules();
+    let mut notify = env.spawn_notify();
+
+    // turns 17y6m on 2026-01-12 (R3a from 2026-01-05 with the default policy, R3b on the 12th)
+    let bsn = &bsns(1, 51)[0];
+    let (s, b) = env
+        .post_batch(
+            JEUGDHULP_TOKEN,
+            &vec![assignment_event("m-1", bsn, "2008-07-12", "T200")].into(),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    for d in 5..=13 {
+        env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
+    }
+
+    let expected_mail: BTreeSet<(String, String)> = [
+        ("R3a", "jt-a@haarlem.example"),
+        ("R3b", "jt-a@haarlem.example"),
+        ("R3b", "wmo-b@haarlem.example"),
+        ("R3b", "jt-c@haarlem.example"),
+    ]
+    .iter()
+    .map(|(r, a)| ((*r).to_owned(), (*a).to_owned()))
+    .collect();
+    assert!(
+        eventually(Duration::from_secs(30), || smtp.mails().len() >= 4
+            && rx.received().len() >= 4)
+        .await,
+        "mails {:?}, webhooks {}",
+        smtp.mails()
+            .iter()
+            .map(|m| (&m.to, &m.subject))
+            .collect::<Vec<_>>(),
+        rx.received().len()
+    );
+    // a restart of notify sends nothing again
+    notify.kill9();
+    let _notify = env.spawn_notify();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let mails = smtp.mails();
+    let got: BTreeSet<(String, String)> = mails
+        .iter()
+        .map(|m| {
+            let rule = if m.subject.contains("Overgang 18-/18+ plannen") {
+                "R3a"
+            } else if m.subject.contains("Warme overdracht 18-/18+") {
+                "R3b"
+            } else {
+                panic!("unexpected subject {:?}", m.subject)
+            };
+            assert_eq!(m.to.len(), 1);
+            (rule.to_owned(), m.to[0].clone())
+        })
+        .collect();
+    assert_eq!(got, expected_mail);
+    assert_eq!(mails.len(), 4, "each mail exactly once");
+    let ids: BTreeSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(ids.len(), 4, "a Message-ID per delivery");
+
+    for m in &mails {
+        assert_eq!(m.from, "noreply@schakel.test");
+        assert!(m.subject.starts_with("[Schakel] "), "{}", m.subject);
+        for body in [&m.text, &m.html] {
+            assert!(
+                body.contains("http://schakel.test/v1/signals/"),
+                "the link: {body}"
+            );
+            assert!(
+                body.contains("U ontvangt dit bericht als:"),
+                "Dutch: {body}"
+            );
+            assert!(body.contains("geen naam, BSN of zorginformatie"), "{body}");
+        }
+        assert!(m.html.contains("<a href=\"http://schakel.test/v1/signals/"));
+        if m.subject.contains("Warme overdracht") {
+            assert!(
+                m.text.contains("12 juli 2026"),
+                "R3b is due on the 18th birthday"
+            );
+            assert!(m.text.contains("/acknowledge") && m.text.contains("/complete"));
+        }
+        for secret in [bsn.as_str(), "Testvoornaam", "Testachternaam", "45A12"] {
+            assert!(!m.raw.contains(secret), "{secret} must not be in a mail");
+        }
+    }
+    // jt-d chose the webhook only: its webhooks arrived, no mail
+    let hooks: BTreeSet<(String, String)> = rx
+        .received()
+        .iter()
+        .map(|r| {
+            (
+                r.body["data"]["rule"].as_str().unwrap().to_owned(),
+                r.contact.clone(),
+            )
+        })
+        .collect();
+    let expected_hooks: BTreeSet<(String, String)> = [
+        ("R3a", "jt-a"),
+        ("R3a", "jt-d"),
+        ("R3b", "jt-a"),
+        ("R3b", "jt-d"),
+    ]
+    .iter()
+    .map(|(r, c)| ((*r).to_owned(), (*c).to_owned()))
+    .collect();
+    assert_eq!(hooks, expected_hooks);
+    assert_eq!(rx.received().len(), 4, "each webhook exactly once");
+}
