@@ -25,6 +25,10 @@ struct Inner {
     got: Vec<Received>,
     secrets: HashMap<String, String>,
     delay: Duration,
+    /// contacts whose endpoint answers 503
+    down: std::collections::HashSet<String>,
+    /// calls answered 503, per contact
+    refused: HashMap<String, usize>,
 }
 
 /// Listens on 127.0.0.1; `POST /hooks/{contact}`.
@@ -64,6 +68,27 @@ impl Receiver {
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().unwrap().got.clone()
     }
+
+    /// Makes a contact's endpoint answer 503 (down) or accept again.
+    pub fn set_down(&self, contact: &str, down: bool) {
+        let mut i = self.inner.lock().unwrap();
+        if down {
+            i.down.insert(contact.to_owned());
+        } else {
+            i.down.remove(contact);
+        }
+    }
+
+    /// How many calls to a contact's endpoint were answered 503.
+    pub fn refused(&self, contact: &str) -> usize {
+        self.inner
+            .lock()
+            .unwrap()
+            .refused
+            .get(contact)
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 async fn hook(
@@ -74,6 +99,13 @@ async fn hook(
 ) -> StatusCode {
     let delay = inner.lock().unwrap().delay;
     tokio::time::sleep(delay).await;
+    {
+        let mut i = inner.lock().unwrap();
+        if i.down.contains(&contact) {
+            *i.refused.entry(contact).or_default() += 1;
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
+    }
     let h = |k: &str| {
         headers
             .get(k)

@@ -13,14 +13,24 @@ use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
 use schakel_core::trace::TraceParent;
 use schakel_core::Config;
 
-/// Produces the tick for `date` to every partition of the clock topic.
-pub async fn produce_tick(cfg: &Config, producer: &Producer, date: Date) -> anyhow::Result<usize> {
+/// Produces the tick for `date` to every partition of the clock topic, stamped `at` (default:
+/// now). Notify with `notify.clock = "log"` takes the latest stamp as the time.
+pub async fn produce_tick(
+    cfg: &Config,
+    producer: &Producer,
+    date: Date,
+    at: Option<Timestamp>,
+) -> anyhow::Result<usize> {
     let probe: BaseConsumer = kafka::client_config(cfg).create()?;
     let parts = kafka::partitions(&probe, &cfg.topic("hub.clock.v1"))?;
     let tick = ClockTick {
-        id: ClockTick::id_for(date),
+        // a tick stamped by hand is a moment of its own (rules still sees one day)
+        id: match at {
+            None => ClockTick::id_for(date),
+            Some(t) => format!("{}-at-{}", ClockTick::id_for(date), t.as_millisecond()),
+        },
         date,
-        produced_at: Timestamp::now(),
+        produced_at: at.unwrap_or_else(Timestamp::now),
     };
     let ev = CloudEvent {
         id: tick.id.clone(),
@@ -44,12 +54,22 @@ pub async fn produce_tick(cfg: &Config, producer: &Producer, date: Date) -> anyh
     Ok(parts.len())
 }
 
-pub async fn tick(cfg: &Config, date: &str) -> anyhow::Result<()> {
+pub async fn tick(cfg: &Config, date: &str, at: Option<&str>) -> anyhow::Result<()> {
     let date =
         parse_date(date).with_context(|| format!("--date {date:?} is not a date YYYY-MM-DD"))?;
+    let at = at
+        .map(|a| {
+            a.parse::<Timestamp>().with_context(|| {
+                format!("--at {a:?} is not an instant like 2026-01-12T09:00:00+01:00")
+            })
+        })
+        .transpose()?;
     let producer = Producer::new(cfg)?;
-    let n = produce_tick(cfg, &producer, date).await?;
-    println!("tick {date} produced to {n} partitions");
+    let n = produce_tick(cfg, &producer, date, at).await?;
+    match at {
+        None => println!("tick {date} produced to {n} partitions"),
+        Some(t) => println!("tick {date} at {t} produced to {n} partitions"),
+    }
     Ok(())
 }
 
@@ -65,7 +85,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
     let now = Timestamp::now().to_zoned(tz.clone());
     let mut next_day = now.date();
     if now.time() >= at {
-        let n = produce_tick(cfg, &producer, now.date()).await?;
+        let n = produce_tick(cfg, &producer, now.date(), None).await?;
         println!("tick {} produced to {n} partitions", now.date());
         next_day = now.date().saturating_add(1.day());
     }
@@ -77,7 +97,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
             _ = tokio::time::sleep(wait) => {}
             _ = tokio::signal::ctrl_c() => return Ok(()),
         }
-        let n = produce_tick(cfg, &producer, next_day).await?;
+        let n = produce_tick(cfg, &producer, next_day, None).await?;
         println!("tick {next_day} produced to {n} partitions");
         next_day = next_day.saturating_add(1.day());
     }

@@ -1,6 +1,7 @@
 //! `schakel`: operate a Schakel region from the command line.
 
 mod clock;
+mod deliveries;
 mod directory;
 mod explain;
 mod import;
@@ -36,6 +37,11 @@ enum Command {
     Clock {
         #[command(subcommand)]
         action: ClockAction,
+    },
+    /// Inspect the delivery ledger and re-drive dead letters.
+    Deliveries {
+        #[command(subcommand)]
+        action: DeliveriesAction,
     },
     /// Publish the directory of institutions and contact persons.
     Directory {
@@ -130,10 +136,36 @@ enum ClockAction {
         /// The day that has begun, YYYY-MM-DD.
         #[arg(long)]
         date: String,
+        /// The instant the tick stands for (RFC 3339, default now). Notify with
+        /// notify.clock = "log" runs on these instants: tests and drills move time this way.
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Tick every day at clock.tick_at (local time of clock.timezone); ticks today on start
     /// if that time has passed.
     Run,
+}
+
+#[derive(Subcommand)]
+enum DeliveriesAction {
+    /// One line per delivery (signal step × contact × channel) with its status: queued,
+    /// in-flight, delivered, retry-scheduled, dead-lettered or retry-requested.
+    List {
+        /// Only deliveries in this status, e.g. dead-lettered.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only deliveries to this contact id.
+        #[arg(long)]
+        contact: Option<String>,
+        /// Only deliveries of this signalId.
+        #[arg(long)]
+        signal: Option<String>,
+    },
+    /// Every step of one delivery: attempts, errors, scheduled retries.
+    Show { delivery_id: String },
+    /// Re-drive a dead-lettered delivery: notify makes one more attempt with the same id
+    /// (the receiver recognises it), after the endpoint was fixed.
+    Retry { delivery_id: String },
 }
 
 #[derive(Subcommand)]
@@ -171,11 +203,29 @@ fn main() -> ExitCode {
                     },
             } => topics::apply(&cfg, file.as_deref(), replication_factor).await,
             Command::Clock {
-                action: ClockAction::Tick { date },
-            } => clock::tick(&cfg, &date).await,
+                action: ClockAction::Tick { date, at },
+            } => clock::tick(&cfg, &date, at.as_deref()).await,
             Command::Clock {
                 action: ClockAction::Run,
             } => clock::run(&cfg).await,
+            Command::Deliveries { action } => match action {
+                DeliveriesAction::List {
+                    status,
+                    contact,
+                    signal,
+                } => deliveries::list(
+                    &cfg,
+                    &deliveries::Filter {
+                        status,
+                        contact,
+                        signal,
+                    },
+                ),
+                DeliveriesAction::Show { delivery_id } => deliveries::show(&cfg, &delivery_id),
+                DeliveriesAction::Retry { delivery_id } => {
+                    deliveries::retry(&cfg, &delivery_id).await
+                }
+            },
             Command::Directory {
                 action: DirectoryAction::Apply { file },
             } => directory::apply(&cfg, &file, false).await,

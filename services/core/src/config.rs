@@ -276,6 +276,18 @@ pub struct NotifyConfig {
     /// The SMTP server for e-mail; without it contacts are reached by webhook only.
     #[serde(default)]
     pub email: Option<EmailConfig>,
+    /// `system` (default): retries wait on the wall clock; `log`: on the instants of the ticks
+    /// in `hub.clock.v1` (`schakel clock tick --at`), for tests and drills.
+    #[serde(default)]
+    pub clock: NotifyClock,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyClock {
+    #[default]
+    System,
+    Log,
 }
 
 /// How notify reaches its SMTP server.
@@ -345,6 +357,7 @@ impl Default for NotifyConfig {
             webhook_timeout: default_webhook_timeout(),
             per_endpoint_concurrency: default_per_endpoint(),
             email: None,
+            clock: NotifyClock::System,
         }
     }
 }

@@ -328,6 +328,11 @@ pub struct DeliveryEvent {
     pub error: Option<String>,
     pub at: Timestamp,
     pub next_attempt_at: Option<Timestamp>,
+    /// where the signal step is in `hub.signals.v1` (to re-drive a dead letter)
+    #[serde(default)]
+    pub signal_partition: Option<i32>,
+    #[serde(default)]
+    pub signal_offset: Option<i64>,
 }
 
 /// A record that failed after it was accepted.

@@ -311,6 +311,46 @@ impl Record {
     }
 }
 
+/// The record at `offset` of a topic's (full name) partition, if it is there.
+pub fn read_one(
+    cfg: &Config,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<Option<Record>, KafkaError> {
+    let consumer: BaseConsumer = client_config(cfg)
+        .set(
+            "group.id",
+            format!("schakel-reader-{}", crate::trace::random_hex(8)),
+        )
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(classify)?;
+    let (low, high) = consumer
+        .fetch_watermarks(topic, partition, Duration::from_secs(10))
+        .map_err(classify)?;
+    if offset < low || offset >= high {
+        return Ok(None);
+    }
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, partition, Offset::Offset(offset))
+        .map_err(classify)?;
+    consumer.assign(&tpl).map_err(classify)?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) if m.offset() == offset => return Ok(Some(Record::from_message(&m))),
+            Some(Ok(m)) if m.offset() > offset => return Ok(None),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(classify(e)),
+            None => {}
+        }
+    }
+    Err(KafkaError::Unavailable(format!(
+        "timed out reading {topic} {partition}@{offset}"
+    )))
+}
+
 /// Where each partition of a topic (full name) ends now: partition → the next offset.
 pub fn high_watermarks(cfg: &Config, topic: &str) -> Result<HashMap<i32, i64>, KafkaError> {
     let consumer: BaseConsumer = client_config(cfg)

@@ -4,6 +4,7 @@
 pub mod avro;
 pub mod config;
 pub mod dates;
+pub mod deliveries;
 pub mod directory;
 pub mod events;
 pub mod handoff;

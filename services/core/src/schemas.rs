@@ -81,6 +81,10 @@ pub const HISTORY: &[(&str, &str)] = &[
         "hub.directory.v1",
         include_str!("../../../schemas/history/hub.directory.v1-1.avsc"),
     ),
+    (
+        "hub.deliveries.v1",
+        include_str!("../../../schemas/history/hub.deliveries.v1-1.avsc"),
+    ),
 ];
 
 /// The topics.toml shipped with this binary.

@@ -12,7 +12,8 @@ use anyhow::Context;
 use jiff::Timestamp;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Offset, TopicPartitionList};
-use schakel_core::events::{DeliveryEvent, DirectoryEntry, SignalEvent};
+use schakel_core::config::NotifyClock;
+use schakel_core::events::{ClockTick, DeliveryEvent, DirectoryEntry, SignalEvent};
 use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer, Record};
 use schakel_core::ops::{self, Health};
 use schakel_core::trace::TraceParent;
@@ -20,6 +21,7 @@ use schakel_core::{Config, Shutdown};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
 
+use crate::clock::{Clock, Hand};
 use crate::directory::Directory;
 use crate::email;
 use crate::ledger::{delivery_id, DeliveryState, Ledger};
@@ -54,6 +56,12 @@ struct Job {
     send: Send,
     next_attempt: i32,
     not_before: Option<Timestamp>,
+    /// the ledger knows nothing of it yet: record it as queued first
+    fresh: bool,
+    /// where the signal step is in hub.signals.v1
+    position: (i32, i64),
+    /// an operator's retry of a dead letter: one attempt, then dead-lettered again
+    single_attempt: bool,
 }
 
 /// What to send, per channel.
@@ -80,6 +88,7 @@ impl Send {
 
 #[derive(Clone)]
 struct Deps {
+    clock: Clock,
     producer: Producer,
     client: reqwest::Client,
     mailer: Option<email::Mailer>,
@@ -117,7 +126,10 @@ impl Deps {
     }
 }
 
-async fn load_state(cfg: &Config) -> anyhow::Result<(Directory, Ledger, HashMap<i32, i64>)> {
+/// The directory and the ledger as the log holds them, and where each of the two topics ends.
+type Loaded = (Directory, Ledger, HashMap<i32, i64>, HashMap<i32, i64>);
+
+async fn load_state(cfg: &Config) -> anyhow::Result<Loaded> {
     let cfg2 = cfg.clone();
     let (dir_records, ledger_records) = tokio::task::spawn_blocking(move || {
         let d = kafka::read_to_end(&cfg2, &cfg2.topic("hub.directory.v1"))?;
@@ -133,7 +145,9 @@ async fn load_state(cfg: &Config) -> anyhow::Result<(Directory, Ledger, HashMap<
         dir_end.insert(r.partition, r.offset + 1);
     }
     let mut ledger = Ledger::default();
+    let mut ledger_end = HashMap::new();
     for r in &ledger_records {
+        ledger_end.insert(r.partition, r.offset + 1);
         match r
             .value
             .as_deref()
@@ -146,7 +160,7 @@ async fn load_state(cfg: &Config) -> anyhow::Result<(Directory, Ledger, HashMap<
             None => {}
         }
     }
-    Ok((directory, ledger, dir_end))
+    Ok((directory, ledger, dir_end, ledger_end))
 }
 
 fn apply_directory(reg: &schakel_core::avro::Registry, dir: &mut Directory, r: &Record) {
@@ -163,7 +177,7 @@ fn apply_directory(reg: &schakel_core::avro::Registry, dir: &mut Directory, r: &
 }
 
 async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::Result<()> {
-    let (mut directory, ledger, dir_end) = load_state(&cfg).await?;
+    let (mut directory, ledger, dir_end, ledger_end) = load_state(&cfg).await?;
     tracing::info!(
         contacts = directory.contacts(),
         deliveries = ledger.len(),
@@ -191,6 +205,26 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
             .map_or(Offset::Beginning, |o| Offset::Offset(*o));
         tpl.add_partition_offset(&dir_topic, p, off)?;
     }
+    // the ledger is followed for operators' retries of dead letters
+    let deliveries_topic = cfg.topic("hub.deliveries.v1");
+    for p in kafka::partitions(&consumer, &deliveries_topic)? {
+        let off = ledger_end
+            .get(&p)
+            .map_or(Offset::Beginning, |o| Offset::Offset(*o));
+        tpl.add_partition_offset(&deliveries_topic, p, off)?;
+    }
+    // a log clock reads every tick's instant, from the first
+    let clock_topic = cfg.topic("hub.clock.v1");
+    let (clock, hand): (Clock, Option<Hand>) = match cfg.notify.clock {
+        NotifyClock::System => (Clock::system(), None),
+        NotifyClock::Log => {
+            for p in kafka::partitions(&consumer, &clock_topic)? {
+                tpl.add_partition_offset(&clock_topic, p, Offset::Beginning)?;
+            }
+            let (c, h) = Clock::log();
+            (c, Some(h))
+        }
+    };
     consumer.assign(&tpl)?;
     let resume: Vec<String> = tps
         .iter()
@@ -203,6 +237,7 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
     health.set_ready(true);
 
     let deps = Deps {
+        clock,
         producer: Producer::new(&cfg)?,
         client: reqwest::Client::builder().build()?,
         mailer: cfg
@@ -226,6 +261,10 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
     let mut commit_every = tokio::time::interval(Duration::from_millis(500));
     let mut dirty = false;
     let mut ledger = ledger;
+    let open_retries: Vec<DeliveryEvent> = ledger.open_retries().into_iter().cloned().collect();
+    for ev in open_retries {
+        redrive(&cfg, &deps, &directory, &mut ledger, &ev, shutdown).await;
+    }
     loop {
         tokio::select! {
             biased;
@@ -261,6 +300,27 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
                     apply_directory(&reg, &mut directory, &rec);
                     continue;
                 }
+                if rec.topic == deliveries_topic {
+                    let Some(Ok(ev)) = rec.value.as_deref().map(|v| reg.decode::<DeliveryEvent>("hub.deliveries.v1", v)) else {
+                        continue;
+                    };
+                    ledger.apply(&ev);
+                    if ev.status == "retry-requested"
+                        && matches!(ledger.get(&ev.id), Some(DeliveryState::RetryRequested { .. }))
+                    {
+                        redrive(&cfg, &deps, &directory, &mut ledger, &ev, shutdown).await;
+                    }
+                    continue;
+                }
+                if rec.topic == clock_topic {
+                    if let (Some(h), Some(v)) = (&hand, rec.value.as_deref()) {
+                        match reg.decode::<ClockTick>("hub.clock.v1", v) {
+                            Ok(t) => h.advance_to(t.produced_at),
+                            Err(e) => tracing::warn!(offset = rec.offset, error = %e, "unreadable tick skipped"),
+                        }
+                    }
+                    continue;
+                }
                 let tp = (rec.topic.clone(), rec.partition);
                 next.insert(tp.clone(), rec.offset + 1);
                 dirty = true;
@@ -272,7 +332,7 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
                         continue;
                     }
                 };
-                let jobs = plan(&cfg, &directory, &mut ledger, &signal, health);
+                let jobs = plan(&cfg, &deps, &directory, &mut ledger, &signal, (rec.partition, rec.offset), None);
                 tracing::debug!(partition = rec.partition, offset = rec.offset, deliveries = jobs.len(), "signal read");
                 if jobs.is_empty() {
                     continue;
@@ -302,6 +362,47 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
     Ok(())
 }
 
+/// Re-drives a dead letter an operator retried: reads its signal step back from where the
+/// ledger says it is and makes one more attempt (its signal offset was committed long ago, so
+/// it is not tracked for commits).
+async fn redrive(
+    cfg: &Config,
+    deps: &Deps,
+    directory: &Directory,
+    ledger: &mut Ledger,
+    ev: &DeliveryEvent,
+    shutdown: &Shutdown,
+) {
+    let (Some(p), Some(o)) = (ev.signal_partition, ev.signal_offset) else {
+        tracing::warn!(delivery_id = %ev.id, "retry requested for a delivery without a signal position; not re-driven");
+        return;
+    };
+    let (cfg2, topic) = (cfg.clone(), cfg.topic("hub.signals.v1"));
+    let rec = tokio::task::spawn_blocking(move || kafka::read_one(&cfg2, &topic, p, o)).await;
+    let signal = match rec {
+        Ok(Ok(Some(r))) => r.value.as_deref().and_then(|v| {
+            deps.producer
+                .registry()
+                .decode::<SignalEvent>("hub.signals.v1", v)
+                .ok()
+        }),
+        _ => None,
+    };
+    let Some(signal) = signal.filter(|s| s.id == ev.signal_event_id) else {
+        tracing::warn!(delivery_id = %ev.id, partition = p, offset = o, "the signal step of a retried delivery cannot be read; not re-driven");
+        return;
+    };
+    let jobs = plan(cfg, deps, directory, ledger, &signal, (p, o), Some(&ev.id));
+    if jobs.is_empty() {
+        tracing::warn!(delivery_id = %ev.id, "the contact or channel of a retried delivery is gone; not re-driven");
+    }
+    for job in jobs {
+        tracing::info!(delivery_id = %job.id, attempt = job.next_attempt, "dead letter re-driven");
+        let (deps, shutdown) = (deps.clone(), shutdown.clone());
+        tokio::spawn(async move { deliver(&deps, job, &shutdown).await });
+    }
+}
+
 /// The offset to commit per partition: the oldest signal with an open delivery, or the next.
 fn low_watermarks(
     open: &HashMap<Tp, BTreeMap<i64, usize>>,
@@ -321,13 +422,16 @@ fn low_watermarks(
 /// The deliveries a signal step needs that the ledger does not show as final.
 fn plan(
     cfg: &Config,
+    deps: &Deps,
     directory: &Directory,
     ledger: &mut Ledger,
     signal: &SignalEvent,
-    health: &Health,
+    position: (i32, i64),
+    only: Option<&str>,
 ) -> Vec<Job> {
+    let (health, clock) = (&deps.health, &deps.clock);
     let (recipients, missing) = directory.recipients(signal);
-    for role in missing {
+    for role in missing.into_iter().filter(|_| only.is_none()) {
         tracing::warn!(signal_id = %signal.signal_id, rule = %signal.rule, role = %role, "no contact holds this role for the signal");
         health.metrics.inc(
             "schakel_notify_unroutable_total",
@@ -349,11 +453,19 @@ fn plan(
                 continue;
             }
             let id = delivery_id(&signal.id, &contact.id, channel);
-            let (next_attempt, not_before) = match ledger.get(&id) {
+            if only.is_some_and(|o| o != id) {
+                continue;
+            }
+            let state = ledger.get(&id);
+            let (next_attempt, not_before) = match state {
                 Some(s) if s.is_final() => continue,
                 Some(DeliveryState::RetryScheduled { attempt, at }) => (attempt + 1, Some(*at)),
+                // it may or may not have arrived: send it again, with the same id
+                Some(DeliveryState::InFlight { attempt }) => (*attempt, None),
+                Some(DeliveryState::RetryRequested { attempt }) => (attempt + 1, None),
                 _ => (1, None),
             };
+            let fresh = state.is_none();
             let note = message::build(message::Build {
                 signal,
                 recipient: contact,
@@ -363,7 +475,7 @@ fn plan(
                 delivery_id: &id,
                 oin: &cfg.region.oin,
                 api_base_url: &cfg.region.api_base_url,
-                now: Timestamp::now(),
+                now: clock.now(),
             });
             let send = match (channel, &contact.webhook, &contact.email) {
                 ("webhook", Some(hook), _) => Send::Webhook {
@@ -384,6 +496,9 @@ fn plan(
                 send,
                 next_attempt,
                 not_before,
+                fresh,
+                position,
+                single_attempt: only.is_some(),
             });
         }
     }
@@ -411,56 +526,83 @@ async fn send_once(deps: &Deps, job: &Job) -> Result<(), String> {
     }
 }
 
-/// Runs one delivery through its attempts. Returns true once its outcome is final and
-/// recorded; false when shutdown interrupted it (it resumes after a restart).
+/// The ledger record of one step of a delivery's lifecycle.
+fn lifecycle_event(
+    job: &Job,
+    status: &str,
+    attempt: i32,
+    error: Option<String>,
+    at: Timestamp,
+    next_attempt_at: Option<Timestamp>,
+) -> DeliveryEvent {
+    DeliveryEvent {
+        id: job.id.clone(),
+        kind: format!("nl.schakel.delivery.{status}.v1"),
+        signal_id: job.signal.signal_id.clone(),
+        signal_event_id: job.signal.id.clone(),
+        step: job.signal.step.clone(),
+        contact: job.contact.clone(),
+        channel: job.send.channel().into(),
+        attempt,
+        status: status.into(),
+        error,
+        at,
+        next_attempt_at,
+        signal_partition: Some(job.position.0),
+        signal_offset: Some(job.position.1),
+    }
+}
+
+/// Runs one delivery through its lifecycle: queued → in flight → delivered, retry scheduled
+/// (→ in flight …) or dead-lettered, each step recorded in `hub.deliveries.v1` before the next.
+/// Retries wait on notify's clock. Returns true once the outcome is final and recorded; false
+/// when shutdown interrupted it (it resumes after a restart).
 async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
     let mut attempt = job.next_attempt;
+    let channel = job.send.channel();
+    if job.fresh {
+        let ev = lifecycle_event(&job, "queued", 0, None, deps.clock.now(), None);
+        if !record_until_durable(deps, &ev, shutdown).await {
+            return false;
+        }
+    }
     if let Some(at) = job.not_before {
-        let wait = Duration::try_from(at.duration_since(Timestamp::now())).unwrap_or_default();
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {},
+            _ = deps.clock.sleep_until(at) => {},
             _ = shutdown.wait() => return false,
         }
     }
     let endpoint = deps.endpoint(&job.send);
-    let channel = job.send.channel();
     loop {
         if shutdown.is_triggered() {
             return false;
         }
         let result = {
             let _slot = endpoint.acquire().await.expect("semaphore open");
+            let ev = lifecycle_event(&job, "in-flight", attempt, None, deps.clock.now(), None);
+            if !record_until_durable(deps, &ev, shutdown).await {
+                return false;
+            }
             send_once(deps, &job).await
         };
         let max_attempts = deps.schedule.len() as i32 + 1;
         let (status, error, wait) = match &result {
             Ok(_) => ("succeeded", None, None),
-            Err(e) if attempt >= max_attempts => ("dead-lettered", Some(e.clone()), None),
+            Err(e) if attempt >= max_attempts || job.single_attempt => {
+                ("dead-lettered", Some(e.clone()), None)
+            }
             Err(e) => (
                 "failed",
                 Some(e.clone()),
                 Some(deps.schedule[(attempt - 1) as usize]),
             ),
         };
-        let now = Timestamp::now();
+        let now = deps.clock.now();
         let next_at = wait.and_then(|w| {
             now.checked_add(jiff::SignedDuration::try_from(w).ok()?)
                 .ok()
         });
-        let ev = DeliveryEvent {
-            id: job.id.clone(),
-            kind: format!("nl.schakel.delivery.{status}.v1"),
-            signal_id: job.signal.signal_id.clone(),
-            signal_event_id: job.signal.id.clone(),
-            step: job.signal.step.clone(),
-            contact: job.contact.clone(),
-            channel: channel.into(),
-            attempt,
-            status: status.into(),
-            error: error.clone(),
-            at: now,
-            next_attempt_at: next_at,
-        };
+        let ev = lifecycle_event(&job, status, attempt, error.clone(), now, next_at);
         deps.health.metrics.inc(
             "schakel_notify_deliveries_total",
             &format!("channel=\"{channel}\",status=\"{status}\""),
@@ -468,21 +610,21 @@ async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
         if !record_until_durable(deps, &ev, shutdown).await {
             return false;
         }
-        match wait {
-            None => {
+        match (wait, next_at) {
+            (Some(w), Some(at)) => {
+                tracing::info!(delivery_id = %job.id, attempt, error = error.as_deref().unwrap_or(""), retry_in_s = w.as_secs(), "delivery failed; retry scheduled");
+                tokio::select! {
+                    _ = deps.clock.sleep_until(at) => {},
+                    _ = shutdown.wait() => return false,
+                }
+                attempt += 1;
+            }
+            _ => {
                 tracing::debug!(delivery_id = %job.id, attempt, status, "delivery final");
                 if status == "dead-lettered" {
                     tracing::warn!(delivery_id = %job.id, contact = %job.contact, attempt, "delivery dead-lettered");
                 }
                 return true;
-            }
-            Some(w) => {
-                tracing::info!(delivery_id = %job.id, attempt, error = error.as_deref().unwrap_or(""), retry_in_s = w.as_secs(), "delivery failed; retry scheduled");
-                tokio::select! {
-                    _ = tokio::time::sleep(w) => {},
-                    _ = shutdown.wait() => return false,
-                }
-                attempt += 1;
             }
         }
     }

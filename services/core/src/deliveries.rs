@@ -1,0 +1,189 @@
+//! The delivery ledger, folded from `hub.deliveries.v1`: what was delivered, what waits for a
+//! retry, what was dead-lettered. A restarted notify reads it back and never re-sends what
+//! was delivered.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::events::DeliveryEvent;
+use crate::ids::hex;
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+/// Where one delivery stands: queued → in flight → delivered | retry scheduled (→ in flight)
+/// | dead-lettered; a dead letter an operator retries (`schakel deliveries retry`) goes back
+/// to in flight once more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryState {
+    Queued,
+    InFlight { attempt: i32 },
+    Delivered { attempt: i32 },
+    RetryScheduled { attempt: i32, at: Timestamp },
+    DeadLettered { attempt: i32 },
+    RetryRequested { attempt: i32 },
+}
+
+impl DeliveryState {
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            DeliveryState::Delivered { .. } | DeliveryState::DeadLettered { .. }
+        )
+    }
+
+    /// The state a ledger record stands for.
+    pub fn of(ev: &DeliveryEvent) -> Self {
+        let attempt = ev.attempt;
+        match ev.status.as_str() {
+            "succeeded" => DeliveryState::Delivered { attempt },
+            "dead-lettered" => DeliveryState::DeadLettered { attempt },
+            "queued" => DeliveryState::Queued,
+            "in-flight" => DeliveryState::InFlight { attempt },
+            "retry-requested" => DeliveryState::RetryRequested { attempt },
+            _ => DeliveryState::RetryScheduled {
+                attempt,
+                at: ev.next_attempt_at.unwrap_or(ev.at),
+            },
+        }
+    }
+
+    /// The word `schakel deliveries` shows.
+    pub fn label(&self) -> &'static str {
+        match self {
+            DeliveryState::Queued => "queued",
+            DeliveryState::InFlight { .. } => "in-flight",
+            DeliveryState::Delivered { .. } => "delivered",
+            DeliveryState::RetryScheduled { .. } => "retry-scheduled",
+            DeliveryState::DeadLettered { .. } => "dead-lettered",
+            DeliveryState::RetryRequested { .. } => "retry-requested",
+        }
+    }
+}
+
+/// The id of delivering one signal step to one contact over one channel; also the
+/// CloudEvents id and `webhook-id` the receiver sees, so a re-send carries the same id.
+pub fn delivery_id(signal_event_id: &str, contact: &str, channel: &str) -> String {
+    let mut h = Sha256::new();
+    for p in [signal_event_id, contact, channel] {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    hex(&h.finalize()[..16])
+}
+
+#[derive(Debug, Default)]
+pub struct Ledger {
+    states: HashMap<String, DeliveryState>,
+    /// the last record of every delivery (its signal, contact, channel and position)
+    last: HashMap<String, DeliveryEvent>,
+    /// deliveries an operator re-drove, until they are final again
+    retried: HashSet<String>,
+}
+
+impl Ledger {
+    /// Folds one record. A final state is never undone by a late record of an earlier
+    /// attempt; only a retry request reopens a dead letter.
+    pub fn apply(&mut self, ev: &DeliveryEvent) {
+        let state = DeliveryState::of(ev);
+        let current = self.states.get(&ev.id);
+        match (&state, current) {
+            (DeliveryState::RetryRequested { .. }, Some(DeliveryState::DeadLettered { .. })) => {
+                self.retried.insert(ev.id.clone());
+            }
+            (DeliveryState::RetryRequested { .. }, _) => return,
+            (_, Some(c)) if c.is_final() => return,
+            _ => {}
+        }
+        if state.is_final() {
+            self.retried.remove(&ev.id);
+        }
+        self.states.insert(ev.id.clone(), state);
+        self.last.insert(ev.id.clone(), ev.clone());
+    }
+
+    pub fn get(&self, id: &str) -> Option<&DeliveryState> {
+        self.states.get(id)
+    }
+
+    /// The last record of a delivery.
+    pub fn last(&self, id: &str) -> Option<&DeliveryEvent> {
+        self.last.get(id)
+    }
+
+    /// Re-driven deliveries that are not final: a restarted notify resumes them (their signal
+    /// offsets were committed long ago, so reading signals would not bring them back).
+    pub fn open_retries(&self) -> Vec<&DeliveryEvent> {
+        let mut out: Vec<&DeliveryEvent> = self
+            .retried
+            .iter()
+            .filter_map(|id| self.last.get(id))
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: &str, status: &str, attempt: i32) -> DeliveryEvent {
+        DeliveryEvent {
+            id: id.into(),
+            kind: format!("nl.schakel.delivery.{status}.v1"),
+            signal_id: "s".into(),
+            signal_event_id: "se".into(),
+            step: "opened".into(),
+            contact: "c".into(),
+            channel: "webhook".into(),
+            attempt,
+            status: status.into(),
+            error: None,
+            at: Timestamp::UNIX_EPOCH,
+            next_attempt_at: None,
+            signal_partition: Some(0),
+            signal_offset: Some(7),
+        }
+    }
+
+    #[test]
+    fn the_lifecycle_folds_and_only_a_retry_reopens_a_dead_letter() {
+        let mut l = Ledger::default();
+        for (status, attempt) in [
+            ("queued", 0),
+            ("in-flight", 1),
+            ("failed", 1),
+            ("in-flight", 2),
+        ] {
+            l.apply(&ev("d", status, attempt));
+        }
+        assert_eq!(l.get("d"), Some(&DeliveryState::InFlight { attempt: 2 }));
+        l.apply(&ev("d", "dead-lettered", 2));
+        l.apply(&ev("d", "in-flight", 1)); // late record of an earlier attempt
+        assert_eq!(
+            l.get("d"),
+            Some(&DeliveryState::DeadLettered { attempt: 2 })
+        );
+        assert!(l.open_retries().is_empty());
+        l.apply(&ev("d", "retry-requested", 2));
+        assert_eq!(
+            l.get("d"),
+            Some(&DeliveryState::RetryRequested { attempt: 2 })
+        );
+        assert_eq!(l.open_retries().len(), 1);
+        l.apply(&ev("d", "in-flight", 3));
+        assert_eq!(l.open_retries().len(), 1, "still open while in flight");
+        l.apply(&ev("d", "succeeded", 3));
+        assert!(l.open_retries().is_empty());
+        // a retry of something delivered changes nothing
+        l.apply(&ev("d", "retry-requested", 3));
+        assert_eq!(l.get("d"), Some(&DeliveryState::Delivered { attempt: 3 }));
+    }
+}

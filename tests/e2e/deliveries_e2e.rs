@@ -1,0 +1,235 @@
+//! The delivery lifecycle on notify's log clock (`notify.clock = "log"`): a receiver that is
+//! down gets nothing until time, moved by ticks and not by sleeping, reaches the scheduled
+//! retry, and then everything exactly once; a receiver down for the whole schedule ends
+//! dead-lettered, `schakel deliveries list|show` shows it, and `schakel deliveries retry`
+//! re-drives it once the receiver is back.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use schakel_core::deliveries::{DeliveryState, Ledger};
+use schakel_core::events::DeliveryEvent;
+use schakel_e2e::receiver::Receiver;
+use schakel_e2e::{assignment_event, bsns, eventually, Env, JEUGDHULP_TOKEN};
+
+const SECRET_A: &str = "whsec_dGVzdC1zZWNyZXQtamV1Z2R0ZWFtLTAxMjM0NTY3ODk=";
+const SECRET_B: &str = "whsec_dGVzdC1zZWNyZXQtdm9sd2Fzc2VuLTAxMjM0NTY3ODk=";
+
+fn directory(rx: &Receiver) -> String {
+    format!(
+        r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "jt-a"
+name = "Wijkteam Haarlem-Noord"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+webhook = {{ url = "{}", secret = "{SECRET_A}" }}
+
+[[contact]]
+id = "vw-b"
+name = "Loket Wmo Haarlem"
+institution = "gemeente:0392"
+roles = ["volwassenen"]
+webhook = {{ url = "{}", secret = "{SECRET_B}" }}
+"#,
+        rx.contact("jt-a", SECRET_A),
+        rx.contact("vw-b", SECRET_B)
+    )
+}
+
+/// Every delivery's ledger records, by delivery id.
+fn ledger(env: &Env) -> BTreeMap<String, Vec<DeliveryEvent>> {
+    let reg = schakel_core::schemas::registry();
+    let mut out: BTreeMap<String, Vec<DeliveryEvent>> = BTreeMap::new();
+    for r in env.read("hub.deliveries.v1") {
+        let ev: DeliveryEvent = reg
+            .decode("hub.deliveries.v1", r.value.as_deref().unwrap())
+            .unwrap();
+        out.entry(ev.id.clone()).or_default().push(ev);
+    }
+    out
+}
+
+fn state(events: &[DeliveryEvent]) -> DeliveryState {
+    let mut l = Ledger::default();
+    for e in events {
+        l.apply(e);
+    }
+    l.get(&events[0].id).cloned().unwrap()
+}
+
+fn tick(env: &Env, date: &str, at: &str) {
+    env.schakel(&["clock", "tick", "--date", date, "--at", at]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_wait_for_the_clock_dead_letters_are_listed_and_retried() {
+    let env = Env::start("clock = \"log\"\nretry_schedule = [\"5s\", \"5m\"]");
+    let rx = Receiver::start(Duration::ZERO).await;
+    rx.set_down("jt-a", true);
+    rx.set_down("vw-b", true);
+    env.schakel(&["topics", "apply"]);
+    let dir = env.write("directory.toml", &directory(&rx));
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    let _ingest = env.spawn_ingest();
+    let _rules = env.spawn_rules();
+    let _notify = env.spawn_notify();
+
+    // R3a on 2026-01-05 to jt-a; R3b on 2026-01-12 to jt-a and vw-b
+    let bsn = &bsns(1, 61)[0];
+    let (s, b) = env
+        .post_batch(
+            JEUGDHULP_TOKEN,
+            &vec![assignment_event("d-1", bsn, "2008-07-12", "T300")].into(),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    // the days go by for rules, but notify's time stands at one instant
+    for d in 5..=12 {
+        tick(
+            &env,
+            &format!("2026-01-{d:02}"),
+            "2026-01-12T07:00:00+01:00",
+        );
+    }
+
+    // every delivery failed and waits for a retry
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            let l = ledger(&env);
+            l.len() == 3
+                && l.values()
+                    .all(|e| matches!(state(e), DeliveryState::RetryScheduled { .. }))
+        })
+        .await,
+        "three deliveries with a retry scheduled: {:?}",
+        ledger(&env).values().map(|e| state(e)).collect::<Vec<_>>()
+    );
+    // the receiver comes back, but time stands still: nothing is sent
+    rx.set_down("jt-a", false);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(rx.received().is_empty(), "no retry before its time");
+
+    // six minutes later by the log clock: past the 5 s and the 5 min retries
+    tick(&env, "2026-01-12", "2026-01-12T07:06:00+01:00");
+    assert!(
+        eventually(Duration::from_secs(30), || rx.received().len() >= 2).await,
+        "jt-a gets both signals once it is back"
+    );
+    // vw-b stays down: on through the schedule until it is dead-lettered
+    let vw = |l: &BTreeMap<String, Vec<DeliveryEvent>>| {
+        l.iter()
+            .find(|(_, e)| e[0].contact == "vw-b")
+            .map(|(id, e)| (id.clone(), state(e)))
+            .unwrap()
+    };
+    for d in 13..=16 {
+        if matches!(vw(&ledger(&env)).1, DeliveryState::DeadLettered { .. }) {
+            break;
+        }
+        tick(
+            &env,
+            &format!("2026-01-{d:02}"),
+            &format!("2026-01-{d:02}T07:00:00+01:00"),
+        );
+        eventually(Duration::from_secs(10), || {
+            !matches!(vw(&ledger(&env)).1, DeliveryState::InFlight { .. })
+        })
+        .await;
+    }
+    assert!(
+        eventually(Duration::from_secs(20), || matches!(
+            vw(&ledger(&env)).1,
+            DeliveryState::DeadLettered { attempt: 3 }
+        ))
+        .await,
+        "dead-lettered after 1 + 2 retries: {:?}",
+        vw(&ledger(&env))
+    );
+    assert_eq!(rx.refused("vw-b"), 3, "three attempts in all");
+
+    // the ledger kept the schedule: every retry came at least its wait after the failure
+    let schedule = [5, 300];
+    for (id, events) in ledger(&env) {
+        let fails: Vec<&DeliveryEvent> = events.iter().filter(|e| e.status == "failed").collect();
+        for f in &fails {
+            let next = events
+                .iter()
+                .find(|e| e.status == "in-flight" && e.attempt == f.attempt + 1)
+                .unwrap_or_else(|| panic!("{id}: attempt {} follows", f.attempt + 1));
+            let waited = next.at.duration_since(f.at).as_secs();
+            assert!(
+                waited >= schedule[(f.attempt - 1) as usize],
+                "{id}: attempt {} after {waited} s",
+                f.attempt + 1
+            );
+        }
+        assert_eq!(events[0].status, "queued", "{id}: queued first");
+    }
+    let jt_a: Vec<_> = rx
+        .received()
+        .into_iter()
+        .filter(|r| r.contact == "jt-a")
+        .collect();
+    assert_eq!(jt_a.len(), 2, "each jt-a delivery exactly once");
+
+    // the operator sees the dead letter, fixes the endpoint and retries it
+    let (dead_id, _) = vw(&ledger(&env));
+    let out = env.schakel(&["deliveries", "list", "--status", "dead-lettered"]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains(&dead_id) && listed.contains("vw-b"),
+        "{listed}"
+    );
+    assert!(!listed.contains("jt-a"), "only dead letters: {listed}");
+    rx.set_down("vw-b", false);
+    let out = env.schakel(&["deliveries", "retry", &dead_id]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("retry of"),
+        "{out:?}"
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || rx
+            .received()
+            .iter()
+            .any(|r| r.contact == "vw-b"))
+        .await,
+        "the retried dead letter arrives"
+    );
+    let got: Vec<_> = rx
+        .received()
+        .into_iter()
+        .filter(|r| r.contact == "vw-b")
+        .collect();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].webhook_id, dead_id,
+        "the same id as every attempt before"
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || matches!(
+            vw(&ledger(&env)).1,
+            DeliveryState::Delivered { attempt: 4 }
+        ))
+        .await
+    );
+    let out = env.schakel(&["deliveries", "show", &dead_id]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    for part in [
+        "status    delivered",
+        "dead-lettered",
+        "retry-requested",
+        "succeeded",
+    ] {
+        assert!(shown.contains(part), "{part} in {shown}");
+    }
+    // a delivered delivery cannot be retried
+    let out = env.schakel_may_fail(&["deliveries", "retry", &dead_id]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only a dead-lettered delivery"));
+}
