@@ -184,3 +184,174 @@ async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks()
     assert_eq!(hooks, expected_hooks);
     assert_eq!(rx.received().len(), 4, "each webhook exactly once");
 }
+
+/// Every signal step addressed to `role`, as (signalId, step).
+fn steps_for(env: &Env, role: &str) -> BTreeSet<(String, String)> {
+    let reg = schakel_core::schemas::registry();
+    env.read("hub.signals.v1")
+        .iter()
+        .map(|r| {
+            reg.decode::<schakel_core::events::SignalEvent>(
+                "hub.signals.v1",
+                r.value.as_deref().unwrap(),
+            )
+            .unwrap()
+        })
+        .filter(|s| s.recipients.iter().any(|x| x == role))
+        .map(|s| (s.signal_id, s.step))
+        .collect()
+}
+
+/// Ledger records of one contact: delivery id → statuses in order.
+fn ledger_of(env: &Env, contact: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let reg = schakel_core::schemas::registry();
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for r in env.read("hub.deliveries.v1") {
+        let ev: schakel_core::events::DeliveryEvent = reg
+            .decode("hub.deliveries.v1", r.value.as_deref().unwrap())
+            .unwrap();
+        if ev.contact == contact {
+            out.entry(ev.id).or_default().push(ev.status);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_digest_gathers_the_steps_at_its_hour_and_urgent_ones_go_at_once() {
+    let smtp_port = SmtpServer::port();
+    let env = Env::start(&format!(
+        "clock = \"log\"\n[notify.email]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Schakel Test <noreply@schakel.test>\"\n"
+    ));
+    let smtp = SmtpServer::start(&env.dir, smtp_port);
+    env.schakel(&["topics", "apply"]);
+    let dir = env.write(
+        "directory.toml",
+        r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "jt-digest"
+name = "Wijkteam Haarlem-Noord"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+email = "jt-digest@haarlem.example"
+digest_hour = 8
+"#,
+    );
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    let _ingest = env.spawn_ingest();
+    let _rules = env.spawn_rules();
+    let mut notify = env.spawn_notify();
+    let tick = |date: &str, at: &str| env.schakel(&["clock", "tick", "--date", date, "--at", at]);
+
+    let bsn = &bsns(1, 53)[0];
+    let (s, b) = env
+        .post_batch(
+            JEUGDHULP_TOKEN,
+            &vec![assignment_event("g-1", bsn, "2008-07-12", "T210")].into(),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    for d in 5..=12 {
+        tick(&format!("2026-01-{d:02}"), "2026-01-12T07:00:00+01:00");
+    }
+    // R3a and R3b opened: both wait for the 08:00 digest
+    let scheduled = |env: &Env| {
+        ledger_of(env, "jt-digest")
+            .values()
+            .filter(|st| st.last().map(String::as_str) == Some("digest-scheduled"))
+            .count()
+    };
+    assert!(
+        eventually(Duration::from_secs(30), || scheduled(&env) == 2).await,
+        "two steps wait for the digest: {:?}",
+        ledger_of(&env, "jt-digest")
+    );
+    assert!(smtp.mails().is_empty(), "nothing before 08:00");
+    // a crash before the digest loses nothing: the ledger holds the waiting steps
+    notify.kill9();
+    let _notify = env.spawn_notify();
+    tick("2026-01-12", "2026-01-12T08:00:30+01:00");
+    assert!(
+        eventually(Duration::from_secs(30), || !smtp.mails().is_empty()).await,
+        "the digest at 08:00"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "one digest, not a mail per step");
+    let d = &mails[0];
+    assert_eq!(d.subject, "[Schakel] Dagelijks overzicht: 2 signalen");
+    assert!(
+        d.text.contains("Overgang 18-/18+ plannen") && d.text.contains("Warme overdracht 18-/18+")
+    );
+    assert_eq!(
+        d.text.matches("http://schakel.test/v1/signals/").count(),
+        2,
+        "{}",
+        d.text
+    );
+    assert!(d.html.contains("<ol>") && d.html.contains("Bekijk het signaal"));
+    for secret in [bsn.as_str(), "Testvoornaam", "Testachternaam"] {
+        assert!(!d.raw.contains(secret));
+    }
+
+    // half a year on: R3b is reminded (waits for the next digest) and overdue (goes at once)
+    tick("2026-07-13", "2026-07-13T07:00:00+02:00");
+    assert!(
+        eventually(Duration::from_secs(30), || smtp
+            .mails()
+            .iter()
+            .any(|m| m.subject.contains("Termijn verstreken")))
+        .await,
+        "the overdue task is mailed at once: {:?}",
+        smtp.mails().iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    tick("2026-07-13", "2026-07-13T08:00:30+02:00");
+    // every step addressed to the jeugdteam reached the contact exactly once
+    let expected = steps_for(&env, "jeugdteam");
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            let l = ledger_of(&env, "jt-digest");
+            l.len() == expected.len()
+                && l.values()
+                    .all(|st| st.last().map(String::as_str) == Some("succeeded"))
+        })
+        .await,
+        "{} steps, ledger {:?}",
+        expected.len(),
+        ledger_of(&env, "jt-digest")
+    );
+    for (id, st) in ledger_of(&env, "jt-digest") {
+        assert_eq!(
+            st.iter().filter(|s| *s == "succeeded").count(),
+            1,
+            "{id}: {st:?}"
+        );
+    }
+    let mails = smtp.mails();
+    let urgent: Vec<_> = mails
+        .iter()
+        .filter(|m| !m.subject.contains("Dagelijks overzicht"))
+        .collect();
+    assert!(
+        urgent
+            .iter()
+            .all(|m| m.subject.contains("Termijn verstreken") || m.subject.contains("Escalatie")),
+        "only urgent steps outside a digest: {:?}",
+        urgent.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let in_digests: usize = mails
+        .iter()
+        .filter(|m| m.subject.contains("Dagelijks overzicht"))
+        .map(|m| m.text.matches("http://schakel.test/v1/signals/").count())
+        .sum();
+    assert_eq!(
+        in_digests + urgent.len(),
+        expected.len(),
+        "each step once, in a digest or alone"
+    );
+}

@@ -88,11 +88,6 @@ fn check_preferences(c: &ContactSpec, at: &str, problems: &mut Vec<String>) {
         }
     }
     if let Some(h) = c.digest_hour {
-        // the field is in the schema; notify does not send digests yet, and a contact who
-        // asked for one must not silently get every signal at once instead
-        problems.push(format!(
-            "{at}: digest_hour: daily digests are not available yet; remove it to receive signals immediately"
-        ));
         if !(0..=23).contains(&h) {
             problems.push(format!("{at}: digest_hour must be 0 to 23, not {h}"));
         }
@@ -287,7 +282,7 @@ mod tests {
     #[test]
     fn preferences_are_read_into_the_entry() {
         let text = contact(&format!(
-            "email = \"a@b.example\"\n{HOOK}\nchannels = [\"email\"]\nrules = [\"R3b\", \"R4\"]"
+            "email = \"a@b.example\"\n{HOOK}\nchannels = [\"email\"]\ndigest_hour = 8\nrules = [\"R3b\", \"R4\"]"
         ));
         let entries = load(&text).unwrap();
         let DirectoryItem::Contact { preferences, .. } = &entries[0].entry else {
@@ -297,7 +292,7 @@ mod tests {
             preferences.as_ref(),
             Some(&Preferences {
                 channels: Some(vec!["email".into()]),
-                digest_hour: None,
+                digest_hour: Some(8),
                 rules: Some(vec!["R3b".into(), "R4".into()]),
             })
         );
@@ -321,10 +316,9 @@ mod tests {
             "digest_hour must be 0 to 23, not 24",
             "digest_hour needs an email",
             "unknown rule \"R9\"",
-            "daily digests are not available yet",
         ] {
             assert!(e.contains(part), "{part} in {e}");
         }
-        assert!(e.contains("7 problem(s)"), "{e}");
+        assert!(e.contains("6 problem(s)"), "{e}");
     }
 }

@@ -15,11 +15,27 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryState {
     Queued,
-    InFlight { attempt: i32 },
-    Delivered { attempt: i32 },
-    RetryScheduled { attempt: i32, at: Timestamp },
-    DeadLettered { attempt: i32 },
-    RetryRequested { attempt: i32 },
+    InFlight {
+        attempt: i32,
+    },
+    Delivered {
+        attempt: i32,
+    },
+    RetryScheduled {
+        attempt: i32,
+        at: Timestamp,
+    },
+    DeadLettered {
+        attempt: i32,
+    },
+    RetryRequested {
+        attempt: i32,
+    },
+    /// waits for the contact's daily digest at `at`
+    DigestScheduled {
+        attempt: i32,
+        at: Timestamp,
+    },
 }
 
 impl DeliveryState {
@@ -39,6 +55,10 @@ impl DeliveryState {
             "queued" => DeliveryState::Queued,
             "in-flight" => DeliveryState::InFlight { attempt },
             "retry-requested" => DeliveryState::RetryRequested { attempt },
+            "digest-scheduled" => DeliveryState::DigestScheduled {
+                attempt,
+                at: ev.next_attempt_at.unwrap_or(ev.at),
+            },
             _ => DeliveryState::RetryScheduled {
                 attempt,
                 at: ev.next_attempt_at.unwrap_or(ev.at),
@@ -55,6 +75,7 @@ impl DeliveryState {
             DeliveryState::RetryScheduled { .. } => "retry-scheduled",
             DeliveryState::DeadLettered { .. } => "dead-lettered",
             DeliveryState::RetryRequested { .. } => "retry-requested",
+            DeliveryState::DigestScheduled { .. } => "digest-scheduled",
         }
     }
 }
@@ -77,6 +98,8 @@ pub struct Ledger {
     last: HashMap<String, DeliveryEvent>,
     /// deliveries an operator re-drove, until they are final again
     retried: HashSet<String>,
+    /// deliveries that went into a digest
+    digested: HashSet<String>,
 }
 
 impl Ledger {
@@ -95,6 +118,9 @@ impl Ledger {
         }
         if state.is_final() {
             self.retried.remove(&ev.id);
+            self.digested.remove(&ev.id);
+        } else if matches!(state, DeliveryState::DigestScheduled { .. }) {
+            self.digested.insert(ev.id.clone());
         }
         self.states.insert(ev.id.clone(), state);
         self.last.insert(ev.id.clone(), ev.clone());
@@ -107,6 +133,18 @@ impl Ledger {
     /// The last record of a delivery.
     pub fn last(&self, id: &str) -> Option<&DeliveryEvent> {
         self.last.get(id)
+    }
+
+    /// Deliveries in a digest that was not sent yet, or not known to be (the last record of
+    /// each): a restarted notify puts them back into their digests.
+    pub fn open_digests(&self) -> Vec<&DeliveryEvent> {
+        let mut out: Vec<&DeliveryEvent> = self
+            .digested
+            .iter()
+            .filter_map(|id| self.last.get(id))
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
     }
 
     /// Re-driven deliveries that are not final: a restarted notify resumes them (their signal

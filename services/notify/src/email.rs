@@ -16,6 +16,8 @@ use crate::message::{Notification, NotificationData};
 
 const TEXT: &str = include_str!("../templates/signal.txt");
 const HTML: &str = include_str!("../templates/signal.html");
+const DIGEST_TEXT: &str = include_str!("../templates/digest.txt");
+const DIGEST_HTML: &str = include_str!("../templates/digest.html");
 
 /// A mail ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,6 +229,59 @@ pub fn render(n: &Notification, region: &str) -> Rendered {
         subject,
         text,
         html,
+    }
+}
+
+/// Renders a daily digest of `items` for the contact called `contact`.
+pub fn render_digest(
+    contact: &str,
+    items: &[&Notification],
+    digest_id: &str,
+    region: &str,
+) -> Rendered {
+    let count = match items.len() {
+        1 => "1 signaal".to_owned(),
+        n => format!("{n} signalen"),
+    };
+    let (mut text_items, mut html_items) = (String::new(), String::new());
+    for (i, n) in items.iter().enumerate() {
+        let d = &n.data;
+        let due = d.due_date.as_deref().map(dutch_date);
+        let inst = d.institution_name.clone().or_else(|| d.institution.clone());
+        text_items.push_str(&format!("{}. {}\n", i + 1, d.title));
+        let mut facts = Vec::new();
+        if let Some(x) = &due {
+            facts.push(format!("Graag actie vóór {x}."));
+        }
+        if let Some(x) = &inst {
+            facts.push(format!("Instelling: {x}."));
+        }
+        if !facts.is_empty() {
+            text_items.push_str(&format!("   {}\n", facts.join(" ")));
+        }
+        text_items.push_str(&format!("   {}\n\n", n.dataref));
+        html_items.push_str(&format!(
+            "<li><strong>{}</strong><br>{}{}<a href=\"{}\">Bekijk het signaal</a></li>\n",
+            escape(&d.title),
+            escape(&facts.join(" ")),
+            if facts.is_empty() { "" } else { "<br>" },
+            escape(&n.dataref)
+        ));
+    }
+    let vars = |items: String, esc: bool| {
+        let e = |s: &str| if esc { escape(s) } else { s.to_owned() };
+        vec![
+            ("count", e(&count)),
+            ("contact", e(contact)),
+            ("items", items),
+            ("digest_id", e(digest_id)),
+            ("region", e(region)),
+        ]
+    };
+    Rendered {
+        subject: format!("[Schakel] Dagelijks overzicht: {count}"),
+        text: fill(DIGEST_TEXT, &vars(text_items, false)),
+        html: fill(DIGEST_HTML, &vars(html_items, true)),
     }
 }
 

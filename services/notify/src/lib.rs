@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub use schakel_core::directory;
+pub mod digest;
 pub mod email;
 pub use schakel_core::deliveries as ledger;
 pub mod message;

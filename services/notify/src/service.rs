@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::clock::{Clock, Hand};
+use crate::digest::{self, Digests};
 use crate::directory::Directory;
 use crate::email;
 use crate::ledger::{delivery_id, DeliveryState, Ledger};
@@ -62,6 +63,8 @@ struct Job {
     position: (i32, i64),
     /// an operator's retry of a dead letter: one attempt, then dead-lettered again
     single_attempt: bool,
+    /// an e-mail for the contact's daily digest at this hour, and what it says
+    digest: Option<(i32, message::Notification)>,
 }
 
 /// What to send, per channel.
@@ -89,6 +92,9 @@ impl Send {
 #[derive(Clone)]
 struct Deps {
     clock: Clock,
+    digests: Digests,
+    tz: jiff::tz::TimeZone,
+    region: String,
     producer: Producer,
     client: reqwest::Client,
     mailer: Option<email::Mailer>,
@@ -238,6 +244,10 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
 
     let deps = Deps {
         clock,
+        digests: Digests::default(),
+        tz: jiff::tz::TimeZone::get(&cfg.clock.timezone)
+            .with_context(|| format!("clock.timezone {:?}", cfg.clock.timezone))?,
+        region: cfg.region.name.clone(),
         producer: Producer::new(&cfg)?,
         client: reqwest::Client::builder().build()?,
         mailer: cfg
@@ -261,6 +271,8 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
     let mut commit_every = tokio::time::interval(Duration::from_millis(500));
     let mut dirty = false;
     let mut ledger = ledger;
+    rehydrate_digests(&cfg, &deps, &directory, &ledger).await;
+    tokio::spawn(run_digests(deps.clone(), shutdown.clone()));
     let open_retries: Vec<DeliveryEvent> = ledger.open_retries().into_iter().cloned().collect();
     for ev in open_retries {
         redrive(&cfg, &deps, &directory, &mut ledger, &ev, shutdown).await;
@@ -403,6 +415,202 @@ async fn redrive(
     }
 }
 
+/// Sends the digests as they fall due, on notify's clock, until shutdown.
+async fn run_digests(deps: Deps, shutdown: Shutdown) {
+    loop {
+        let next = deps.digests.earliest();
+        tokio::select! {
+            _ = shutdown.wait() => return,
+            _ = deps.digests.changed() => continue,
+            _ = async {
+                match next {
+                    Some(t) => deps.clock.sleep_until(t).await,
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+        let now = deps.clock.now();
+        for (contact, pending) in deps.digests.take_due(now) {
+            if !send_digest(&deps, &contact, pending, &shutdown).await {
+                return;
+            }
+        }
+    }
+}
+
+/// Sends one contact's digest and records the outcome of every item in it: delivered, or
+/// back in the digest after the retry wait, or dead-lettered after the last. False only when
+/// shutdown interrupted it.
+async fn send_digest(
+    deps: &Deps,
+    contact: &str,
+    pending: digest::Pending,
+    shutdown: &Shutdown,
+) -> bool {
+    let mut ids: Vec<&str> = pending
+        .items
+        .iter()
+        .map(|i| i.delivery_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    let digest_id = delivery_id(&ids.join(","), contact, "digest");
+    let subject = |i: &'_ digest::Item| -> (String, SignalEvent, (i32, i64)) {
+        (i.delivery_id.clone(), i.signal.clone(), i.position)
+    };
+    for item in &pending.items {
+        let (id, signal, position) = subject(item);
+        let s = Subject {
+            id: &id,
+            signal: &signal,
+            contact,
+            channel: "email",
+            position,
+        };
+        let ev = ledger_record(&s, "in-flight", item.attempt, None, deps.clock.now(), None);
+        if !record_until_durable(deps, &ev, shutdown).await {
+            return false;
+        }
+    }
+    let notes: Vec<&message::Notification> = pending.items.iter().map(|i| &i.note).collect();
+    let mail = email::render_digest(&pending.name, &notes, &digest_id, &deps.region);
+    let result = match &deps.mailer {
+        Some(m) => m
+            .send(&pending.to, &mail, &digest_id)
+            .await
+            .map_err(|e| e.to_string()),
+        None => Err("notify.email is not configured".into()),
+    };
+    let now = deps.clock.now();
+    tracing::info!(
+        contact,
+        items = pending.items.len(),
+        ok = result.is_ok(),
+        "digest sent"
+    );
+    for item in pending.items {
+        let (id, signal, position) = subject(&item);
+        let s = Subject {
+            id: &id,
+            signal: &signal,
+            contact,
+            channel: "email",
+            position,
+        };
+        let wait = deps.schedule.get((item.attempt - 1) as usize).copied();
+        let (ev, again) = match (&result, wait) {
+            (Ok(()), _) => (
+                ledger_record(&s, "succeeded", item.attempt, None, now, None),
+                None,
+            ),
+            (Err(e), Some(w)) => {
+                let at = now
+                    .checked_add(jiff::SignedDuration::try_from(w).unwrap_or_default())
+                    .unwrap_or(now);
+                let ev = ledger_record(
+                    &s,
+                    "digest-scheduled",
+                    item.attempt + 1,
+                    Some(e.clone()),
+                    now,
+                    Some(at),
+                );
+                (ev, Some(at))
+            }
+            (Err(e), None) => (
+                ledger_record(
+                    &s,
+                    "dead-lettered",
+                    item.attempt,
+                    Some(e.clone()),
+                    now,
+                    None,
+                ),
+                None,
+            ),
+        };
+        deps.health.metrics.inc(
+            "schakel_notify_deliveries_total",
+            &format!("channel=\"email\",status=\"{}\"", ev.status),
+        );
+        if !record_until_durable(deps, &ev, shutdown).await {
+            return false;
+        }
+        if let Some(due) = again {
+            deps.digests.add(
+                contact,
+                &pending.to,
+                &pending.name,
+                digest::Item {
+                    attempt: item.attempt + 1,
+                    due,
+                    ..item
+                },
+            );
+        }
+    }
+    true
+}
+
+/// Puts the deliveries of digests not (known to be) sent back into their digests, after a
+/// restart: their signal offsets were committed when they were scheduled.
+async fn rehydrate_digests(cfg: &Config, deps: &Deps, directory: &Directory, ledger: &Ledger) {
+    for ev in ledger.open_digests() {
+        let (Some(p), Some(o)) = (ev.signal_partition, ev.signal_offset) else {
+            continue;
+        };
+        let (cfg2, topic) = (cfg.clone(), cfg.topic("hub.signals.v1"));
+        let rec = tokio::task::spawn_blocking(move || kafka::read_one(&cfg2, &topic, p, o)).await;
+        let Some(signal) = (match rec {
+            Ok(Ok(Some(r))) => r.value.as_deref().and_then(|v| {
+                deps.producer
+                    .registry()
+                    .decode::<SignalEvent>("hub.signals.v1", v)
+                    .ok()
+            }),
+            _ => None,
+        }) else {
+            tracing::warn!(delivery_id = %ev.id, "the signal step of a digest item cannot be read");
+            continue;
+        };
+        let (recipients, _) = directory.recipients(&signal);
+        let everyone: Vec<&crate::directory::Contact> =
+            recipients.iter().map(|(c, _)| *c).collect();
+        let Some((contact, roles)) = recipients.iter().find(|(c, _)| c.id == ev.contact) else {
+            tracing::info!(delivery_id = %ev.id, "the contact of a digest item is gone; it gets nothing new");
+            continue;
+        };
+        let Some(to) = &contact.email else { continue };
+        let note = message::build(message::Build {
+            signal: &signal,
+            recipient: contact,
+            roles,
+            others: &everyone,
+            directory,
+            delivery_id: &ev.id,
+            oin: &cfg.region.oin,
+            api_base_url: &cfg.region.api_base_url,
+            now: deps.clock.now(),
+        });
+        let due = match ledger.get(&ev.id) {
+            Some(DeliveryState::DigestScheduled { at, .. }) => *at,
+            _ => deps.clock.now(),
+        };
+        deps.digests.add(
+            &contact.id,
+            to,
+            &roles.join(", "),
+            digest::Item {
+                delivery_id: ev.id.clone(),
+                signal: signal.clone(),
+                position: (p, o),
+                note,
+                attempt: ev.attempt.max(1),
+                due,
+            },
+        );
+    }
+}
+
 /// The offset to commit per partition: the oldest signal with an open delivery, or the next.
 fn low_watermarks(
     open: &HashMap<Tp, BTreeMap<i64, usize>>,
@@ -463,6 +671,8 @@ fn plan(
                 // it may or may not have arrived: send it again, with the same id
                 Some(DeliveryState::InFlight { attempt }) => (*attempt, None),
                 Some(DeliveryState::RetryRequested { attempt }) => (attempt + 1, None),
+                // in its contact's digest already
+                Some(DeliveryState::DigestScheduled { .. }) if only.is_none() => continue,
                 _ => (1, None),
             };
             let fresh = state.is_none();
@@ -489,11 +699,18 @@ fn plan(
                 },
                 _ => continue,
             };
+            let digest = match (channel, contact.preferences.digest_hour) {
+                ("email", Some(h)) if only.is_none() && !digest::is_urgent(&signal.step) => {
+                    Some((h, note))
+                }
+                _ => None,
+            };
             jobs.push(Job {
                 id,
                 signal: signal.clone(),
                 contact: contact.id.clone(),
                 send,
+                digest,
                 next_attempt,
                 not_before,
                 fresh,
@@ -526,7 +743,54 @@ async fn send_once(deps: &Deps, job: &Job) -> Result<(), String> {
     }
 }
 
+/// What a ledger record is about.
+struct Subject<'a> {
+    id: &'a str,
+    signal: &'a SignalEvent,
+    contact: &'a str,
+    channel: &'a str,
+    position: (i32, i64),
+}
+
+impl Job {
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            id: &self.id,
+            signal: &self.signal,
+            contact: &self.contact,
+            channel: self.send.channel(),
+            position: self.position,
+        }
+    }
+}
+
 /// The ledger record of one step of a delivery's lifecycle.
+fn ledger_record(
+    s: &Subject<'_>,
+    status: &str,
+    attempt: i32,
+    error: Option<String>,
+    at: Timestamp,
+    next_attempt_at: Option<Timestamp>,
+) -> DeliveryEvent {
+    DeliveryEvent {
+        id: s.id.to_owned(),
+        kind: format!("nl.schakel.delivery.{status}.v1"),
+        signal_id: s.signal.signal_id.clone(),
+        signal_event_id: s.signal.id.clone(),
+        step: s.signal.step.clone(),
+        contact: s.contact.to_owned(),
+        channel: s.channel.to_owned(),
+        attempt,
+        status: status.into(),
+        error,
+        at,
+        next_attempt_at,
+        signal_partition: Some(s.position.0),
+        signal_offset: Some(s.position.1),
+    }
+}
+
 fn lifecycle_event(
     job: &Job,
     status: &str,
@@ -535,29 +799,14 @@ fn lifecycle_event(
     at: Timestamp,
     next_attempt_at: Option<Timestamp>,
 ) -> DeliveryEvent {
-    DeliveryEvent {
-        id: job.id.clone(),
-        kind: format!("nl.schakel.delivery.{status}.v1"),
-        signal_id: job.signal.signal_id.clone(),
-        signal_event_id: job.signal.id.clone(),
-        step: job.signal.step.clone(),
-        contact: job.contact.clone(),
-        channel: job.send.channel().into(),
-        attempt,
-        status: status.into(),
-        error,
-        at,
-        next_attempt_at,
-        signal_partition: Some(job.position.0),
-        signal_offset: Some(job.position.1),
-    }
+    ledger_record(&job.subject(), status, attempt, error, at, next_attempt_at)
 }
 
 /// Runs one delivery through its lifecycle: queued → in flight → delivered, retry scheduled
 /// (→ in flight …) or dead-lettered, each step recorded in `hub.deliveries.v1` before the next.
 /// Retries wait on notify's clock. Returns true once the outcome is final and recorded; false
 /// when shutdown interrupted it (it resumes after a restart).
-async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
+async fn deliver(deps: &Deps, mut job: Job, shutdown: &Shutdown) -> bool {
     let mut attempt = job.next_attempt;
     let channel = job.send.channel();
     if job.fresh {
@@ -565,6 +814,38 @@ async fn deliver(deps: &Deps, job: Job, shutdown: &Shutdown) -> bool {
         if !record_until_durable(deps, &ev, shutdown).await {
             return false;
         }
+    }
+    if let Some((hour, note)) = job.digest.take() {
+        // durable in the ledger, the signal may be committed; the digest loop sends it
+        let due = digest::next_digest_at(deps.clock.now(), hour, &deps.tz);
+        let ev = lifecycle_event(
+            &job,
+            "digest-scheduled",
+            1,
+            None,
+            deps.clock.now(),
+            Some(due),
+        );
+        if !record_until_durable(deps, &ev, shutdown).await {
+            return false;
+        }
+        let Send::Email { to, .. } = &job.send else {
+            return true;
+        };
+        deps.digests.add(
+            &job.contact,
+            to,
+            &note.data.your_roles.join(", "),
+            digest::Item {
+                delivery_id: job.id.clone(),
+                signal: job.signal.clone(),
+                position: job.position,
+                note,
+                attempt: 1,
+                due,
+            },
+        );
+        return true;
     }
     if let Some(at) = job.not_before {
         tokio::select! {

@@ -10,7 +10,7 @@ use schakel_core::events::{DirectoryEntry, DirectoryItem, SignalEvent, Webhook};
 use schakel_core::ids::{Bsn, ChildId, Pseudonymizer};
 use schakel_core::roles::RULES;
 use schakel_core::vault::{Identity, Vault};
-use schakel_notify::email::{dutch_date, render};
+use schakel_notify::email::{dutch_date, render, render_digest};
 use schakel_notify::message::{build, Build};
 
 const STEPS: &[&str] = &[
@@ -89,6 +89,7 @@ fn every_rule_and_step_renders_in_dutch_with_its_links_and_without_the_childs_id
         directory.apply(&e.key(), Some(e.clone()));
     }
     let mut rendered = 0;
+    let mut notes = Vec::new();
     for rule in RULES {
         for step in STEPS {
             for task in [false, true] {
@@ -179,11 +180,35 @@ fn every_rule_and_step_renders_in_dutch_with_its_links_and_without_the_childs_id
                     }
                     assert!(!part.contains("fact-1"), "{at}: no fact ids");
                 }
+                notes.push((note, link));
                 rendered += 1;
             }
         }
     }
     assert_eq!(rendered, RULES.len() * STEPS.len() * 2);
+
+    // the digest template, over every one of them
+    let all: Vec<_> = notes.iter().map(|(n, _)| n).collect();
+    let digest = render_digest("jeugdteam", &all, "digest-0123", "Regio Zuid-Kennemerland");
+    assert_eq!(
+        digest.subject,
+        format!("[Schakel] Dagelijks overzicht: {} signalen", all.len())
+    );
+    for body in [&digest.text, &digest.html] {
+        assert!(body.contains("Dagelijks overzicht van Schakel"));
+        assert!(body.contains("Escalaties en verlopen termijnen ontvangt u altijd direct"));
+        assert!(body.contains("geen naam, BSN of zorginformatie"));
+        assert!(!body.contains("{{"));
+        for (_, link) in &notes {
+            assert!(body.contains(link.as_str()), "every signal's link");
+        }
+        for f in forbidden {
+            assert!(!body.contains(f), "{f} must not be in a digest");
+        }
+    }
+    assert_eq!(digest.html.matches("<li>").count(), all.len());
+    let one = render_digest("jeugdteam", &all[..1], "d", "R");
+    assert_eq!(one.subject, "[Schakel] Dagelijks overzicht: 1 signaal");
     let _ = std::fs::remove_dir_all(dir);
 }
 
