@@ -231,5 +231,121 @@ async fn retries_wait_for_the_clock_dead_letters_are_listed_and_retried() {
     // a delivered delivery cannot be retried
     let out = env.schakel_may_fail(&["deliveries", "retry", &dead_id]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("only a dead-lettered delivery"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("only a dead-lettered or unroutable delivery"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_nobody_holds_raises_a_configuration_signal_and_is_delivered_after_the_fix() {
+    const SECRET_C: &str = "whsec_dGVzdC1zZWNyZXQtYmVoZWVyLTAxMjM0NTY3ODk5OTk=";
+    let env = Env::start("");
+    let rx = Receiver::start(Duration::ZERO).await;
+    env.schakel(&["topics", "apply"]);
+    let base = format!(
+        r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "jt-a"
+name = "Wijkteam Haarlem-Noord"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+webhook = {{ url = "{}", secret = "{SECRET_A}" }}
+
+[[contact]]
+id = "beheer"
+name = "Functioneel beheer Haarlem"
+institution = "gemeente:0392"
+roles = ["beheer"]
+webhook = {{ url = "{}", secret = "{SECRET_C}" }}
+"#,
+        rx.contact("jt-a", SECRET_A),
+        rx.contact("beheer", SECRET_C)
+    );
+    let dir = env.write("directory.toml", &base);
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    let _ingest = env.spawn_ingest();
+    let _rules = env.spawn_rules();
+    let _notify = env.spawn_notify();
+
+    // R3b goes to the jeugdteam and to volwassenen, which nobody holds
+    let bsn = &bsns(1, 63)[0];
+    let (s, b) = env
+        .post_batch(
+            JEUGDHULP_TOKEN,
+            &vec![assignment_event("u-1", bsn, "2008-07-12", "T400")].into(),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    for d in 5..=12 {
+        env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
+    }
+    assert!(
+        eventually(Duration::from_secs(30), || rx
+            .received()
+            .iter()
+            .any(|r| r.contact == "beheer"))
+        .await,
+        "beheer is told"
+    );
+    let config: Vec<_> = rx
+        .received()
+        .into_iter()
+        .filter(|r| r.contact == "beheer")
+        .collect();
+    assert_eq!(config.len(), 1, "one configuration signal");
+    let data = &config[0].body["data"];
+    assert_eq!(data["rule"], "C1");
+    assert_eq!(data["missingRole"], "volwassenen");
+    assert_eq!(data["institution"], "gemeente:0392");
+    assert!(data["title"].as_str().unwrap().starts_with("Configuratie"));
+    assert!(config[0].signal_is_valid());
+
+    // the step waits as unroutable, visible to the operator
+    let unroutable = |env: &Env| {
+        ledger(env)
+            .into_iter()
+            .find(|(_, e)| e[0].contact == "role:volwassenen")
+            .map(|(id, e)| (id, state(&e)))
+    };
+    let (id, st) = unroutable(&env).expect("an unroutable record");
+    assert_eq!(st, DeliveryState::Unroutable);
+    let out = env.schakel(&["deliveries", "list", "--status", "unroutable"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&id));
+
+    // the directory gets a volwassenen contact; the retry hands the step over
+    let fixed = format!(
+        "{base}\n[[contact]]\nid = \"vw-b\"\nname = \"Loket Wmo Haarlem\"\ninstitution = \"gemeente:0392\"\nroles = [\"volwassenen\"]\nwebhook = {{ url = \"{}\", secret = \"{SECRET_B}\" }}\n",
+        rx.contact("vw-b", SECRET_B)
+    );
+    let dir = env.write("directory.toml", &fixed);
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    let out = env.schakel(&["deliveries", "retry", &id]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("volwassenen"),
+        "{out:?}"
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || rx
+            .received()
+            .iter()
+            .any(|r| r.contact == "vw-b"))
+        .await,
+        "the new contact gets the step"
+    );
+    let vw: Vec<_> = rx
+        .received()
+        .into_iter()
+        .filter(|r| r.contact == "vw-b")
+        .collect();
+    assert_eq!(vw.len(), 1);
+    assert_eq!(vw[0].body["data"]["rule"], "R3b");
+    assert!(
+        eventually(Duration::from_secs(10), || unroutable(&env)
+            .is_some_and(|(_, s)| s == DeliveryState::Rerouted))
+        .await
+    );
 }

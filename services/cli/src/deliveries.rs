@@ -121,9 +121,9 @@ pub async fn retry(cfg: &Config, id: &str) -> anyhow::Result<()> {
         .with_context(|| format!("no delivery {id} in hub.deliveries.v1"))?;
     let ledger = fold(events);
     match ledger.get(id) {
-        Some(DeliveryState::DeadLettered { .. }) => {}
+        Some(DeliveryState::DeadLettered { .. } | DeliveryState::Unroutable) => {}
         Some(s) => anyhow::bail!(
-            "delivery {id} is {}; only a dead-lettered delivery can be retried",
+            "delivery {id} is {}; only a dead-lettered or unroutable delivery can be retried",
             s.label()
         ),
         None => anyhow::bail!("no delivery {id}"),
@@ -155,8 +155,16 @@ pub async fn retry(cfg: &Config, id: &str) -> anyhow::Result<()> {
         })
         .await
         .context("recording the retry request")?;
-    println!(
-        "retry of {id} requested: notify makes one more attempt (see `schakel deliveries show {id}`)"
-    );
+    if last.contact.starts_with("role:") {
+        println!(
+            "retry of {id} requested: notify hands the signal step to whoever now holds {} (see `schakel deliveries list --signal {}`)",
+            last.contact.trim_start_matches("role:"),
+            last.signal_id
+        );
+    } else {
+        println!(
+            "retry of {id} requested: notify makes one more attempt (see `schakel deliveries show {id}`)"
+        );
+    }
     Ok(())
 }

@@ -13,7 +13,7 @@ use schakel_core::directory::CHANNELS;
 use schakel_core::events::{DirectoryEntry, DirectoryItem, Preferences, Webhook};
 use schakel_core::ids::{ContactId, InstitutionId};
 use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
-use schakel_core::roles::{ROLES, RULES};
+use schakel_core::roles::{CONFIG_RULE, ROLES, RULES};
 use schakel_core::trace::TraceParent;
 use schakel_core::Config;
 use serde::Deserialize;
@@ -98,7 +98,7 @@ fn check_preferences(c: &ContactSpec, at: &str, problems: &mut Vec<String>) {
         }
     }
     for r in c.rules.iter().flatten() {
-        if !RULES.contains(&r.as_str()) {
+        if !RULES.contains(&r.as_str()) && r != CONFIG_RULE {
             problems.push(format!(
                 "{at}: unknown rule {r:?} (known: {})",
                 RULES.join(", ")

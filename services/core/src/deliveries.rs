@@ -36,13 +36,21 @@ pub enum DeliveryState {
         attempt: i32,
         at: Timestamp,
     },
+    /// no contact holds the role (the delivery's contact is `role:<role>`); a configuration
+    /// signal went to the municipality's `beheer`
+    Unroutable,
+    /// an unroutable role was retried after the directory was fixed: handed to its contacts
+    Rerouted,
 }
 
 impl DeliveryState {
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            DeliveryState::Delivered { .. } | DeliveryState::DeadLettered { .. }
+            DeliveryState::Delivered { .. }
+                | DeliveryState::DeadLettered { .. }
+                | DeliveryState::Unroutable
+                | DeliveryState::Rerouted
         )
     }
 
@@ -55,6 +63,8 @@ impl DeliveryState {
             "queued" => DeliveryState::Queued,
             "in-flight" => DeliveryState::InFlight { attempt },
             "retry-requested" => DeliveryState::RetryRequested { attempt },
+            "unroutable" => DeliveryState::Unroutable,
+            "rerouted" => DeliveryState::Rerouted,
             "digest-scheduled" => DeliveryState::DigestScheduled {
                 attempt,
                 at: ev.next_attempt_at.unwrap_or(ev.at),
@@ -76,6 +86,8 @@ impl DeliveryState {
             DeliveryState::DeadLettered { .. } => "dead-lettered",
             DeliveryState::RetryRequested { .. } => "retry-requested",
             DeliveryState::DigestScheduled { .. } => "digest-scheduled",
+            DeliveryState::Unroutable => "unroutable",
+            DeliveryState::Rerouted => "rerouted",
         }
     }
 }
@@ -109,7 +121,10 @@ impl Ledger {
         let state = DeliveryState::of(ev);
         let current = self.states.get(&ev.id);
         match (&state, current) {
-            (DeliveryState::RetryRequested { .. }, Some(DeliveryState::DeadLettered { .. })) => {
+            (
+                DeliveryState::RetryRequested { .. },
+                Some(DeliveryState::DeadLettered { .. } | DeliveryState::Unroutable),
+            ) => {
                 self.retried.insert(ev.id.clone());
             }
             (DeliveryState::RetryRequested { .. }, _) => return,

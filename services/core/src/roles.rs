@@ -14,6 +14,7 @@ pub const ROLES: &[&str] = &[
     "rmc",
     "doorbraak",
     "swv-consulent",
+    "beheer",
 ];
 
 /// Roles held at a municipality; every other role belongs to the signal's institution.
@@ -24,9 +25,14 @@ pub const MUNICIPALITY_ROLES: &[&str] = &[
     "volwassenen",
     "rmc",
     "doorbraak",
+    "beheer",
 ];
 
 /// The rules of DOMAIN.md, as signals name them.
 pub const RULES: &[&str] = &[
     "R1a", "R1b", "R1c", "R2a", "R2b", "R2c", "R3a", "R3b", "R3c", "R3d", "R4", "R5", "R6",
 ];
+
+/// The configuration signal: a role of a signal that no contact in the directory holds. It is
+/// addressed to the municipality's `beheer` (functioneel beheer) contacts.
+pub const CONFIG_RULE: &str = "C1";

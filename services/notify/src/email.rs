@@ -56,8 +56,20 @@ pub fn dutch_date(iso: &str) -> String {
 }
 
 /// What the step asks of the reader.
-fn intro(d: &NotificationData) -> &'static str {
-    match (d.step.as_str(), d.task) {
+fn intro(d: &NotificationData) -> String {
+    if let Some(role) = &d.missing_role {
+        let at = d
+            .institution_name
+            .as_deref()
+            .or(d.institution.as_deref())
+            .unwrap_or("de instelling");
+        return format!(
+            "Een signaal kon niet worden bezorgd: niemand in het adresboek heeft de rol {role} bij {at}. \
+             Voeg een contactpersoon met die rol toe (schakel directory apply) en bezorg het signaal \
+             daarna opnieuw (schakel deliveries list --status unroutable, schakel deliveries retry)."
+        );
+    }
+    let text = match (d.step.as_str(), d.task) {
         ("opened", true) => "Er is een warme overdracht nodig. Neem contact op met de andere betrokkenen hieronder en bevestig de overdracht via de link.",
         ("opened", false) => "Er vraagt iets uw aandacht. Bekijk het signaal via de link en onderneem de nodige stappen.",
         ("reminded", _) => "Herinnering: dit signaal staat nog open.",
@@ -68,7 +80,8 @@ fn intro(d: &NotificationData) -> &'static str {
         ("completed", _) => "De warme overdracht is afgerond. U hoeft niets meer te doen.",
         ("cancelled", _) => "Dit signaal is vervallen. U hoeft niets meer te doen.",
         _ => "Er is een nieuw bericht over dit signaal.",
-    }
+    };
+    text.to_owned()
 }
 
 fn escape(s: &str) -> String {
@@ -136,7 +149,7 @@ pub fn render(n: &Notification, region: &str) -> Rendered {
         TEXT,
         &[
             ("title", d.title.clone()),
-            ("intro", intro(d).to_owned()),
+            ("intro", intro(d)),
             (
                 "due",
                 due.as_ref()
@@ -189,7 +202,7 @@ pub fn render(n: &Notification, region: &str) -> Rendered {
         HTML,
         &[
             ("title", escape(&d.title)),
-            ("intro", escape(intro(d))),
+            ("intro", escape(&intro(d))),
             (
                 "due",
                 due.as_ref().map_or(String::new(), |x| {

@@ -22,6 +22,7 @@ pub fn title(rule: &str, step: &str) -> String {
         "R4" => "Thuiszitter: passend aanbod nodig",
         "R5" => "Uitgeschreven leerling zonder nieuwe inschrijving",
         "R6" => "Verzuimmelding bij een jongere met jeugdhulp",
+        "C1" => "Configuratie: rol zonder contactpersoon in het adresboek",
         _ => "Signaal van Schakel",
     };
     match step {
@@ -80,6 +81,9 @@ pub struct NotificationData {
     pub municipality: Option<String>,
     pub task: bool,
     pub birth_date_uncertain: bool,
+    /// A configuration signal (C1): the role nobody holds at `institution`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_role: Option<String>,
     /// The roles this contact receives the signal for.
     pub your_roles: Vec<String>,
     /// The other contacts to reach about it.
@@ -153,6 +157,7 @@ pub fn build(b: Build<'_>) -> Notification {
             municipality: s.municipality.clone(),
             task: s.task,
             birth_date_uncertain: s.birth_date_uncertain,
+            missing_role: s.policy.get("missingRole").cloned(),
             your_roles: b.roles.to_vec(),
             contacts,
             actions: s.task.then(|| Actions {

@@ -16,6 +16,7 @@ use schakel_core::config::NotifyClock;
 use schakel_core::events::{ClockTick, DeliveryEvent, DirectoryEntry, SignalEvent};
 use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer, Record};
 use schakel_core::ops::{self, Health};
+use schakel_core::roles::CONFIG_RULE;
 use schakel_core::trace::TraceParent;
 use schakel_core::{Config, Shutdown};
 use tokio::net::TcpListener;
@@ -271,6 +272,7 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
     let mut commit_every = tokio::time::interval(Duration::from_millis(500));
     let mut dirty = false;
     let mut ledger = ledger;
+    let mut raised = std::collections::HashSet::new();
     rehydrate_digests(&cfg, &deps, &directory, &ledger).await;
     tokio::spawn(run_digests(deps.clone(), shutdown.clone()));
     let open_retries: Vec<DeliveryEvent> = ledger.open_retries().into_iter().cloned().collect();
@@ -344,7 +346,11 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
                         continue;
                     }
                 };
-                let jobs = plan(&cfg, &deps, &directory, &mut ledger, &signal, (rec.partition, rec.offset), None);
+                let position = (rec.partition, rec.offset);
+                let (jobs, missing) = plan(&cfg, &deps, &directory, &mut ledger, &signal, position, Only::All);
+                if !missing.is_empty() && signal.rule != CONFIG_RULE {
+                    raise_unroutable(&deps, &mut ledger, &signal, position, &missing, &mut raised, shutdown).await;
+                }
                 tracing::debug!(partition = rec.partition, offset = rec.offset, deliveries = jobs.len(), "signal read");
                 if jobs.is_empty() {
                     continue;
@@ -404,7 +410,55 @@ async fn redrive(
         tracing::warn!(delivery_id = %ev.id, partition = p, offset = o, "the signal step of a retried delivery cannot be read; not re-driven");
         return;
     };
-    let jobs = plan(cfg, deps, directory, ledger, &signal, (p, o), Some(&ev.id));
+    if let Some(role) = ev.contact.strip_prefix("role:") {
+        // an unroutable role: hand the step to whoever holds it now
+        let (jobs, missing) = plan(
+            cfg,
+            deps,
+            directory,
+            ledger,
+            &signal,
+            (p, o),
+            Only::Role(role),
+        );
+        if missing.iter().any(|m| m == role) {
+            tracing::warn!(delivery_id = %ev.id, role, "retried, but still no contact holds the role");
+            return;
+        }
+        // the role's record is closed once every new delivery is final; a crash before that
+        // leaves the retry open, and the restart hands the step over again (same ids)
+        let (deps2, shutdown2) = (deps.clone(), shutdown.clone());
+        let (ev2, signal2) = (ev.clone(), signal.clone());
+        let role = role.to_owned();
+        tokio::spawn(async move {
+            tracing::info!(delivery_id = %ev2.id, role, deliveries = jobs.len(), "unroutable step handed to the role's contacts");
+            // usually one or two contacts: in turn
+            for job in jobs {
+                if !deliver(&deps2, job, &shutdown2).await {
+                    return;
+                }
+            }
+            let s = Subject {
+                id: &ev2.id,
+                signal: &signal2,
+                contact: &ev2.contact,
+                channel: "none",
+                position: (p, o),
+            };
+            let done = ledger_record(&s, "rerouted", ev2.attempt, None, deps2.clock.now(), None);
+            record_until_durable(&deps2, &done, &shutdown2).await;
+        });
+        return;
+    }
+    let (jobs, _) = plan(
+        cfg,
+        deps,
+        directory,
+        ledger,
+        &signal,
+        (p, o),
+        Only::Delivery(&ev.id),
+    );
     if jobs.is_empty() {
         tracing::warn!(delivery_id = %ev.id, "the contact or channel of a retried delivery is gone; not re-driven");
     }
@@ -412,6 +466,92 @@ async fn redrive(
         tracing::info!(delivery_id = %job.id, attempt = job.next_attempt, "dead letter re-driven");
         let (deps, shutdown) = (deps.clone(), shutdown.clone());
         tokio::spawn(async move { deliver(&deps, job, &shutdown).await });
+    }
+}
+
+/// A signal step with roles nobody holds: an `unroutable` ledger record per role (listed by
+/// `schakel deliveries list --status unroutable`, retried once the directory is fixed) and,
+/// once per role and institution while notify runs, a configuration signal (C1) to the
+/// municipality's `beheer` contacts.
+async fn raise_unroutable(
+    deps: &Deps,
+    ledger: &mut Ledger,
+    signal: &SignalEvent,
+    position: (i32, i64),
+    missing: &[String],
+    raised: &mut std::collections::HashSet<(String, String)>,
+    shutdown: &Shutdown,
+) {
+    for role in missing {
+        let inst = Directory::institution_for(signal, role).unwrap_or_default();
+        let contact = format!("role:{role}");
+        let id = delivery_id(&signal.id, &contact, "none");
+        if ledger.get(&id).is_none() {
+            let s = Subject {
+                id: &id,
+                signal,
+                contact: &contact,
+                channel: "none",
+                position,
+            };
+            let error = format!("no contact in the directory holds {role} at {inst}");
+            let ev = ledger_record(&s, "unroutable", 0, Some(error), deps.clock.now(), None);
+            if !record_until_durable(deps, &ev, shutdown).await {
+                return;
+            }
+            ledger.apply(&ev);
+        }
+        if !raised.insert((role.clone(), inst.clone())) {
+            continue;
+        }
+        let signal_id = delivery_id(CONFIG_RULE, &inst, role);
+        let now = deps.clock.now();
+        let config = SignalEvent {
+            id: format!("{signal_id}-opened"),
+            kind: "nl.schakel.signal.opened.v1".into(),
+            step: "opened".into(),
+            signal_id,
+            rule: CONFIG_RULE.into(),
+            child_key: signal.child_key.clone(),
+            institution: Some(inst.clone()),
+            municipality: signal.municipality.clone(),
+            due_date: None,
+            recipients: vec!["beheer".into()],
+            task: false,
+            fired_on: now.to_zoned(deps.tz.clone()).date(),
+            birth_date_uncertain: false,
+            facts: vec![signal.id.clone()],
+            policy: [("missingRole".to_owned(), role.clone())]
+                .into_iter()
+                .collect(),
+            routes: Default::default(),
+        };
+        let ce = CloudEvent {
+            id: config.id.clone(),
+            source: "urn:nl:schakel:notify".into(),
+            kind: config.kind.clone(),
+            time: now,
+            trace: TraceParent::new_root(),
+        };
+        let sent = deps
+            .producer
+            .send(Outgoing {
+                topic: "hub.signals.v1",
+                key: config.child_key.as_str(),
+                value: &config,
+                event: &ce,
+                partition: None,
+            })
+            .await;
+        match sent {
+            Ok(_) => {
+                tracing::warn!(role, institution = %inst, "configuration signal raised: no contact holds the role")
+            }
+            Err(e) => {
+                raised.remove(&(role.clone(), inst.clone()));
+                tracing::error!(error = %e, "cannot raise the configuration signal; raised again with the next unroutable step");
+            }
+        }
     }
 }
 
@@ -627,7 +767,19 @@ fn low_watermarks(
         .collect()
 }
 
-/// The deliveries a signal step needs that the ledger does not show as final.
+/// Which deliveries of a signal step to plan.
+#[derive(Clone, Copy)]
+enum Only<'a> {
+    /// every one the ledger does not show as final (a signal read from the log)
+    All,
+    /// one dead letter an operator retried: one attempt
+    Delivery(&'a str),
+    /// the contacts that now hold a role nobody held before (an unroutable role retried)
+    Role(&'a str),
+}
+
+/// The deliveries a signal step needs that the ledger does not show as final, and the roles
+/// of the signal that no contact holds.
 fn plan(
     cfg: &Config,
     deps: &Deps,
@@ -635,22 +787,29 @@ fn plan(
     ledger: &mut Ledger,
     signal: &SignalEvent,
     position: (i32, i64),
-    only: Option<&str>,
-) -> Vec<Job> {
+    only: Only<'_>,
+) -> (Vec<Job>, Vec<String>) {
     let (health, clock) = (&deps.health, &deps.clock);
     let (recipients, missing) = directory.recipients(signal);
-    for role in missing.into_iter().filter(|_| only.is_none()) {
-        tracing::warn!(signal_id = %signal.signal_id, rule = %signal.rule, role = %role, "no contact holds this role for the signal");
-        health.metrics.inc(
-            "schakel_notify_unroutable_total",
-            &format!("rule=\"{}\",role=\"{role}\"", signal.rule),
-        );
+    if matches!(only, Only::All) {
+        for role in &missing {
+            tracing::warn!(signal_id = %signal.signal_id, rule = %signal.rule, role = %role, "no contact holds this role for the signal");
+            health.metrics.inc(
+                "schakel_notify_unroutable_total",
+                &format!("rule=\"{}\",role=\"{role}\"", signal.rule),
+            );
+        }
     }
     let everyone: Vec<&crate::directory::Contact> = recipients.iter().map(|(c, _)| *c).collect();
     let mut jobs = Vec::new();
     for (contact, roles) in &recipients {
         if !contact.wants_rule(&signal.rule) {
             continue;
+        }
+        if let Only::Role(r) = only {
+            if !roles.iter().any(|x| x == r) {
+                continue;
+            }
         }
         for channel in contact.channels() {
             if channel == "email" && cfg.notify.email.is_none() {
@@ -661,7 +820,7 @@ fn plan(
                 continue;
             }
             let id = delivery_id(&signal.id, &contact.id, channel);
-            if only.is_some_and(|o| o != id) {
+            if matches!(only, Only::Delivery(o) if o != id) {
                 continue;
             }
             let state = ledger.get(&id);
@@ -672,7 +831,9 @@ fn plan(
                 Some(DeliveryState::InFlight { attempt }) => (*attempt, None),
                 Some(DeliveryState::RetryRequested { attempt }) => (attempt + 1, None),
                 // in its contact's digest already
-                Some(DeliveryState::DigestScheduled { .. }) if only.is_none() => continue,
+                Some(DeliveryState::DigestScheduled { .. }) if matches!(only, Only::All) => {
+                    continue
+                }
                 _ => (1, None),
             };
             let fresh = state.is_none();
@@ -700,7 +861,9 @@ fn plan(
                 _ => continue,
             };
             let digest = match (channel, contact.preferences.digest_hour) {
-                ("email", Some(h)) if only.is_none() && !digest::is_urgent(&signal.step) => {
+                ("email", Some(h))
+                    if !matches!(only, Only::Delivery(_)) && !digest::is_urgent(&signal.step) =>
+                {
                     Some((h, note))
                 }
                 _ => None,
@@ -715,11 +878,11 @@ fn plan(
                 not_before,
                 fresh,
                 position,
-                single_attempt: only.is_some(),
+                single_attempt: matches!(only, Only::Delivery(_)),
             });
         }
     }
-    jobs
+    (jobs, missing)
 }
 
 /// Sends once over the job's channel.
