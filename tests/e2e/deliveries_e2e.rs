@@ -349,3 +349,158 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         .await
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endpoint_failing_for_five_days_is_disabled_and_beheer_is_told() {
+    const SECRET_C: &str = "whsec_dGVzdC1zZWNyZXQtYmVoZWVyLTAxMjM0NTY3ODk5OTk=";
+    let env = Env::start("clock = \"log\"\nretry_schedule = [\"1m\"]\ndisable_after = \"5d\"");
+    let rx = Receiver::start(Duration::ZERO).await;
+    rx.set_down("jt-a", true);
+    env.schakel(&["topics", "apply"]);
+    let directory = |name: &str| {
+        format!(
+            r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "jt-a"
+name = "{name}"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+webhook = {{ url = "{}", secret = "{SECRET_A}" }}
+
+[[contact]]
+id = "beheer"
+name = "Functioneel beheer Haarlem"
+institution = "gemeente:0392"
+roles = ["beheer", "volwassenen"]
+webhook = {{ url = "{}", secret = "{SECRET_C}" }}
+"#,
+            rx.contact("jt-a", SECRET_A),
+            rx.contact("beheer", SECRET_C)
+        )
+    };
+    let dir = env.write("directory.toml", &directory("Wijkteam Haarlem-Noord"));
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    // notify's time starts on New Year's Day
+    env.schakel(&[
+        "clock",
+        "tick",
+        "--date",
+        "2026-01-01",
+        "--at",
+        "2026-01-01T07:00:00+01:00",
+    ]);
+    let _ingest = env.spawn_ingest();
+    let _rules = env.spawn_rules();
+    let _notify = env.spawn_notify();
+
+    let bsn = &bsns(1, 65)[0];
+    let (s, b) = env
+        .post_batch(
+            JEUGDHULP_TOKEN,
+            &vec![assignment_event("e-1", bsn, "2008-07-12", "T500")].into(),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    // a week goes by with jt-a down: R3a on the 5th, R3b on the 12th
+    for d in 5..=12 {
+        tick(
+            &env,
+            &format!("2026-01-{d:02}"),
+            &format!("2026-01-{d:02}T07:00:00+01:00"),
+        );
+    }
+    tick(&env, "2026-01-12", "2026-01-12T07:05:00+01:00");
+
+    let disabled = |env: &Env| {
+        ledger(env)
+            .get("endpoint:jt-a:webhook")
+            .map(|e| e.iter().filter(|x| x.status == "endpoint-disabled").count())
+            .unwrap_or(0)
+    };
+    assert!(
+        eventually(Duration::from_secs(30), || disabled(&env) == 1).await,
+        "jt-a's webhook is disabled: {:?}",
+        ledger(&env).keys().collect::<Vec<_>>()
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || rx
+            .received()
+            .iter()
+            .any(|r| r.contact == "beheer" && r.body["data"]["rule"] == "C2"))
+        .await,
+        "beheer is told"
+    );
+    let c2: Vec<_> = rx
+        .received()
+        .into_iter()
+        .filter(|r| r.body["data"]["rule"] == "C2")
+        .collect();
+    assert_eq!(c2.len(), 1, "told once");
+    assert_eq!(c2[0].body["data"]["disabledEndpoint"], "jt-a (webhook)");
+    assert!(c2[0].body["data"]["title"]
+        .as_str()
+        .unwrap()
+        .contains("eindpunt"));
+
+    // the jt-a deliveries end as dead letters; once disabled, jt-a is not called any more
+    let jt_r3b = |env: &Env| {
+        ledger(env)
+            .into_iter()
+            .filter(|(id, e)| !id.starts_with("endpoint:") && e[0].contact == "jt-a")
+            .map(|(id, e)| (id, state(&e), e.last().unwrap().error.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        eventually(Duration::from_secs(30), || jt_r3b(&env)
+            .iter()
+            .all(|(_, s, _)| matches!(s, DeliveryState::DeadLettered { .. })))
+        .await,
+        "{:?}",
+        jt_r3b(&env)
+    );
+    assert!(
+        jt_r3b(&env)
+            .iter()
+            .any(|(_, _, e)| e.as_deref().unwrap_or("").contains("endpoint disabled")),
+        "a delivery after the disabling is not attempted: {:?}",
+        jt_r3b(&env)
+    );
+    let calls = rx.refused("jt-a");
+    tick(&env, "2026-01-13", "2026-01-13T07:00:00+01:00");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(rx.refused("jt-a"), calls, "no calls to a disabled endpoint");
+
+    // fixed: the directory entry changes, the endpoint is enabled, the dead letters retried
+    rx.set_down("jt-a", false);
+    let dir = env.write(
+        "directory.toml",
+        &directory("Wijkteam Haarlem-Noord (nieuw adres)"),
+    );
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    assert!(
+        eventually(Duration::from_secs(30), || ledger(&env)
+            .get("endpoint:jt-a:webhook")
+            .is_some_and(|e| e.last().unwrap().status == "endpoint-enabled"))
+        .await,
+        "enabled again"
+    );
+    for (id, _, _) in jt_r3b(&env) {
+        env.schakel(&["deliveries", "retry", &id]);
+    }
+    let n = jt_r3b(&env).len();
+    assert!(
+        eventually(Duration::from_secs(30), || rx
+            .received()
+            .iter()
+            .filter(|r| r.contact == "jt-a")
+            .count()
+            == n)
+        .await,
+        "every dead letter of jt-a arrives after the fix"
+    );
+}

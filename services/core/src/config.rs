@@ -276,6 +276,10 @@ pub struct NotifyConfig {
     /// The SMTP server for e-mail; without it contacts are reached by webhook only.
     #[serde(default)]
     pub email: Option<EmailConfig>,
+    /// An endpoint (a contact's webhook or address) failing this long without a success is
+    /// disabled and the municipality's `beheer` is told.
+    #[serde(default = "default_disable_after", deserialize_with = "de_duration")]
+    pub disable_after: Duration,
     /// `system` (default): retries wait on the wall clock; `log`: on the instants of the ticks
     /// in `hub.clock.v1` (`schakel clock tick --at`), for tests and drills.
     #[serde(default)]
@@ -322,6 +326,9 @@ pub enum SmtpTls {
     None,
 }
 
+fn default_disable_after() -> Duration {
+    Duration::from_secs(5 * 86_400)
+}
 fn default_smtp_port() -> u16 {
     587
 }
@@ -357,6 +364,7 @@ impl Default for NotifyConfig {
             webhook_timeout: default_webhook_timeout(),
             per_endpoint_concurrency: default_per_endpoint(),
             email: None,
+            disable_after: default_disable_after(),
             clock: NotifyClock::System,
         }
     }

@@ -103,6 +103,54 @@ pub fn delivery_id(signal_event_id: &str, contact: &str, channel: &str) -> Strin
     hex(&h.finalize()[..16])
 }
 
+/// Ledger records about an endpoint (not a delivery) have ids `endpoint:<contact>:<channel>`.
+pub const ENDPOINT_PREFIX: &str = "endpoint:";
+
+/// The ledger id of a contact's endpoint on a channel.
+pub fn endpoint_id(contact: &str, channel: &str) -> String {
+    format!("{ENDPOINT_PREFIX}{contact}:{channel}")
+}
+
+/// How one contact's endpoint on one channel has fared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointHealth {
+    /// the first failure since the last success
+    pub failing_since: Option<Timestamp>,
+    /// disabled after failing too long: deliveries to it are dead-lettered at once
+    pub disabled: bool,
+}
+
+/// Endpoint health per (contact, channel), folded from the ledger.
+#[derive(Debug, Default, Clone)]
+pub struct Endpoints(HashMap<(String, String), EndpointHealth>);
+
+impl Endpoints {
+    pub fn apply(&mut self, ev: &DeliveryEvent) {
+        let key = (ev.contact.clone(), ev.channel.clone());
+        let h = self.0.entry(key).or_default();
+        match ev.status.as_str() {
+            "succeeded" | "endpoint-enabled" => *h = EndpointHealth::default(),
+            "failed" | "dead-lettered" if !h.disabled => {
+                h.failing_since.get_or_insert(ev.at);
+            }
+            "endpoint-disabled" => h.disabled = true,
+            _ => {}
+        }
+    }
+
+    pub fn get(&self, contact: &str, channel: &str) -> EndpointHealth {
+        self.0
+            .get(&(contact.to_owned(), channel.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Forgets an endpoint (its address changed in the directory): it starts afresh.
+    pub fn reset(&mut self, contact: &str) {
+        self.0.retain(|(c, _), _| c != contact);
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Ledger {
     states: HashMap<String, DeliveryState>,
@@ -118,6 +166,9 @@ impl Ledger {
     /// Folds one record. A final state is never undone by a late record of an earlier
     /// attempt; only a retry request reopens a dead letter.
     pub fn apply(&mut self, ev: &DeliveryEvent) {
+        if ev.id.starts_with(ENDPOINT_PREFIX) {
+            return; // an endpoint's record, not a delivery's
+        }
         let state = DeliveryState::of(ev);
         let current = self.states.get(&ev.id);
         match (&state, current) {

@@ -57,6 +57,14 @@ pub fn dutch_date(iso: &str) -> String {
 
 /// What the step asks of the reader.
 fn intro(d: &NotificationData) -> String {
+    if let Some(endpoint) = &d.disabled_endpoint {
+        return format!(
+            "Berichten aan contactpersoon {endpoint} mislukken al dagen; Schakel heeft dit eindpunt \
+             uitgeschakeld en bewaart de berichten als onbezorgd. Herstel het adres in het \
+             adresboek (schakel directory apply) en bezorg de berichten opnieuw \
+             (schakel deliveries list --contact, schakel deliveries retry)."
+        );
+    }
     if let Some(role) = &d.missing_role {
         let at = d
             .institution_name

@@ -23,6 +23,7 @@ pub fn title(rule: &str, step: &str) -> String {
         "R5" => "Uitgeschreven leerling zonder nieuwe inschrijving",
         "R6" => "Verzuimmelding bij een jongere met jeugdhulp",
         "C1" => "Configuratie: rol zonder contactpersoon in het adresboek",
+        "C2" => "Configuratie: eindpunt van een contactpersoon uitgeschakeld",
         _ => "Signaal van Schakel",
     };
     match step {
@@ -84,6 +85,9 @@ pub struct NotificationData {
     /// A configuration signal (C1): the role nobody holds at `institution`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_role: Option<String>,
+    /// A configuration signal (C2): the contact whose endpoint was disabled, and the channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_endpoint: Option<String>,
     /// The roles this contact receives the signal for.
     pub your_roles: Vec<String>,
     /// The other contacts to reach about it.
@@ -158,6 +162,12 @@ pub fn build(b: Build<'_>) -> Notification {
             task: s.task,
             birth_date_uncertain: s.birth_date_uncertain,
             missing_role: s.policy.get("missingRole").cloned(),
+            disabled_endpoint: s.policy.get("disabledContact").map(|c| {
+                format!(
+                    "{c} ({})",
+                    s.policy.get("channel").map_or("", String::as_str)
+                )
+            }),
             your_roles: b.roles.to_vec(),
             contacts,
             actions: s.task.then(|| Actions {

@@ -26,7 +26,7 @@ use crate::clock::{Clock, Hand};
 use crate::digest::{self, Digests};
 use crate::directory::Directory;
 use crate::email;
-use crate::ledger::{delivery_id, DeliveryState, Ledger};
+use crate::ledger::{delivery_id, endpoint_id, DeliveryState, Endpoints, Ledger};
 use crate::message;
 use crate::webhook;
 
@@ -93,6 +93,8 @@ impl Send {
 #[derive(Clone)]
 struct Deps {
     clock: Clock,
+    endpoint_health: Arc<std::sync::Mutex<Endpoints>>,
+    disable_after: Duration,
     digests: Digests,
     tz: jiff::tz::TimeZone,
     region: String,
@@ -133,8 +135,15 @@ impl Deps {
     }
 }
 
-/// The directory and the ledger as the log holds them, and where each of the two topics ends.
-type Loaded = (Directory, Ledger, HashMap<i32, i64>, HashMap<i32, i64>);
+/// The directory, the ledger and the endpoints' health as the log holds them, and where the
+/// directory and the ledger topics end.
+type Loaded = (
+    Directory,
+    Ledger,
+    Endpoints,
+    HashMap<i32, i64>,
+    HashMap<i32, i64>,
+);
 
 async fn load_state(cfg: &Config) -> anyhow::Result<Loaded> {
     let cfg2 = cfg.clone();
@@ -152,6 +161,7 @@ async fn load_state(cfg: &Config) -> anyhow::Result<Loaded> {
         dir_end.insert(r.partition, r.offset + 1);
     }
     let mut ledger = Ledger::default();
+    let mut endpoints = Endpoints::default();
     let mut ledger_end = HashMap::new();
     for r in &ledger_records {
         ledger_end.insert(r.partition, r.offset + 1);
@@ -160,14 +170,17 @@ async fn load_state(cfg: &Config) -> anyhow::Result<Loaded> {
             .as_deref()
             .map(|v| reg.decode::<DeliveryEvent>("hub.deliveries.v1", v))
         {
-            Some(Ok(ev)) => ledger.apply(&ev),
+            Some(Ok(ev)) => {
+                ledger.apply(&ev);
+                endpoints.apply(&ev);
+            }
             Some(Err(e)) => {
                 tracing::warn!(offset = r.offset, error = %e, "unreadable ledger record skipped")
             }
             None => {}
         }
     }
-    Ok((directory, ledger, dir_end, ledger_end))
+    Ok((directory, ledger, endpoints, dir_end, ledger_end))
 }
 
 fn apply_directory(reg: &schakel_core::avro::Registry, dir: &mut Directory, r: &Record) {
@@ -184,7 +197,7 @@ fn apply_directory(reg: &schakel_core::avro::Registry, dir: &mut Directory, r: &
 }
 
 async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::Result<()> {
-    let (mut directory, ledger, dir_end, ledger_end) = load_state(&cfg).await?;
+    let (mut directory, ledger, endpoints, dir_end, ledger_end) = load_state(&cfg).await?;
     tracing::info!(
         contacts = directory.contacts(),
         deliveries = ledger.len(),
@@ -245,6 +258,8 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
 
     let deps = Deps {
         clock,
+        endpoint_health: Arc::new(std::sync::Mutex::new(endpoints)),
+        disable_after: cfg.notify.disable_after,
         digests: Digests::default(),
         tz: jiff::tz::TimeZone::get(&cfg.clock.timezone)
             .with_context(|| format!("clock.timezone {:?}", cfg.clock.timezone))?,
@@ -312,6 +327,11 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
                 drop(msg);
                 if rec.topic == dir_topic {
                     apply_directory(&reg, &mut directory, &rec);
+                    if let Some(c) = rec.key.as_deref().and_then(|k| k.strip_prefix("contact:")) {
+                        if rec.value.is_some() {
+                            enable_endpoints(&deps, c, shutdown).await;
+                        }
+                    }
                     continue;
                 }
                 if rec.topic == deliveries_topic {
@@ -469,6 +489,171 @@ async fn redrive(
     }
 }
 
+/// Folds an attempt's outcome into its endpoint's health; an endpoint failing for
+/// `notify.disable_after` without a success is disabled (recorded in the ledger) and the
+/// municipality's `beheer` gets a configuration signal C2. False only when shutdown
+/// interrupted it.
+async fn check_endpoint(
+    deps: &Deps,
+    job: &Job,
+    outcome: &DeliveryEvent,
+    shutdown: &Shutdown,
+) -> bool {
+    let channel = job.send.channel();
+    let failing_since = {
+        let mut all = deps.endpoint_health.lock().expect("endpoint health lock");
+        all.apply(outcome);
+        let h = all.get(&job.contact, channel);
+        let too_long = h.failing_since.is_some_and(|f| {
+            Duration::try_from(outcome.at.duration_since(f)).unwrap_or_default()
+                >= deps.disable_after
+        });
+        if h.disabled || !too_long {
+            return true;
+        }
+        // marked at once, so only one delivery disables it
+        let mark = DeliveryEvent {
+            status: "endpoint-disabled".into(),
+            ..outcome.clone()
+        };
+        all.apply(&mark);
+        h.failing_since
+    };
+    let id = endpoint_id(&job.contact, channel);
+    let s = Subject {
+        id: &id,
+        signal: &job.signal,
+        contact: &job.contact,
+        channel,
+        position: job.position,
+    };
+    let since = failing_since.map_or_else(String::new, |t| t.to_string());
+    let ev = ledger_record(
+        &s,
+        "endpoint-disabled",
+        0,
+        Some(format!("failing since {since}")),
+        outcome.at,
+        None,
+    );
+    if !record_until_durable(deps, &ev, shutdown).await {
+        return false;
+    }
+    tracing::warn!(contact = %job.contact, channel, "endpoint disabled after failing too long");
+    deps.health
+        .metrics
+        .inc("schakel_notify_endpoints_disabled_total", "");
+    let inst = job
+        .signal
+        .municipality
+        .as_ref()
+        .map(|m| format!("gemeente:{m}"))
+        .unwrap_or_default();
+    let policy = [
+        ("disabledContact".to_owned(), job.contact.clone()),
+        ("channel".to_owned(), channel.to_owned()),
+        ("failingSince".to_owned(), since.clone()),
+    ]
+    .into_iter()
+    .collect();
+    let signal_id = delivery_id("C2", &format!("{}:{since}", job.contact), channel);
+    let _ = raise_config(deps, &job.signal, "C2", signal_id, &inst, policy).await;
+    true
+}
+
+/// An endpoint disabled for a contact whose directory entry changed starts afresh: the
+/// address may be fixed. Recorded as `endpoint-enabled`.
+async fn enable_endpoints(deps: &Deps, contact: &str, shutdown: &Shutdown) {
+    let disabled: Vec<&str> = {
+        let all = deps.endpoint_health.lock().expect("endpoint health lock");
+        crate::directory::CHANNELS
+            .iter()
+            .copied()
+            .filter(|ch| all.get(contact, ch).disabled)
+            .collect()
+    };
+    for channel in disabled {
+        let ev = DeliveryEvent {
+            id: endpoint_id(contact, channel),
+            kind: "nl.schakel.delivery.endpoint-enabled.v1".into(),
+            signal_id: String::new(),
+            signal_event_id: String::new(),
+            step: String::new(),
+            contact: contact.to_owned(),
+            channel: channel.to_owned(),
+            attempt: 0,
+            status: "endpoint-enabled".into(),
+            error: None,
+            at: deps.clock.now(),
+            next_attempt_at: None,
+            signal_partition: None,
+            signal_offset: None,
+        };
+        if record_until_durable(deps, &ev, shutdown).await {
+            deps.endpoint_health
+                .lock()
+                .expect("endpoint health lock")
+                .apply(&ev);
+            tracing::info!(
+                contact,
+                channel,
+                "endpoint enabled again: the directory entry changed"
+            );
+        }
+    }
+}
+
+/// Writes a configuration signal (`rule` C1 or C2) for `beheer` of the municipality of the
+/// signal it is about, keyed by that signal's child so it travels with it.
+async fn raise_config(
+    deps: &Deps,
+    about: &SignalEvent,
+    rule: &str,
+    signal_id: String,
+    institution: &str,
+    policy: std::collections::BTreeMap<String, String>,
+) -> Result<(), ()> {
+    let now = deps.clock.now();
+    let config = SignalEvent {
+        id: format!("{signal_id}-opened"),
+        kind: "nl.schakel.signal.opened.v1".into(),
+        step: "opened".into(),
+        signal_id,
+        rule: rule.into(),
+        child_key: about.child_key.clone(),
+        institution: Some(institution.to_owned()),
+        municipality: about.municipality.clone(),
+        due_date: None,
+        recipients: vec!["beheer".into()],
+        task: false,
+        fired_on: now.to_zoned(deps.tz.clone()).date(),
+        birth_date_uncertain: false,
+        facts: vec![about.id.clone()],
+        policy,
+        routes: Default::default(),
+    };
+    let ce = CloudEvent {
+        id: config.id.clone(),
+        source: "urn:nl:schakel:notify".into(),
+        kind: config.kind.clone(),
+        time: now,
+        trace: TraceParent::new_root(),
+    };
+    deps.producer
+        .send(Outgoing {
+            topic: "hub.signals.v1",
+            key: config.child_key.as_str(),
+            value: &config,
+            event: &ce,
+            partition: None,
+        })
+        .await
+        .map(drop)
+        .map_err(|e| {
+            tracing::error!(error = %e, rule, "cannot write a configuration signal");
+        })
+}
+
 /// A signal step with roles nobody holds: an `unroutable` ledger record per role (listed by
 /// `schakel deliveries list --status unroutable`, retried once the directory is fixed) and,
 /// once per role and institution while notify runs, a configuration signal (C1) to the
@@ -504,53 +689,17 @@ async fn raise_unroutable(
         if !raised.insert((role.clone(), inst.clone())) {
             continue;
         }
+        let policy = [("missingRole".to_owned(), role.clone())]
+            .into_iter()
+            .collect();
         let signal_id = delivery_id(CONFIG_RULE, &inst, role);
-        let now = deps.clock.now();
-        let config = SignalEvent {
-            id: format!("{signal_id}-opened"),
-            kind: "nl.schakel.signal.opened.v1".into(),
-            step: "opened".into(),
-            signal_id,
-            rule: CONFIG_RULE.into(),
-            child_key: signal.child_key.clone(),
-            institution: Some(inst.clone()),
-            municipality: signal.municipality.clone(),
-            due_date: None,
-            recipients: vec!["beheer".into()],
-            task: false,
-            fired_on: now.to_zoned(deps.tz.clone()).date(),
-            birth_date_uncertain: false,
-            facts: vec![signal.id.clone()],
-            policy: [("missingRole".to_owned(), role.clone())]
-                .into_iter()
-                .collect(),
-            routes: Default::default(),
-        };
-        let ce = CloudEvent {
-            id: config.id.clone(),
-            source: "urn:nl:schakel:notify".into(),
-            kind: config.kind.clone(),
-            time: now,
-            trace: TraceParent::new_root(),
-        };
-        let sent = deps
-            .producer
-            .send(Outgoing {
-                topic: "hub.signals.v1",
-                key: config.child_key.as_str(),
-                value: &config,
-                event: &ce,
-                partition: None,
-            })
-            .await;
-        match sent {
-            Ok(_) => {
-                tracing::warn!(role, institution = %inst, "configuration signal raised: no contact holds the role")
-            }
-            Err(e) => {
-                raised.remove(&(role.clone(), inst.clone()));
-                tracing::error!(error = %e, "cannot raise the configuration signal; raised again with the next unroutable step");
-            }
+        if raise_config(deps, signal, CONFIG_RULE, signal_id, &inst, policy)
+            .await
+            .is_ok()
+        {
+            tracing::warn!(role, institution = %inst, "configuration signal raised: no contact holds the role");
+        } else {
+            raised.remove(&(role.clone(), inst.clone()));
         }
     }
 }
@@ -1021,6 +1170,33 @@ async fn deliver(deps: &Deps, mut job: Job, shutdown: &Shutdown) -> bool {
         if shutdown.is_triggered() {
             return false;
         }
+        // a disabled endpoint is not called (an operator's retry still is)
+        let health = deps
+            .endpoint_health
+            .lock()
+            .expect("endpoint health lock")
+            .get(&job.contact, channel);
+        if health.disabled && !job.single_attempt {
+            let error = format!(
+                "endpoint disabled after failing since {}; fix it in the directory and retry",
+                health
+                    .failing_since
+                    .map_or_else(|| "long".to_owned(), |t| t.to_string())
+            );
+            let ev = lifecycle_event(
+                &job,
+                "dead-lettered",
+                attempt,
+                Some(error),
+                deps.clock.now(),
+                None,
+            );
+            deps.health.metrics.inc(
+                "schakel_notify_deliveries_total",
+                &format!("channel=\"{channel}\",status=\"dead-lettered\""),
+            );
+            return record_until_durable(deps, &ev, shutdown).await;
+        }
         let result = {
             let _slot = endpoint.acquire().await.expect("semaphore open");
             let ev = lifecycle_event(&job, "in-flight", attempt, None, deps.clock.now(), None);
@@ -1052,6 +1228,9 @@ async fn deliver(deps: &Deps, mut job: Job, shutdown: &Shutdown) -> bool {
             &format!("channel=\"{channel}\",status=\"{status}\""),
         );
         if !record_until_durable(deps, &ev, shutdown).await {
+            return false;
+        }
+        if !check_endpoint(deps, &job, &ev, shutdown).await {
             return false;
         }
         match (wait, next_at) {
