@@ -284,12 +284,19 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
     }
     assert!(
-        eventually(Duration::from_secs(30), || rx
+        eventually(Duration::from_secs(60), || rx
             .received()
             .iter()
             .any(|r| r.contact == "beheer"))
         .await,
-        "beheer is told"
+        "beheer is told; ledger {:?}",
+        ledger(&env)
+            .values()
+            .map(|e| (
+                e[0].contact.clone(),
+                e.iter().map(|x| x.status.clone()).collect::<Vec<_>>()
+            ))
+            .collect::<Vec<_>>()
     );
     let config: Vec<_> = rx
         .received()
@@ -347,6 +354,70 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         eventually(Duration::from_secs(10), || unroutable(&env)
             .is_some_and(|(_, s)| s == DeliveryState::Rerouted))
         .await
+    );
+
+    // jt-a leaves the directory: it gets nothing new, and its role is unroutable from now on
+    let jt_before = rx.received().iter().filter(|r| r.contact == "jt-a").count();
+    let without = format!(
+        r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "beheer"
+name = "Functioneel beheer Haarlem"
+institution = "gemeente:0392"
+roles = ["beheer"]
+webhook = {{ url = "{}", secret = "{SECRET_C}" }}
+
+[[contact]]
+id = "vw-b"
+name = "Loket Wmo Haarlem"
+institution = "gemeente:0392"
+roles = ["volwassenen"]
+webhook = {{ url = "{}", secret = "{SECRET_B}" }}
+"#,
+        rx.contact("beheer", SECRET_C),
+        rx.contact("vw-b", SECRET_B)
+    );
+    let dir = env.write("directory.toml", &without);
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    // a second youth, 17y6m on 2026-01-20
+    let bsn2 = &bsns(1, 64)[0];
+    let (s, b) = env
+        .post_batch(
+            JEUGDHULP_TOKEN,
+            &vec![assignment_event("u-2", bsn2, "2008-07-20", "T401")].into(),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    env.await_rules_read("source.jeugdhulp.v1", 2).await;
+    for d in 13..=20 {
+        env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
+    }
+    assert!(
+        eventually(Duration::from_secs(30), || rx
+            .received()
+            .iter()
+            .filter(|r| r.contact == "vw-b")
+            .count()
+            == 2)
+        .await,
+        "vw-b gets the second youth's R3b"
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || ledger(&env)
+            .values()
+            .any(|e| e[0].contact == "role:jeugdteam"))
+        .await,
+        "the jeugdteam role is unroutable now"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        rx.received().iter().filter(|r| r.contact == "jt-a").count(),
+        jt_before,
+        "a removed contact gets nothing new"
     );
 }
 
@@ -447,7 +518,9 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         .unwrap()
         .contains("eindpunt"));
 
-    // the jt-a deliveries end as dead letters; once disabled, jt-a is not called any more
+    // the jt-a deliveries end as dead letters (a retry still waiting fires at 07:10 and finds
+    // the endpoint disabled); once disabled, jt-a is not called any more
+    tick(&env, "2026-01-12", "2026-01-12T07:10:00+01:00");
     let jt_r3b = |env: &Env| {
         ledger(env)
             .into_iter()

@@ -60,6 +60,15 @@ impl SmtpServer {
         }
     }
 
+    /// How many mails arrived so far (cheap: no parsing).
+    pub fn count(&self) -> usize {
+        ["new", "cur"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(self.maildir.join(sub)).ok())
+            .map(|d| d.count())
+            .sum()
+    }
+
     /// Every mail received so far, in no particular order.
     pub fn mails(&self) -> Vec<Mail> {
         let mut out = Vec::new();

@@ -311,6 +311,71 @@ impl Record {
     }
 }
 
+/// The records at the given (partition, offset) positions of a topic (full name), read in one
+/// pass per partition from the lowest to the highest position asked for. Positions that are
+/// not in the log are left out.
+pub fn read_positions(
+    cfg: &Config,
+    topic: &str,
+    positions: &[(i32, i64)],
+) -> Result<HashMap<(i32, i64), Record>, KafkaError> {
+    let mut want: HashMap<i32, std::collections::BTreeSet<i64>> = HashMap::new();
+    for (p, o) in positions {
+        want.entry(*p).or_default().insert(*o);
+    }
+    let consumer: BaseConsumer = client_config(cfg)
+        .set(
+            "group.id",
+            format!("schakel-reader-{}", crate::trace::random_hex(8)),
+        )
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(classify)?;
+    let mut tpl = TopicPartitionList::new();
+    let mut last: HashMap<i32, i64> = HashMap::new();
+    for (p, offsets) in &want {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, *p, Duration::from_secs(10))
+            .map_err(classify)?;
+        let (Some(first), Some(max)) = (
+            offsets.iter().copied().find(|o| *o >= low),
+            offsets.iter().copied().filter(|o| *o < high).max(),
+        ) else {
+            continue;
+        };
+        tpl.add_partition_offset(topic, *p, Offset::Offset(first))
+            .map_err(classify)?;
+        last.insert(*p, max);
+    }
+    let mut out = HashMap::new();
+    if last.is_empty() {
+        return Ok(out);
+    }
+    consumer.assign(&tpl).map_err(classify)?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !last.is_empty() {
+        if std::time::Instant::now() > deadline {
+            return Err(KafkaError::Unavailable(format!(
+                "timed out reading {topic}"
+            )));
+        }
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                let (p, o) = (m.partition(), m.offset());
+                if want.get(&p).is_some_and(|w| w.contains(&o)) {
+                    out.insert((p, o), Record::from_message(&m));
+                }
+                if last.get(&p).is_some_and(|max| o >= *max) {
+                    last.remove(&p);
+                }
+            }
+            Some(Err(e)) => return Err(classify(e)),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
 /// The record at `offset` of a topic's (full name) partition, if it is there.
 pub fn read_one(
     cfg: &Config,

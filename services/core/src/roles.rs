@@ -36,3 +36,9 @@ pub const RULES: &[&str] = &[
 /// The configuration signal: a role of a signal that no contact in the directory holds. It is
 /// addressed to the municipality's `beheer` (functioneel beheer) contacts.
 pub const CONFIG_RULE: &str = "C1";
+
+/// Whether a rule is a configuration signal (C1: a role nobody holds, C2: an endpoint
+/// disabled); those never raise configuration signals themselves.
+pub fn is_config_rule(rule: &str) -> bool {
+    rule.starts_with('C')
+}

@@ -18,7 +18,8 @@ impl Clock {
         Self(None)
     }
 
-    /// A clock that stands still until its hand moves it; it starts at the Unix epoch.
+    /// A clock that stands still until its hand moves it; it starts at the Unix epoch, which
+    /// means "not set yet" (see [`Clock::ready`]).
     pub fn log() -> (Self, Hand) {
         let (tx, rx) = watch::channel(Timestamp::UNIX_EPOCH);
         (Self(Some(rx)), Hand(tx))
@@ -29,6 +30,13 @@ impl Clock {
             None => Timestamp::now(),
             Some(rx) => *rx.borrow(),
         }
+    }
+
+    /// Returns once the clock has a time: at once for the wall clock; for a log clock, once a
+    /// tick has been read, so nothing is stamped or scheduled at the epoch.
+    pub async fn ready(&self) {
+        self.sleep_until(Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_secs(1))
+            .await
     }
 
     /// Returns once the clock reads `at` or later.

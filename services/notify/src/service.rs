@@ -16,7 +16,7 @@ use schakel_core::config::NotifyClock;
 use schakel_core::events::{ClockTick, DeliveryEvent, DirectoryEntry, SignalEvent};
 use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer, Record};
 use schakel_core::ops::{self, Health};
-use schakel_core::roles::CONFIG_RULE;
+use schakel_core::roles::{is_config_rule, CONFIG_RULE};
 use schakel_core::trace::TraceParent;
 use schakel_core::{Config, Shutdown};
 use tokio::net::TcpListener;
@@ -238,10 +238,30 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
     let (clock, hand): (Clock, Option<Hand>) = match cfg.notify.clock {
         NotifyClock::System => (Clock::system(), None),
         NotifyClock::Log => {
-            for p in kafka::partitions(&consumer, &clock_topic)? {
-                tpl.add_partition_offset(&clock_topic, p, Offset::Beginning)?;
-            }
+            // the time the log has reached, before anything is sent; then follow it
             let (c, h) = Clock::log();
+            let (cfg2, topic) = (cfg.clone(), clock_topic.clone());
+            let ticks =
+                tokio::task::spawn_blocking(move || kafka::read_to_end(&cfg2, &topic)).await??;
+            let mut ends: HashMap<i32, i64> = HashMap::new();
+            let reg = schakel_core::schemas::registry();
+            for r in &ticks {
+                ends.insert(r.partition, r.offset + 1);
+                if let Some(Ok(t)) = r
+                    .value
+                    .as_deref()
+                    .map(|v| reg.decode::<ClockTick>("hub.clock.v1", v))
+                {
+                    h.advance_to(t.produced_at);
+                }
+            }
+            for p in kafka::partitions(&consumer, &clock_topic)? {
+                let off = ends
+                    .get(&p)
+                    .map_or(Offset::Beginning, |o| Offset::Offset(*o));
+                tpl.add_partition_offset(&clock_topic, p, off)?;
+            }
+            tracing::info!(now = %c.now(), "log clock read back");
             (c, Some(h))
         }
     };
@@ -368,7 +388,7 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
                 };
                 let position = (rec.partition, rec.offset);
                 let (jobs, missing) = plan(&cfg, &deps, &directory, &mut ledger, &signal, position, Only::All);
-                if !missing.is_empty() && signal.rule != CONFIG_RULE {
+                if !missing.is_empty() && !is_config_rule(&signal.rule) {
                     raise_unroutable(&deps, &mut ledger, &signal, position, &missing, &mut raised, shutdown).await;
                 }
                 tracing::debug!(partition = rec.partition, offset = rec.offset, deliveries = jobs.len(), "signal read");
@@ -843,20 +863,38 @@ async fn send_digest(
 /// Puts the deliveries of digests not (known to be) sent back into their digests, after a
 /// restart: their signal offsets were committed when they were scheduled.
 async fn rehydrate_digests(cfg: &Config, deps: &Deps, directory: &Directory, ledger: &Ledger) {
-    for ev in ledger.open_digests() {
+    let open = ledger.open_digests();
+    if open.is_empty() {
+        return;
+    }
+    // every signal step in one pass over the log
+    let positions: Vec<(i32, i64)> = open
+        .iter()
+        .filter_map(|e| Some((e.signal_partition?, e.signal_offset?)))
+        .collect();
+    let (cfg2, topic) = (cfg.clone(), cfg.topic("hub.signals.v1"));
+    let records =
+        match tokio::task::spawn_blocking(move || kafka::read_positions(&cfg2, &topic, &positions))
+            .await
+        {
+            Ok(Ok(r)) => r,
+            _ => {
+                tracing::error!("cannot read the signal steps of waiting digests back");
+                return;
+            }
+        };
+    tracing::info!(items = open.len(), "digests rebuilt from the ledger");
+    for ev in open {
         let (Some(p), Some(o)) = (ev.signal_partition, ev.signal_offset) else {
             continue;
         };
-        let (cfg2, topic) = (cfg.clone(), cfg.topic("hub.signals.v1"));
-        let rec = tokio::task::spawn_blocking(move || kafka::read_one(&cfg2, &topic, p, o)).await;
-        let Some(signal) = (match rec {
-            Ok(Ok(Some(r))) => r.value.as_deref().and_then(|v| {
+        let Some(signal) = records.get(&(p, o)).and_then(|r| {
+            r.value.as_deref().and_then(|v| {
                 deps.producer
                     .registry()
                     .decode::<SignalEvent>("hub.signals.v1", v)
                     .ok()
-            }),
-            _ => None,
+            })
         }) else {
             tracing::warn!(delivery_id = %ev.id, "the signal step of a digest item cannot be read");
             continue;
@@ -1119,6 +1157,10 @@ fn lifecycle_event(
 /// Retries wait on notify's clock. Returns true once the outcome is final and recorded; false
 /// when shutdown interrupted it (it resumes after a restart).
 async fn deliver(deps: &Deps, mut job: Job, shutdown: &Shutdown) -> bool {
+    tokio::select! {
+        _ = deps.clock.ready() => {},
+        _ = shutdown.wait() => return false,
+    }
     let mut attempt = job.next_attempt;
     let channel = job.send.channel();
     if job.fresh {
