@@ -355,3 +355,58 @@ digest_hour = 8
         "each step once, in a digest or alone"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mail_goes_over_starttls_to_a_server_with_a_private_certificate() {
+    let smtp_port = SmtpServer::port();
+    let certs = std::env::temp_dir().join(format!("schakel-smtp-tls-{smtp_port}"));
+    std::fs::create_dir_all(&certs).unwrap();
+    let (cert, key) = SmtpServer::tls_files(&certs);
+    let env = Env::start(&format!(
+        "[notify.email]\nhost = \"localhost\"\nport = {smtp_port}\ntls = \"starttls\"\nca_file = \"{}\"\nfrom = \"Schakel Test <noreply@schakel.test>\"\n",
+        cert.display()
+    ));
+    let smtp = SmtpServer::start_tls(&env.dir, smtp_port, &cert, &key);
+    env.schakel(&["topics", "apply"]);
+    let dir = env.write(
+        "directory.toml",
+        r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "jt-tls"
+name = "Wijkteam Haarlem-Noord"
+institution = "gemeente:0392"
+roles = ["jeugdteam", "volwassenen"]
+email = "jt-tls@haarlem.example"
+"#,
+    );
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    let _ingest = env.spawn_ingest();
+    let _rules = env.spawn_rules();
+    let _notify = env.spawn_notify();
+    let bsn = &bsns(1, 57)[0];
+    let (s, b) = env
+        .post_batch(
+            JEUGDHULP_TOKEN,
+            &vec![assignment_event("t-1", bsn, "2008-07-12", "T220")].into(),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    env.schakel(&["clock", "tick", "--date", "2026-01-05"]);
+    assert!(
+        eventually(Duration::from_secs(30), || !smtp.mails().is_empty()).await,
+        "a mail over STARTTLS, the server's certificate checked against ca_file"
+    );
+    let m = &smtp.mails()[0];
+    assert_eq!(m.to, ["jt-tls@haarlem.example"]);
+    assert!(
+        m.subject.contains("Overgang 18-/18+ plannen"),
+        "{}",
+        m.subject
+    );
+    let _ = std::fs::remove_dir_all(certs);
+}

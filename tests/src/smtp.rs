@@ -1,7 +1,7 @@
 //! A real SMTP server for the tests: Python's aiosmtpd (installed by `make test`), storing
 //! every message it accepts in a Maildir that the test reads back and parses.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -34,18 +34,41 @@ impl SmtpServer {
 
     /// Starts aiosmtpd on `port`, storing into `dir/maildir` (the privacy scan reads it).
     pub fn start(dir: &std::path::Path, port: u16) -> Self {
+        Self::start_with(dir, port, &[])
+    }
+
+    /// A self-signed certificate and key for `localhost`, made for the test, as PEM files in
+    /// `dir` (the certificate doubles as notify's `ca_file`).
+    pub fn tls_files(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+        let key = rcgen::KeyPair::generate().expect("a key pair");
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .expect("certificate parameters")
+            .self_signed(&key)
+            .expect("a self-signed certificate");
+        let (cert_file, key_file) = (dir.join("smtp-cert.pem"), dir.join("smtp-key.pem"));
+        std::fs::write(&cert_file, cert.pem()).expect("write certificate");
+        std::fs::write(&key_file, key.serialize_pem()).expect("write key");
+        (cert_file, key_file)
+    }
+
+    /// Starts aiosmtpd on `port` requiring STARTTLS with the given certificate and key.
+    pub fn start_tls(dir: &std::path::Path, port: u16, cert: &Path, key: &Path) -> Self {
+        let args = [
+            "--tlscert".to_owned(),
+            cert.display().to_string(),
+            "--tlskey".to_owned(),
+            key.display().to_string(),
+        ];
+        Self::start_with(dir, port, &args)
+    }
+
+    fn start_with(dir: &std::path::Path, port: u16, extra: &[String]) -> Self {
         let maildir = dir.join("maildir");
         let log = dir.join("smtp.log");
         let child = Command::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("smtp log"))
