@@ -577,3 +577,77 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         "every dead letter of jt-a arrives after the fix"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contact_removed_while_its_delivery_waits_for_a_retry_gets_nothing_more() {
+    let env = Env::start("clock = \"log\"\nretry_schedule = [\"5m\", \"5m\"]");
+    let rx = Receiver::start(Duration::ZERO).await;
+    rx.set_down("vw-b", true);
+    env.schakel(&["topics", "apply"]);
+    let dir = env.write("directory.toml", &directory(&rx));
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.schakel(&[
+        "clock",
+        "tick",
+        "--date",
+        "2026-01-01",
+        "--at",
+        "2026-01-12T07:00:00+01:00",
+    ]);
+    let _ingest = env.spawn_ingest();
+    let _rules = env.spawn_rules();
+    let _notify = env.spawn_notify();
+    let bsn = &bsns(1, 67)[0];
+    let (s, b) = env
+        .post_batch(
+            JEUGDHULP_TOKEN,
+            &vec![assignment_event("r-1", bsn, "2008-07-12", "T600")].into(),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    for d in 5..=12 {
+        tick(
+            &env,
+            &format!("2026-01-{d:02}"),
+            "2026-01-12T07:00:00+01:00",
+        );
+    }
+    let vw = |env: &Env| {
+        ledger(env)
+            .into_iter()
+            .find(|(_, e)| e[0].contact == "vw-b")
+            .map(|(_, e)| (state(&e), e.last().unwrap().error.clone()))
+    };
+    assert!(
+        eventually(Duration::from_secs(30), || matches!(
+            vw(&env),
+            Some((DeliveryState::RetryScheduled { .. }, _))
+        ))
+        .await,
+        "vw-b's delivery waits for its retry: {:?}",
+        vw(&env)
+    );
+    let calls = rx.refused("vw-b");
+    // vw-b leaves the directory before the retry is due
+    let only_jt = directory(&rx)
+        .split("[[contact]]")
+        .filter(|part| !part.contains("vw-b"))
+        .collect::<Vec<_>>()
+        .join("[[contact]]");
+    let dir = env.write("directory.toml", &only_jt);
+    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    tick(&env, "2026-01-12", "2026-01-12T07:20:00+01:00");
+    assert!(
+        eventually(Duration::from_secs(30), || matches!(
+            vw(&env),
+            Some((DeliveryState::DeadLettered { .. }, Some(ref e))) if e.contains("removed")
+        ))
+        .await,
+        "dead-lettered as removed: {:?}",
+        vw(&env)
+    );
+    assert_eq!(rx.refused("vw-b"), calls, "no call after the removal");
+    assert!(rx.received().iter().all(|r| r.contact != "vw-b"));
+}

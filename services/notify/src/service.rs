@@ -93,6 +93,8 @@ impl Send {
 #[derive(Clone)]
 struct Deps {
     clock: Clock,
+    /// contacts removed from the directory: they get nothing more, not even a retry
+    removed: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     endpoint_health: Arc<std::sync::Mutex<Endpoints>>,
     disable_after: Duration,
     digests: Digests,
@@ -278,6 +280,7 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
 
     let deps = Deps {
         clock,
+        removed: Arc::default(),
         endpoint_health: Arc::new(std::sync::Mutex::new(endpoints)),
         disable_after: cfg.notify.disable_after,
         digests: Digests::default(),
@@ -349,7 +352,10 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
                     apply_directory(&reg, &mut directory, &rec);
                     if let Some(c) = rec.key.as_deref().and_then(|k| k.strip_prefix("contact:")) {
                         if rec.value.is_some() {
+                            deps.removed.lock().expect("removed lock").remove(c);
                             enable_endpoints(&deps, c, shutdown).await;
+                        } else {
+                            deps.removed.lock().expect("removed lock").insert(c.to_owned());
                         }
                     }
                     continue;
@@ -779,6 +785,31 @@ async fn send_digest(
         if !record_until_durable(deps, &ev, shutdown).await {
             return false;
         }
+    }
+    if deps.removed.lock().expect("removed lock").contains(contact) {
+        for item in &pending.items {
+            let (id, signal, position) = subject(item);
+            let s = Subject {
+                id: &id,
+                signal: &signal,
+                contact,
+                channel: "email",
+                position,
+            };
+            let error = Some("the contact was removed from the directory".to_owned());
+            let ev = ledger_record(
+                &s,
+                "dead-lettered",
+                item.attempt,
+                error,
+                deps.clock.now(),
+                None,
+            );
+            if !record_until_durable(deps, &ev, shutdown).await {
+                return false;
+            }
+        }
+        return true;
     }
     let notes: Vec<&message::Notification> = pending.items.iter().map(|i| &i.note).collect();
     let mail = email::render_digest(&pending.name, &notes, &digest_id, &deps.region);
@@ -1211,6 +1242,24 @@ async fn deliver(deps: &Deps, mut job: Job, shutdown: &Shutdown) -> bool {
     loop {
         if shutdown.is_triggered() {
             return false;
+        }
+        // a contact removed from the directory gets nothing more
+        if deps
+            .removed
+            .lock()
+            .expect("removed lock")
+            .contains(&job.contact)
+        {
+            let error = "the contact was removed from the directory".to_owned();
+            let ev = lifecycle_event(
+                &job,
+                "dead-lettered",
+                attempt,
+                Some(error),
+                deps.clock.now(),
+                None,
+            );
+            return record_until_durable(deps, &ev, shutdown).await;
         }
         // a disabled endpoint is not called (an operator's retry still is)
         let health = deps
