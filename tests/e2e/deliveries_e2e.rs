@@ -43,12 +43,8 @@ webhook = {{ url = "{}", secret = "{SECRET_B}" }}
 
 /// Every delivery's ledger records, by delivery id.
 fn ledger(env: &Env) -> BTreeMap<String, Vec<DeliveryEvent>> {
-    let reg = schakel_core::schemas::registry();
     let mut out: BTreeMap<String, Vec<DeliveryEvent>> = BTreeMap::new();
-    for r in env.read("hub.deliveries.v1") {
-        let ev: DeliveryEvent = reg
-            .decode("hub.deliveries.v1", r.value.as_deref().unwrap())
-            .unwrap();
+    for ev in env.deliveries() {
         out.entry(ev.id.clone()).or_default().push(ev);
     }
     out

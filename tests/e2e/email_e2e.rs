@@ -187,16 +187,8 @@ async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks()
 
 /// Every signal step addressed to `role`, as (signalId, step).
 fn steps_for(env: &Env, role: &str) -> BTreeSet<(String, String)> {
-    let reg = schakel_core::schemas::registry();
-    env.read("hub.signals.v1")
-        .iter()
-        .map(|r| {
-            reg.decode::<schakel_core::events::SignalEvent>(
-                "hub.signals.v1",
-                r.value.as_deref().unwrap(),
-            )
-            .unwrap()
-        })
+    env.signals()
+        .into_iter()
         .filter(|s| s.recipients.iter().any(|x| x == role))
         .map(|s| (s.signal_id, s.step))
         .collect()
@@ -204,15 +196,13 @@ fn steps_for(env: &Env, role: &str) -> BTreeSet<(String, String)> {
 
 /// Ledger records of one contact: delivery id → statuses in order.
 fn ledger_of(env: &Env, contact: &str) -> std::collections::BTreeMap<String, Vec<String>> {
-    let reg = schakel_core::schemas::registry();
     let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for r in env.read("hub.deliveries.v1") {
-        let ev: schakel_core::events::DeliveryEvent = reg
-            .decode("hub.deliveries.v1", r.value.as_deref().unwrap())
-            .unwrap();
-        if ev.contact == contact {
-            out.entry(ev.id).or_default().push(ev.status);
-        }
+    for ev in env
+        .deliveries()
+        .into_iter()
+        .filter(|e| e.contact == contact)
+    {
+        out.entry(ev.id).or_default().push(ev.status);
     }
     out
 }

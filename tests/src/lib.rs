@@ -310,6 +310,28 @@ group = "notify-{prefix}"
         }
     }
 
+    /// Every record of `hub.deliveries.v1`, decoded, in log order per delivery.
+    pub fn deliveries(&self) -> Vec<schakel_core::events::DeliveryEvent> {
+        self.decoded("hub.deliveries.v1")
+    }
+
+    /// Every signal step in `hub.signals.v1`, decoded.
+    pub fn signals(&self) -> Vec<schakel_core::events::SignalEvent> {
+        self.decoded("hub.signals.v1")
+    }
+
+    fn decoded<T: serde::de::DeserializeOwned>(&self, topic: &str) -> Vec<T> {
+        let reg = schakel_core::schemas::registry();
+        self.read(topic)
+            .iter()
+            .filter_map(|r| r.value.as_deref())
+            .map(|v| {
+                reg.decode(topic, v)
+                    .expect("a record of the current or an old schema")
+            })
+            .collect()
+    }
+
     /// Every record of a topic (logical name).
     pub fn read(&self, topic: &str) -> Vec<Record> {
         read_to_end(&self.config, &self.config.topic(topic)).expect("read topic")

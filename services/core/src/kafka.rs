@@ -311,6 +311,19 @@ impl Record {
     }
 }
 
+/// A consumer for one-off reads: its own throw-away group, no commits, assigned by the caller.
+fn reader(cfg: &Config) -> Result<BaseConsumer, KafkaError> {
+    client_config(cfg)
+        .set(
+            "group.id",
+            format!("schakel-reader-{}", crate::trace::random_hex(8)),
+        )
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .create()
+        .map_err(classify)
+}
+
 /// The records at the given (partition, offset) positions of a topic (full name), read in one
 /// pass per partition from the lowest to the highest position asked for. Positions that are
 /// not in the log are left out.
@@ -323,14 +336,7 @@ pub fn read_positions(
     for (p, o) in positions {
         want.entry(*p).or_default().insert(*o);
     }
-    let consumer: BaseConsumer = client_config(cfg)
-        .set(
-            "group.id",
-            format!("schakel-reader-{}", crate::trace::random_hex(8)),
-        )
-        .set("enable.auto.commit", "false")
-        .create()
-        .map_err(classify)?;
+    let consumer = reader(cfg)?;
     let mut tpl = TopicPartitionList::new();
     let mut last: HashMap<i32, i64> = HashMap::new();
     for (p, offsets) in &want {
@@ -383,48 +389,12 @@ pub fn read_one(
     partition: i32,
     offset: i64,
 ) -> Result<Option<Record>, KafkaError> {
-    let consumer: BaseConsumer = client_config(cfg)
-        .set(
-            "group.id",
-            format!("schakel-reader-{}", crate::trace::random_hex(8)),
-        )
-        .set("enable.auto.commit", "false")
-        .create()
-        .map_err(classify)?;
-    let (low, high) = consumer
-        .fetch_watermarks(topic, partition, Duration::from_secs(10))
-        .map_err(classify)?;
-    if offset < low || offset >= high {
-        return Ok(None);
-    }
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, partition, Offset::Offset(offset))
-        .map_err(classify)?;
-    consumer.assign(&tpl).map_err(classify)?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while std::time::Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) if m.offset() == offset => return Ok(Some(Record::from_message(&m))),
-            Some(Ok(m)) if m.offset() > offset => return Ok(None),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(classify(e)),
-            None => {}
-        }
-    }
-    Err(KafkaError::Unavailable(format!(
-        "timed out reading {topic} {partition}@{offset}"
-    )))
+    Ok(read_positions(cfg, topic, &[(partition, offset)])?.remove(&(partition, offset)))
 }
 
 /// Where each partition of a topic (full name) ends now: partition → the next offset.
 pub fn high_watermarks(cfg: &Config, topic: &str) -> Result<HashMap<i32, i64>, KafkaError> {
-    let consumer: BaseConsumer = client_config(cfg)
-        .set(
-            "group.id",
-            format!("schakel-watermarks-{}", crate::trace::random_hex(8)),
-        )
-        .create()
-        .map_err(classify)?;
+    let consumer = reader(cfg)?;
     let mut out = HashMap::new();
     for p in partitions(&consumer, topic)? {
         let (_, high) = consumer
@@ -437,15 +407,7 @@ pub fn high_watermarks(cfg: &Config, topic: &str) -> Result<HashMap<i32, i64>, K
 
 /// Reads every record of a topic (full name) from the beginning up to its current end.
 pub fn read_to_end(cfg: &Config, topic: &str) -> Result<Vec<Record>, KafkaError> {
-    let consumer: BaseConsumer = client_config(cfg)
-        .set(
-            "group.id",
-            format!("schakel-reader-{}", crate::trace::random_hex(8)),
-        )
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false")
-        .create()
-        .map_err(classify)?;
+    let consumer = reader(cfg)?;
     let mut tpl = TopicPartitionList::new();
     let mut remaining = HashMap::new();
     for p in partitions(&consumer, topic)? {

@@ -221,21 +221,21 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
             .map_or(Offset::Beginning, |o| Offset::Offset(*o));
         tpl.add_partition_offset(&tp.0, tp.1, off)?;
     }
-    for p in kafka::partitions(&consumer, &dir_topic)? {
-        let off = dir_end
-            .get(&p)
-            .map_or(Offset::Beginning, |o| Offset::Offset(*o));
-        tpl.add_partition_offset(&dir_topic, p, off)?;
-    }
+    // read back at start, followed from where that read ended
+    let follow_from = |tpl: &mut TopicPartitionList, topic: &str, ends: &HashMap<i32, i64>| {
+        for p in kafka::partitions(&consumer, topic)? {
+            let off = ends
+                .get(&p)
+                .map_or(Offset::Beginning, |o| Offset::Offset(*o));
+            tpl.add_partition_offset(topic, p, off)?;
+        }
+        anyhow::Ok(())
+    };
+    follow_from(&mut tpl, &dir_topic, &dir_end)?;
     // the ledger is followed for operators' retries of dead letters
     let deliveries_topic = cfg.topic("hub.deliveries.v1");
-    for p in kafka::partitions(&consumer, &deliveries_topic)? {
-        let off = ledger_end
-            .get(&p)
-            .map_or(Offset::Beginning, |o| Offset::Offset(*o));
-        tpl.add_partition_offset(&deliveries_topic, p, off)?;
-    }
-    // a log clock reads every tick's instant, from the first
+    follow_from(&mut tpl, &deliveries_topic, &ledger_end)?;
+    // a log clock reads the ticks' instants back, then follows them
     let clock_topic = cfg.topic("hub.clock.v1");
     let (clock, hand): (Clock, Option<Hand>) = match cfg.notify.clock {
         NotifyClock::System => (Clock::system(), None),
@@ -257,12 +257,7 @@ async fn consume(cfg: Config, health: &Health, shutdown: &Shutdown) -> anyhow::R
                     h.advance_to(t.produced_at);
                 }
             }
-            for p in kafka::partitions(&consumer, &clock_topic)? {
-                let off = ends
-                    .get(&p)
-                    .map_or(Offset::Beginning, |o| Offset::Offset(*o));
-                tpl.add_partition_offset(&clock_topic, p, off)?;
-            }
+            follow_from(&mut tpl, &clock_topic, &ends)?;
             tracing::info!(now = %c.now(), "log clock read back");
             (c, Some(h))
         }
@@ -1183,6 +1178,32 @@ fn lifecycle_event(
     ledger_record(&job.subject(), status, attempt, error, at, next_attempt_at)
 }
 
+/// Why a delivery must not be sent at all: its contact was removed from the directory, or its
+/// endpoint is disabled (an operator's retry is still sent to a disabled endpoint).
+fn not_to_call(deps: &Deps, job: &Job) -> Option<String> {
+    if deps
+        .removed
+        .lock()
+        .expect("removed lock")
+        .contains(&job.contact)
+    {
+        return Some("the contact was removed from the directory".into());
+    }
+    let health = deps
+        .endpoint_health
+        .lock()
+        .expect("endpoint health lock")
+        .get(&job.contact, job.send.channel());
+    (health.disabled && !job.single_attempt).then(|| {
+        format!(
+            "endpoint disabled after failing since {}; fix it in the directory and retry",
+            health
+                .failing_since
+                .map_or_else(|| "long".to_owned(), |t| t.to_string())
+        )
+    })
+}
+
 /// Runs one delivery through its lifecycle: queued → in flight → delivered, retry scheduled
 /// (→ in flight …) or dead-lettered, each step recorded in `hub.deliveries.v1` before the next.
 /// Retries wait on notify's clock. Returns true once the outcome is final and recorded; false
@@ -1243,37 +1264,7 @@ async fn deliver(deps: &Deps, mut job: Job, shutdown: &Shutdown) -> bool {
         if shutdown.is_triggered() {
             return false;
         }
-        // a contact removed from the directory gets nothing more
-        if deps
-            .removed
-            .lock()
-            .expect("removed lock")
-            .contains(&job.contact)
-        {
-            let error = "the contact was removed from the directory".to_owned();
-            let ev = lifecycle_event(
-                &job,
-                "dead-lettered",
-                attempt,
-                Some(error),
-                deps.clock.now(),
-                None,
-            );
-            return record_until_durable(deps, &ev, shutdown).await;
-        }
-        // a disabled endpoint is not called (an operator's retry still is)
-        let health = deps
-            .endpoint_health
-            .lock()
-            .expect("endpoint health lock")
-            .get(&job.contact, channel);
-        if health.disabled && !job.single_attempt {
-            let error = format!(
-                "endpoint disabled after failing since {}; fix it in the directory and retry",
-                health
-                    .failing_since
-                    .map_or_else(|| "long".to_owned(), |t| t.to_string())
-            );
+        if let Some(error) = not_to_call(deps, &job) {
             let ev = lifecycle_event(
                 &job,
                 "dead-lettered",
