@@ -17,9 +17,9 @@ help: ## list the targets
 build: ## build every binary
 	cargo build --bins
 
-broker: ## install (once per machine) and start the local broker with sqlite storage under .run/
+broker: ## fetch Apache Kafka once per machine (Maven Central) and start a single KRaft node, data under .run/kafka
 	@mkdir -p $(RUN)
-	infra/broker/start.sh $(BROKER_PORT) sqlite://.run/tansu.db $(RUN)/tansu.pid $(RUN)/tansu.log
+	infra/kafka/start.sh $(BROKER_PORT) $(RUN)/kafka $(RUN)/kafka.pid $(RUN)/kafka.log
 
 up: build broker ## start broker + all services on the config in SCHAKEL_CONFIG (default: demo region)
 	$(BIN)/schakel topics apply
@@ -31,29 +31,30 @@ up: build broker ## start broker + all services on the config in SCHAKEL_CONFIG 
 	@nohup $(BIN)/schakel clock run >$(RUN)/clock.log 2>&1 & echo $$! >$(RUN)/clock.pid
 	@echo "up: ingest http://127.0.0.1:8080/v1/events  (health: /livez /readyz /metrics on 8080, 8081, 8082)"
 
-down: ## stop the services and the broker (the sqlite log under .run/ is kept)
-	@for p in clock $(SERVICES) tansu; do \
+down: ## stop the services and the broker (the log under .run/kafka is kept)
+	@for p in clock $(SERVICES) kafka; do \
 	  if [ -f $(RUN)/$$p.pid ]; then kill $$(cat $(RUN)/$$p.pid) 2>/dev/null && echo "stopped $$p"; rm -f $(RUN)/$$p.pid; fi; \
 	done
 
 status: ## show which parts run
-	@for p in tansu $(SERVICES) clock; do \
+	@for p in kafka $(SERVICES) clock; do \
 	  if [ -f $(RUN)/$$p.pid ] && kill -0 $$(cat $(RUN)/$$p.pid) 2>/dev/null; then echo "$$p: running"; else echo "$$p: stopped"; fi; \
 	done
 
 demo: ## post a demo jeugdhulp assignment and tick through its 17y6m handoff (after `make up`)
 	infra/demo/demo.sh $(BIN)
 
-test: ## run every test (unit, property, golden, black-box and end-to-end on the real broker), then the privacy scan of what they wrote
-	infra/broker/install.sh
+test: ## run every test (unit, property, golden, black-box and end-to-end on Apache Kafka), then the privacy scan of what they wrote
+	infra/kafka/install.sh >/dev/null
 	@# the SMTP server of the e-mail tests
 	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
 	cargo build --bins
 	rm -rf $(PRIVACY_DIR) && mkdir -p $(PRIVACY_DIR)
+	@# one broker for the run; tests that stop or cluster brokers start their own
 	@if cargo nextest --version >/dev/null 2>&1; then \
-	  PRIVACY_SCAN_DIR=$(PRIVACY_DIR) cargo nextest run --workspace --no-fail-fast; \
+	  PRIVACY_SCAN_DIR=$(PRIVACY_DIR) infra/kafka/with-broker.sh cargo nextest run --workspace --no-fail-fast; \
 	else \
-	  PRIVACY_SCAN_DIR=$(PRIVACY_DIR) cargo test --workspace --no-fail-fast; \
+	  PRIVACY_SCAN_DIR=$(PRIVACY_DIR) infra/kafka/with-broker.sh cargo test --workspace --no-fail-fast; \
 	fi
 	$(BIN)/privacy-scan $(PRIVACY_DIR) tests/fixtures
 
@@ -71,7 +72,7 @@ fuzz: ## run the iJw and CSV parser fuzz targets for FUZZ_SECONDS each (installs
 bench: bench-rules ## run every benchmark (figures in .run/bench/)
 
 bench-rules: ## rules: in-process fold, replay through the broker vs a bare consumer, memory per child
-	infra/broker/install.sh
+	infra/kafka/install.sh >/dev/null
 	cargo build --release --bins
 	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-rules $(BENCH_ARGS)
 

@@ -75,7 +75,10 @@ fn fields(problem: &Value) -> Vec<(u64, String)> {
 }
 
 fn setup() -> (Env, schakel_e2e::Proc, Api) {
-    let env = Env::start("");
+    setup_on(Env::start(""))
+}
+
+fn setup_on(env: Env) -> (Env, schakel_e2e::Proc, Api) {
     env.schakel(&["topics", "apply"]);
     let ingest = env.spawn_ingest();
     let api = Api {
@@ -244,7 +247,7 @@ async fn a_good_batch_is_acknowledged_after_the_broker_has_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_broker_gives_503_with_retry_after() {
-    let (mut env, _ingest, api) = setup();
+    let (mut env, _ingest, api) = setup_on(Env::start_own_broker(""));
     env.kill_broker();
     let b = bsns(1, 9);
     let (s, b2, h) = api

@@ -1,6 +1,8 @@
-//! The end-to-end harness: a real Tansu broker per test, the real service binaries as child
-//! processes, a real HTTP webhook receiver, and per-test topic names.
+//! The end-to-end harness: a real Apache Kafka broker (the run's shared one, or a node or a
+//! cluster of the test's own), the real service binaries as child processes, a real HTTP
+//! webhook receiver, and per-test topic names.
 
+pub mod broker;
 pub mod privacy;
 pub mod receiver;
 pub mod smtp;
@@ -97,16 +99,56 @@ impl Drop for Proc {
     }
 }
 
-/// One isolated Schakel: its own broker, config, topic prefix and ports.
+/// One isolated Schakel: its own config, topic prefix, group ids and ports, on the run's
+/// shared broker or a broker of its own.
 pub struct Env {
     pub dir: PathBuf,
     pub config_path: PathBuf,
     pub config: Config,
-    pub broker_port: u16,
     pub ingest_port: u16,
     pub rules_port: u16,
     pub notify_port: u16,
-    broker: Option<Proc>,
+    broker: Broker,
+}
+
+/// The environment variable naming the shared broker of a test run (`make test` starts it).
+pub const SHARED_BROKER: &str = "TEST_KAFKA_BOOTSTRAP";
+
+/// Where an environment's topics live.
+pub enum Broker {
+    /// the run's broker (`TEST_KAFKA_BOOTSTRAP`), shared by tests that do not stop it
+    Shared(String),
+    /// a single node of the test's own, which it may kill and start again
+    Own(broker::Node),
+    /// three nodes of the test's own
+    Cluster(broker::Cluster),
+}
+
+impl Broker {
+    fn bootstrap(&self) -> String {
+        match self {
+            Broker::Shared(b) => b.clone(),
+            Broker::Own(n) => n.bootstrap(),
+            Broker::Cluster(c) => c.bootstrap(),
+        }
+    }
+
+    /// Whether the topics can be read (for the privacy scan at the end of a test).
+    fn readable(&self) -> bool {
+        match self {
+            Broker::Shared(_) => true,
+            Broker::Own(n) => n.is_running(),
+            Broker::Cluster(c) => c.nodes.iter().filter(|n| n.is_running()).count() >= 2,
+        }
+    }
+}
+
+/// Which broker a test without special needs uses: the shared one if the run has it.
+fn default_broker(dir: &Path) -> Broker {
+    match std::env::var(SHARED_BROKER) {
+        Ok(b) if !b.is_empty() => Broker::Shared(b),
+        _ => Broker::Own(broker::single(dir)),
+    }
 }
 
 /// Test tokens written into every test config.
@@ -118,13 +160,37 @@ pub const VAULT_MASTER_KEY: &str =
     "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
 
 impl Env {
-    /// Starts a broker with memory storage and writes a config; `notify_extra` holds extra
-    /// keys of the `[notify]` table.
+    /// An environment on the run's shared broker (or a node of its own outside `make test`);
+    /// `notify_extra` holds extra keys of the `[notify]` table.
     pub fn start(notify_extra: &str) -> Self {
+        let dir = Self::new_dir();
+        let broker = default_broker(&dir);
+        Self::on(dir, broker, notify_extra)
+    }
+
+    /// An environment with a single broker node of its own, for tests that stop the broker.
+    pub fn start_own_broker(notify_extra: &str) -> Self {
+        let dir = Self::new_dir();
+        let broker = Broker::Own(broker::single(&dir));
+        Self::on(dir, broker, notify_extra)
+    }
+
+    /// An environment on a three-node cluster of its own (replication factor 3,
+    /// `min.insync.replicas=2`); its topics are applied with replication factor 3.
+    pub fn start_cluster(notify_extra: &str) -> Self {
+        let dir = Self::new_dir();
+        let broker = Broker::Cluster(broker::Cluster::start(&dir));
+        Self::on(dir, broker, notify_extra)
+    }
+
+    fn new_dir() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("schakel-e2e-{}", random_suffix()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let broker_port = free_port();
-        let broker = start_broker(&dir, broker_port);
+        dir
+    }
+
+    fn on(dir: PathBuf, broker: Broker, notify_extra: &str) -> Self {
+        let bootstrap = broker.bootstrap();
         let (ingest_port, rules_port, notify_port) = (free_port(), free_port(), free_port());
         let prefix = format!("t{}.", random_suffix());
         let snapshots = dir.join("snapshots").display().to_string();
@@ -137,7 +203,7 @@ oin = "00000001234567890000"
 api_base_url = "http://schakel.test"
 
 [kafka]
-bootstrap = "127.0.0.1:{broker_port}"
+bootstrap = "{bootstrap}"
 topic_prefix = "{prefix}"
 produce_timeout = "3s"
 
@@ -187,11 +253,26 @@ group = "notify-{prefix}"
             dir,
             config_path,
             config,
-            broker_port,
             ingest_port,
             rules_port,
             notify_port,
-            broker: Some(broker),
+            broker,
+        }
+    }
+
+    /// The broker nodes of a test's own (panics on the shared broker).
+    pub fn own_broker(&mut self) -> &mut broker::Node {
+        match &mut self.broker {
+            Broker::Own(n) => n,
+            _ => panic!("this environment has no broker of its own: use Env::start_own_broker"),
+        }
+    }
+
+    /// The cluster of a test's own (panics otherwise).
+    pub fn cluster(&mut self) -> &mut broker::Cluster {
+        match &mut self.broker {
+            Broker::Cluster(c) => c,
+            _ => panic!("this environment has no cluster: use Env::start_cluster"),
         }
     }
 
@@ -337,11 +418,14 @@ group = "notify-{prefix}"
         read_to_end(&self.config, &self.config.topic(topic)).expect("read topic")
     }
 
-    /// Stops the broker (to test an unreachable log).
+    /// Kills the broker of the test's own with SIGKILL (to test an unreachable log).
     pub fn kill_broker(&mut self) {
-        if let Some(mut b) = self.broker.take() {
-            b.kill9();
-        }
+        self.own_broker().kill9();
+    }
+
+    /// Starts the test's own broker again, on the data it had, and waits until it serves.
+    pub fn restart_broker(&mut self) {
+        self.own_broker().start();
     }
 
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
@@ -385,7 +469,7 @@ impl Env {
                 let _ = std::fs::copy(mail.path(), out.join("mail").join(mail.file_name()));
             }
         }
-        if self.broker.is_some() {
+        if self.broker.readable() {
             let dump = match dump_topics(&self.config) {
                 Ok(d) => d,
                 Err(e) => format!("topics could not be read: {e}\n").into_bytes(),
@@ -463,7 +547,9 @@ impl Drop for Env {
             self.leave_for_privacy_scan(&scan);
         }
         if !std::thread::panicking() {
-            self.kill_broker();
+            if matches!(self.broker, Broker::Shared(_)) {
+                delete_topics(&self.config);
+            }
             let _ = std::fs::remove_dir_all(&self.dir);
             return;
         }
@@ -492,38 +578,43 @@ impl Drop for Env {
     }
 }
 
-fn start_broker(dir: &Path, port: u16) -> Proc {
-    let tansu = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .expect("HOME")
-        .join("bin/tansu");
-    assert!(
-        tansu.exists(),
-        "tansu is not installed: run infra/broker/install.sh (make test does)"
-    );
-    let log = dir.join("tansu.log");
-    let child = Command::new(tansu)
-        .args([
-            "broker",
-            "--listener-url",
-            &format!("tcp://127.0.0.1:{port}"),
-            "--advertised-listener-url",
-            &format!("tcp://127.0.0.1:{port}"),
-            "--storage-engine",
-            "memory://tansu/",
-        ])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("start tansu");
-    let p = Proc {
-        name: "tansu".into(),
-        child: Some(child),
-        log,
+/// Deletes the topics of an environment on the shared broker, so a long run does not pile up
+/// thousands of partitions there.
+fn delete_topics(cfg: &Config) {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let Ok(consumer) = schakel_core::kafka::client_config(cfg).create::<BaseConsumer>() else {
+        return;
     };
-    wait_for_port(port, Duration::from_secs(20));
-    p
+    let Ok(md) = consumer.fetch_metadata(None, Duration::from_secs(10)) else {
+        return;
+    };
+    let names: Vec<String> = md
+        .topics()
+        .iter()
+        .map(|t| t.name().to_owned())
+        .filter(|n| n.starts_with(&cfg.kafka.topic_prefix))
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let Ok(admin) =
+        schakel_core::kafka::client_config(cfg).create::<AdminClient<DefaultClientContext>>()
+    else {
+        return;
+    };
+    // a runtime of its own, in a thread of its own: this runs in Drop, maybe inside a test's
+    // runtime, where another cannot be started or dropped
+    let _ = std::thread::spawn(move || {
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(admin.delete_topics(&refs, &AdminOptions::new()))
+    })
+    .join();
 }
 
 pub fn wait_for_port(port: u16, limit: Duration) {

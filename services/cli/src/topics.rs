@@ -48,6 +48,8 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
         .fetch_metadata(None, Duration::from_secs(10))
         .context("reading cluster metadata")?;
     let mut new = Vec::new();
+    let mut existing_topics = Vec::new();
+    let mut all = Vec::new();
     for t in &spec.topic {
         let name = cfg.topic(&t.name);
         let partitions = if t.child_scoped {
@@ -55,6 +57,7 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
         } else {
             t.partitions.unwrap_or(1)
         };
+        all.push(name.clone());
         match md
             .topics()
             .iter()
@@ -62,6 +65,7 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
         {
             Some(existing) if existing.partitions().len() as i32 == partitions => {
                 println!("{name}: exists ({partitions} partitions)");
+                existing_topics.push((name, t.child_scoped, t.compact));
             }
             Some(existing) => {
                 anyhow::bail!(
@@ -69,21 +73,42 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
                     existing.partitions().len()
                 );
             }
-            None => new.push((name, partitions, t.compact)),
+            None => new.push((name, partitions, t.child_scoped, t.compact)),
         }
     }
-    if new.is_empty() {
-        return Ok(());
+    update_configs(&admin, &existing_topics).await?;
+    if !new.is_empty() {
+        create(&admin, &new, rf).await?;
     }
+    await_leaders(&probe, &all)
+}
+
+/// The topic settings Schakel manages. Child-scoped topics take the broker's append time as
+/// record timestamp: rules merges a partition's topics in that order (`schakel_core::merge`).
+fn managed_configs(child_scoped: bool, compact: bool) -> Vec<(&'static str, &'static str)> {
+    let mut c = vec![("cleanup.policy", if compact { "compact" } else { "delete" })];
+    if !compact {
+        // the log is the truth: nothing is deleted by age (Kafka's default is 7 days)
+        c.push(("retention.ms", "-1"));
+    }
+    if child_scoped {
+        c.push(("message.timestamp.type", "LogAppendTime"));
+    }
+    c
+}
+
+async fn create(
+    admin: &AdminClient<DefaultClientContext>,
+    new: &[(String, i32, bool, bool)],
+    rf: i32,
+) -> anyhow::Result<()> {
     let topics: Vec<NewTopic<'_>> = new
         .iter()
-        .map(|(name, p, compact)| {
-            let t = NewTopic::new(name, *p, TopicReplication::Fixed(rf));
-            if *compact {
-                t.set("cleanup.policy", "compact")
-            } else {
-                t
-            }
+        .map(|(name, p, child_scoped, compact)| {
+            managed_configs(*child_scoped, *compact).into_iter().fold(
+                NewTopic::new(name, *p, TopicReplication::Fixed(rf)),
+                |t, (k, v)| t.set(k, v),
+            )
         })
         .collect();
     let results = admin
@@ -103,4 +128,92 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
         }
     }
     Ok(())
+}
+
+/// Brings the managed settings of existing topics up to date (a topic made by an older
+/// version keeps its records).
+async fn update_configs(
+    admin: &AdminClient<DefaultClientContext>,
+    topics: &[(String, bool, bool)],
+) -> anyhow::Result<()> {
+    use rdkafka::admin::{AlterConfig, ResourceSpecifier};
+    if topics.is_empty() {
+        return Ok(());
+    }
+    let changes: Vec<AlterConfig<'_>> = topics
+        .iter()
+        .map(|(name, child_scoped, compact)| {
+            managed_configs(*child_scoped, *compact).into_iter().fold(
+                AlterConfig::new(ResourceSpecifier::Topic(name)),
+                |c, (k, v)| c.set(k, v),
+            )
+        })
+        .collect();
+    let results = admin
+        .alter_configs(&changes, &AdminOptions::new())
+        .await
+        .context("updating topic settings")?;
+    for r in results {
+        if let Err((resource, e)) = r {
+            anyhow::bail!("updating the settings of {resource:?}: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// Waits until every partition of the topics has a leader: Kafka creates topics
+/// asynchronously, and a client that comes right after would be told "not leader".
+fn await_leaders(probe: &BaseConsumer, topics: &[String]) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut said = false;
+    loop {
+        let md = probe
+            .fetch_metadata(None, Duration::from_secs(10))
+            .context("reading cluster metadata")?;
+        let waiting: Vec<&String> = topics
+            .iter()
+            .filter(|name| {
+                !md.topics().iter().any(|t| {
+                    t.name() == name.as_str()
+                        && t.error().is_none()
+                        && !t.partitions().is_empty()
+                        && t.partitions()
+                            .iter()
+                            .all(|p| p.leader() >= 0 && p.error().is_none())
+                })
+            })
+            .collect();
+        if waiting.is_empty() {
+            // a leader in the metadata may not serve yet: ask each for its offsets
+            for t in md
+                .topics()
+                .iter()
+                .filter(|t| topics.iter().any(|n| n == t.name()))
+            {
+                for p in t.partitions() {
+                    schakel_core::kafka::watermarks(probe, t.name(), p.id())
+                        .with_context(|| format!("{} partition {}", t.name(), p.id()))?;
+                }
+            }
+            return Ok(());
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "{} topics have partitions without a leader after 60 s: {}",
+            waiting.len(),
+            waiting
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if !said {
+            println!(
+                "waiting for {} topics to get partition leaders",
+                waiting.len()
+            );
+            said = true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

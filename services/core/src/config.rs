@@ -113,9 +113,17 @@ pub struct KafkaConfig {
     /// How long a produce may wait for the broker before the request fails.
     #[serde(default = "default_produce_timeout", deserialize_with = "de_duration")]
     pub produce_timeout: Duration,
+    /// How long a consumer-group member may be silent before its partitions go to the others
+    /// (an instance that died is noticed after this).
+    #[serde(default = "default_session_timeout", deserialize_with = "de_duration")]
+    pub session_timeout: Duration,
 }
 
 fn default_produce_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_session_timeout() -> Duration {
     Duration::from_secs(10)
 }
 

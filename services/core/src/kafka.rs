@@ -108,12 +108,10 @@ impl Producer {
                 "message.timeout.ms",
                 cfg.kafka.produce_timeout.as_millis().to_string(),
             )
+            // batches of up to 5 ms, compressed: ingest's answer waits for the acknowledgement,
+            // so the linger stays short
             .set("linger.ms", "5")
-            // One record per batch. Tansu 0.6.0 reports a partition's high watermark as the
-            // last batch's base offset + 1 and serves no fetch that starts inside a batch, so
-            // a reader would stop early or a consumer resuming mid-batch would wait forever
-            // (tests/e2e/broker_batches.rs). On Apache Kafka, raise it in kafka.properties.
-            .set("batch.num.messages", "1");
+            .set("compression.type", "lz4");
         // the region's own settings win over ours
         for (k, v) in &cfg.kafka.properties {
             c.set(k, v);
@@ -141,6 +139,25 @@ impl Producer {
         );
         self.send_bytes(rec.topic, rec.key, Some(&payload), headers, rec.partition)
             .await
+    }
+
+    /// Produces raw bytes (no schema, no CloudEvents headers) to an explicit partition: for
+    /// internal records such as snapshot chunks.
+    pub async fn send_raw(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        partition: i32,
+    ) -> Result<(i32, i64), KafkaError> {
+        self.send_bytes(
+            topic,
+            key,
+            Some(payload),
+            OwnedHeaders::new(),
+            Some(partition),
+        )
+        .await
     }
 
     /// Produces a tombstone (null value) for `key`, for compacted topics.
@@ -225,6 +242,28 @@ pub fn stream_consumer(cfg: &Config, group: &str) -> Result<StreamConsumer, Kafk
         .map_err(classify)
 }
 
+/// A partition's (low, high) watermarks from its leader. Waits out a leader that is not ready
+/// yet (a topic just created, a leader being elected) for up to 15 s.
+pub fn watermarks<C: Consumer<X>, X: rdkafka::consumer::ConsumerContext>(
+    consumer: &C,
+    topic: &str,
+    partition: i32,
+) -> Result<(i64, i64), KafkaError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match consumer.fetch_watermarks(topic, partition, Duration::from_secs(10)) {
+            Ok(w) => return Ok(w),
+            Err(e) => {
+                let e = classify(e);
+                if !e.is_retryable() || std::time::Instant::now() > deadline {
+                    return Err(e);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
 /// The partition ids of a topic (full name).
 pub fn partitions<C: Consumer>(consumer: &C, topic: &str) -> Result<Vec<i32>, KafkaError> {
     let md = consumer
@@ -297,6 +336,8 @@ pub struct Record {
     pub offset: i64,
     pub key: Option<String>,
     pub value: Option<Vec<u8>>,
+    /// milliseconds since the epoch: the broker's append time on child-scoped topics
+    pub timestamp: Option<i64>,
 }
 
 impl Record {
@@ -307,8 +348,33 @@ impl Record {
             offset: m.offset(),
             key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
             value: m.payload().map(<[u8]>::to_vec),
+            timestamp: m.timestamp().to_millis(),
         }
     }
+}
+
+/// The high watermark of a partition as the consumer last heard it from a fetch (no request
+/// to the broker); None until a fetch answered.
+pub fn cached_high_watermark<C: Consumer<X>, X: rdkafka::consumer::ConsumerContext>(
+    consumer: &C,
+    topic: &str,
+    partition: i32,
+) -> Option<i64> {
+    let name = std::ffi::CString::new(topic).ok()?;
+    let (mut low, mut high) = (-1i64, -1i64);
+    // SAFETY: the client pointer is valid while the consumer lives; the name is a valid C
+    // string for the call; low and high are plain out-parameters.
+    let err = unsafe {
+        rdkafka::bindings::rd_kafka_get_watermark_offsets(
+            consumer.client().native_ptr(),
+            name.as_ptr(),
+            partition,
+            &mut low,
+            &mut high,
+        )
+    };
+    (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)
+        .then_some(high)
 }
 
 /// A consumer for one-off reads: its own throw-away group, no commits, assigned by the caller.
@@ -340,9 +406,7 @@ pub fn read_positions(
     let mut tpl = TopicPartitionList::new();
     let mut last: HashMap<i32, i64> = HashMap::new();
     for (p, offsets) in &want {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, *p, Duration::from_secs(10))
-            .map_err(classify)?;
+        let (low, high) = watermarks(&consumer, topic, *p)?;
         let (Some(first), Some(max)) = (
             offsets.iter().copied().find(|o| *o >= low),
             offsets.iter().copied().filter(|o| *o < high).max(),
@@ -382,6 +446,48 @@ pub fn read_positions(
     Ok(out)
 }
 
+/// The records of one partition of a topic (full name) with offsets in `from..to`, in order.
+pub fn read_range(
+    cfg: &Config,
+    topic: &str,
+    partition: i32,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Record>, KafkaError> {
+    let consumer = reader(cfg)?;
+    let (low, high) = watermarks(&consumer, topic, partition)?;
+    let (from, to) = (from.max(low), to.min(high));
+    let mut out = Vec::new();
+    if from >= to {
+        return Ok(out);
+    }
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, partition, Offset::Offset(from))
+        .map_err(classify)?;
+    consumer.assign(&tpl).map_err(classify)?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if std::time::Instant::now() > deadline {
+            return Err(KafkaError::Unavailable(format!(
+                "timed out reading {topic}"
+            )));
+        }
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                if m.offset() >= to {
+                    return Ok(out);
+                }
+                out.push(Record::from_message(&m));
+                if m.offset() + 1 >= to {
+                    return Ok(out);
+                }
+            }
+            Some(Err(e)) => return Err(classify(e)),
+            None => {}
+        }
+    }
+}
+
 /// The record at `offset` of a topic's (full name) partition, if it is there.
 pub fn read_one(
     cfg: &Config,
@@ -397,9 +503,7 @@ pub fn high_watermarks(cfg: &Config, topic: &str) -> Result<HashMap<i32, i64>, K
     let consumer = reader(cfg)?;
     let mut out = HashMap::new();
     for p in partitions(&consumer, topic)? {
-        let (_, high) = consumer
-            .fetch_watermarks(topic, p, Duration::from_secs(10))
-            .map_err(classify)?;
+        let (_, high) = watermarks(&consumer, topic, p)?;
         out.insert(p, high);
     }
     Ok(out)
@@ -411,9 +515,7 @@ pub fn read_to_end(cfg: &Config, topic: &str) -> Result<Vec<Record>, KafkaError>
     let mut tpl = TopicPartitionList::new();
     let mut remaining = HashMap::new();
     for p in partitions(&consumer, topic)? {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, p, Duration::from_secs(10))
-            .map_err(classify)?;
+        let (low, high) = watermarks(&consumer, topic, p)?;
         if high > low {
             remaining.insert(p, high);
             tpl.add_partition_offset(topic, p, Offset::Beginning)
