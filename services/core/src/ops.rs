@@ -53,11 +53,23 @@ impl Metrics {
     }
 }
 
-/// Liveness, readiness and metrics of one service.
-#[derive(Clone, Default)]
+/// Liveness, readiness and metrics of one service. Ready means: the service's own state is
+/// caught up (`set_ready`) and the broker answers (`set_broker`, kept by [`watch_broker`]).
+#[derive(Clone)]
 pub struct Health {
     ready: Arc<AtomicBool>,
+    broker: Arc<AtomicBool>,
     pub metrics: Arc<Metrics>,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Self {
+            ready: Arc::default(),
+            broker: Arc::new(AtomicBool::new(true)),
+            metrics: Arc::default(),
+        }
+    }
 }
 
 impl Health {
@@ -69,9 +81,65 @@ impl Health {
         self.ready.store(ready, Ordering::SeqCst);
     }
 
+    /// Whether the broker answered the last time it was asked.
+    pub fn set_broker(&self, reachable: bool) {
+        self.broker.store(reachable, Ordering::SeqCst);
+    }
+
+    pub fn broker_reachable(&self) -> bool {
+        self.broker.load(Ordering::SeqCst)
+    }
+
+    /// Caught up and the broker reachable.
     pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst) && self.broker_reachable()
+    }
+
+    /// Whether the service's own state is caught up (whatever the broker).
+    pub fn is_caught_up(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
     }
+}
+
+/// Asks the broker for its metadata every 2 s and keeps `Health::set_broker` true to what it
+/// answers, logging each change once: a broker that is away is waited out, not fatal.
+pub fn watch_broker(cfg: &crate::Config, health: &Health, shutdown: &crate::Shutdown) {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let client: BaseConsumer = match crate::kafka::client_config(cfg).create() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the broker");
+            return;
+        }
+    };
+    let client = Arc::new(client);
+    let (health, shutdown) = (health.clone(), shutdown.clone());
+    tokio::spawn(async move {
+        let mut was = true;
+        loop {
+            let c = client.clone();
+            let answered = tokio::task::spawn_blocking(move || {
+                c.fetch_metadata(None, std::time::Duration::from_secs(2))
+                    .map(|_| ())
+            })
+            .await
+            .map(|r| r.is_ok())
+            .unwrap_or(false);
+            if answered != was {
+                if answered {
+                    tracing::info!("broker reachable again");
+                } else {
+                    tracing::warn!("broker unreachable; waiting for it (not ready meanwhile)");
+                }
+                was = answered;
+            }
+            health.set_broker(answered);
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+            }
+        }
+    });
 }
 
 /// The `/livez`, `/readyz` and `/metrics` routes.
@@ -84,7 +152,9 @@ pub fn router(health: Health) -> Router {
 }
 
 async fn readyz(State(h): State<Health>) -> impl IntoResponse {
-    if h.is_ready() {
+    if !h.broker_reachable() {
+        (StatusCode::SERVICE_UNAVAILABLE, "broker unreachable")
+    } else if h.is_ready() {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "catching up")

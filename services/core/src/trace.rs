@@ -25,6 +25,18 @@ impl TraceParent {
         }
     }
 
+    /// A trace whose ids follow from `seed`: a record written again (a replay, a restart)
+    /// carries the same `traceparent` as the first time.
+    pub fn derived(seed: &str) -> Self {
+        use sha2::Digest;
+        let h = sha2::Sha256::digest(seed.as_bytes());
+        let hex = crate::ids::hex(&h);
+        Self {
+            trace_id: hex[..32].to_owned(),
+            span_id: hex[32..48].to_owned(),
+        }
+    }
+
     /// Parses an incoming `traceparent`, or None when it is malformed.
     pub fn parse(s: &str) -> Option<Self> {
         let parts: Vec<&str> = s.trim().split('-').collect();
