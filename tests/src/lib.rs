@@ -193,7 +193,6 @@ impl Env {
         let bootstrap = broker.bootstrap();
         let (ingest_port, rules_port, notify_port) = (free_port(), free_port(), free_port());
         let prefix = format!("t{}.", random_suffix());
-        let snapshots = dir.join("snapshots").display().to_string();
         let vault_dir = dir.join("vault").display().to_string();
         let text = format!(
             r#"
@@ -206,6 +205,7 @@ api_base_url = "http://schakel.test"
 bootstrap = "{bootstrap}"
 topic_prefix = "{prefix}"
 produce_timeout = "3s"
+session_timeout = "3s"
 
 [pseudonym]
 secret = "test-pseudonym-secret-0123456789"
@@ -238,7 +238,6 @@ institutions = ["gemeente:0392"]
 [rules]
 listen = "127.0.0.1:{rules_port}"
 group = "rules-{prefix}"
-snapshot_dir = "{snapshots}"
 
 [notify]
 listen = "127.0.0.1:{notify_port}"

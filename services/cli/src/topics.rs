@@ -29,8 +29,13 @@ struct TopicSpec {
     partitions: Option<i32>,
     #[serde(default)]
     compact: bool,
+    /// the Avro schema of the values; none for internal topics
     #[allow(dead_code)]
-    schema: String,
+    #[serde(default)]
+    schema: Option<String>,
+    /// roll segments this often (ms), so compaction can clean them sooner
+    #[serde(default)]
+    segment_ms: Option<u64>,
 }
 
 pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow::Result<()> {
@@ -65,7 +70,7 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
         {
             Some(existing) if existing.partitions().len() as i32 == partitions => {
                 println!("{name}: exists ({partitions} partitions)");
-                existing_topics.push((name, t.child_scoped, t.compact));
+                existing_topics.push((name, managed_configs(t)));
             }
             Some(existing) => {
                 anyhow::bail!(
@@ -73,7 +78,7 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
                     existing.partitions().len()
                 );
             }
-            None => new.push((name, partitions, t.child_scoped, t.compact)),
+            None => new.push((name, partitions, managed_configs(t))),
         }
     }
     update_configs(&admin, &existing_topics).await?;
@@ -85,27 +90,35 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
 
 /// The topic settings Schakel manages. Child-scoped topics take the broker's append time as
 /// record timestamp: rules merges a partition's topics in that order (`schakel_core::merge`).
-fn managed_configs(child_scoped: bool, compact: bool) -> Vec<(&'static str, &'static str)> {
-    let mut c = vec![("cleanup.policy", if compact { "compact" } else { "delete" })];
-    if !compact {
+fn managed_configs(t: &TopicSpec) -> Configs {
+    let mut c = vec![(
+        "cleanup.policy",
+        if t.compact { "compact" } else { "delete" }.to_owned(),
+    )];
+    if !t.compact {
         // the log is the truth: nothing is deleted by age (Kafka's default is 7 days)
-        c.push(("retention.ms", "-1"));
+        c.push(("retention.ms", "-1".to_owned()));
     }
-    if child_scoped {
-        c.push(("message.timestamp.type", "LogAppendTime"));
+    if t.child_scoped {
+        c.push(("message.timestamp.type", "LogAppendTime".to_owned()));
+    }
+    if let Some(ms) = t.segment_ms {
+        c.push(("segment.ms", ms.to_string()));
     }
     c
 }
 
+type Configs = Vec<(&'static str, String)>;
+
 async fn create(
     admin: &AdminClient<DefaultClientContext>,
-    new: &[(String, i32, bool, bool)],
+    new: &[(String, i32, Configs)],
     rf: i32,
 ) -> anyhow::Result<()> {
     let topics: Vec<NewTopic<'_>> = new
         .iter()
-        .map(|(name, p, child_scoped, compact)| {
-            managed_configs(*child_scoped, *compact).into_iter().fold(
+        .map(|(name, p, configs)| {
+            configs.iter().fold(
                 NewTopic::new(name, *p, TopicReplication::Fixed(rf)),
                 |t, (k, v)| t.set(k, v),
             )
@@ -134,7 +147,7 @@ async fn create(
 /// version keeps its records).
 async fn update_configs(
     admin: &AdminClient<DefaultClientContext>,
-    topics: &[(String, bool, bool)],
+    topics: &[(String, Configs)],
 ) -> anyhow::Result<()> {
     use rdkafka::admin::{AlterConfig, ResourceSpecifier};
     if topics.is_empty() {
@@ -142,8 +155,8 @@ async fn update_configs(
     }
     let changes: Vec<AlterConfig<'_>> = topics
         .iter()
-        .map(|(name, child_scoped, compact)| {
-            managed_configs(*child_scoped, *compact).into_iter().fold(
+        .map(|(name, configs)| {
+            configs.iter().fold(
                 AlterConfig::new(ResourceSpecifier::Topic(name)),
                 |c, (k, v)| c.set(k, v),
             )

@@ -232,16 +232,24 @@ pub struct RulesConfig {
     pub listen: String,
     #[serde(default = "default_rules_group")]
     pub group: String,
-    /// Where snapshots of the rules state are kept, one file per partition; empty: none.
-    #[serde(default = "default_snapshot_dir")]
-    pub snapshot_dir: String,
-    /// How often a changed partition is snapshotted (and always at a graceful stop).
+    /// Whether partition snapshots are written to `hub.snapshots.v1` (and read on restore).
+    #[serde(default = "default_true")]
+    pub snapshots: bool,
+    /// How often a changed partition is snapshotted (and always when it is let go).
     #[serde(default = "default_snapshot_every", deserialize_with = "de_duration")]
     pub snapshot_every: Duration,
+    /// How old a record must be before it is released in merged order while another input
+    /// topic of its partition has nothing waiting (time for a record appended just before it
+    /// to be fetched).
+    #[serde(default = "default_order_grace", deserialize_with = "de_duration")]
+    pub order_grace: Duration,
 }
 
-fn default_snapshot_dir() -> String {
-    ".run/snapshots".into()
+fn default_true() -> bool {
+    true
+}
+fn default_order_grace() -> Duration {
+    Duration::from_millis(500)
 }
 fn default_snapshot_every() -> Duration {
     Duration::from_secs(60)
@@ -259,7 +267,8 @@ impl Default for RulesConfig {
         Self {
             listen: default_rules_listen(),
             group: default_rules_group(),
-            snapshot_dir: default_snapshot_dir(),
+            snapshots: true,
+            order_grace: default_order_grace(),
             snapshot_every: default_snapshot_every(),
         }
     }

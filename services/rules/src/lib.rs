@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod input;
+pub mod partition;
 pub mod rules;
 pub mod scenario;
 pub mod service;

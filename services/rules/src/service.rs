@@ -1,8 +1,16 @@
-//! The rules service: consumes the co-partitioned input topics, folds them per partition and
-//! produces signals. On start it restores by replaying up to the committed offsets without
-//! emitting; it commits an offset only after the signals of that record were acknowledged.
+//! The rules service. Instances share the input partitions through a consumer group: each
+//! partition number is one unit (all six co-partitioned input topics of that number go to the
+//! same instance). The group's membership rides on `hub.clock.v1`, which has one partition per
+//! number; the inputs are read by a consumer of the instance's own, in one deterministic order
+//! per partition (`schakel_core::merge`).
+//!
+//! A partition given to this instance is restored from its newest snapshot plus the tail of the
+//! log before it emits anything (`partition.rs`); a partition taken away is snapshotted, its
+//! processed offsets committed, and let go. Offsets are committed only after the signals of
+//! their records were acknowledged.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,16 +19,20 @@ use jiff::Timestamp;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Offset, TopicPartitionList};
 use schakel_core::events::{ClockTick, DeadLetter, SignalEvent};
+use schakel_core::group::{CommittedReader, Group, GroupEvent, Membership, Offsets};
 use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer, Record};
 use schakel_core::ops::{self, Health};
 use schakel_core::trace::TraceParent;
 use schakel_core::{Config, Shutdown};
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 
-use crate::snapshot::Snapshot;
+use crate::partition::{Loaded, Partition};
+use crate::snapshot::{self, Taking};
 use crate::{Engine, Input};
 
-/// The topics rules folds, all child-scoped and co-partitioned.
+/// The topics rules folds, all child-scoped and co-partitioned, in merge order for records
+/// appended in the same millisecond (facts before the tick).
 pub const INPUTS: &[&str] = &[
     "source.school.v1",
     "source.voorschool.v1",
@@ -30,171 +42,327 @@ pub const INPUTS: &[&str] = &[
     "hub.clock.v1",
 ];
 
-type Tp = (String, i32);
+/// The topic whose partitions the group divides (one per partition number).
+const ANCHOR: &str = "hub.clock.v1";
 
 /// Runs the rules service until shutdown.
 pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     let sd = shutdown.clone();
     ops::run_with_health(listener, shutdown, |health| async move {
-        consume(&cfg, &health, &sd).await
+        ops::watch_broker(&cfg, &health, &sd);
+        let mut svc = Service::start(&cfg, &health)?;
+        let result = svc.run(&sd).await;
+        svc.producer.flush(Duration::from_secs(5));
+        result
     })
     .await
 }
 
-struct Loop<'a> {
+type LoadResult = (i32, u64, Result<Loaded, String>);
+
+struct Service<'a> {
     cfg: &'a Config,
-    producer: Producer,
-    engines: HashMap<i32, Engine>,
-    /// offsets below these were processed before the last stop: fold without emitting
-    committed: HashMap<Tp, i64>,
-    /// next offset to commit per partition, once its effects are durable
-    done: HashMap<Tp, i64>,
-    dirty: bool,
-    restoring: HashMap<Tp, i64>,
     health: &'a Health,
-    /// partitions changed since their last snapshot
-    changed: std::collections::HashSet<i32>,
+    /// full names of INPUTS, by index
+    topics: Vec<String>,
+    group: Group,
+    data: StreamConsumer,
+    producer: Producer,
+    parts: BTreeMap<i32, Partition>,
+    loads: JoinSet<LoadResult>,
+    epoch: u64,
+    /// the group gave this instance its first assignment (maybe of nothing)
+    joined: bool,
+    last_consume_error: Option<std::time::Instant>,
 }
 
-async fn consume(cfg: &Config, health: &Health, shutdown: &Shutdown) -> anyhow::Result<()> {
-    let consumer = kafka::stream_consumer(cfg, &cfg.rules.group)?;
-    let topics: Vec<String> = INPUTS.iter().map(|t| cfg.topic(t)).collect();
-    let parts = kafka::partitions(&consumer, &topics[topics.len() - 1])?;
-    let mut tps = Vec::new();
-    for t in &topics {
-        let p = kafka::partitions(&consumer, t)?;
-        anyhow::ensure!(
-            p == parts,
-            "topic {t} has {} partitions but hub.clock has {}: child-scoped topics must be co-partitioned",
-            p.len(),
-            parts.len()
-        );
-        tps.extend(p.into_iter().map(|p| (t.clone(), p)));
+impl<'a> Service<'a> {
+    fn start(cfg: &'a Config, health: &'a Health) -> anyhow::Result<Self> {
+        let topics: Vec<String> = INPUTS.iter().map(|t| cfg.topic(t)).collect();
+        let group = Group::join(
+            cfg,
+            Membership {
+                group: &cfg.rules.group,
+                topics: &[cfg.topic(ANCHOR)],
+                forward: false,
+                buffer: 64,
+            },
+        )?;
+        let data: StreamConsumer = kafka::client_config(cfg)
+            .set("group.id", format!("{}.inputs", cfg.rules.group))
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "false")
+            // 36 input partitions may be assigned: a bounded prefetch per partition
+            .set("queued.min.messages", "10000")
+            .set("queued.max.messages.kbytes", "16384")
+            .create()
+            .context("creating the input consumer")?;
+        Ok(Self {
+            cfg,
+            health,
+            topics,
+            group,
+            data,
+            producer: Producer::new(cfg)?,
+            parts: BTreeMap::new(),
+            loads: JoinSet::new(),
+            epoch: 0,
+            joined: false,
+            last_consume_error: None,
+        })
     }
-    let committed = kafka::committed(&consumer, &tps)?;
-    let snapshots = load_snapshots(cfg, &parts, &topics);
-    let mut engines = HashMap::new();
-    let mut start: HashMap<Tp, i64> = HashMap::new();
-    for p in &parts {
-        match snapshots.get(p) {
-            Some((engine, offsets)) => {
-                engines.insert(*p, engine.clone());
-                for (t, o) in offsets {
-                    start.insert((t.clone(), *p), *o);
+
+    async fn run(&mut self, shutdown: &Shutdown) -> anyhow::Result<()> {
+        let mut commit_every = tokio::time::interval(Duration::from_millis(500));
+        let mut snapshot_every = tokio::time::interval(self.cfg.rules.snapshot_every);
+        snapshot_every.tick().await;
+        // records wait in the merger for the order grace; look at them again this often
+        let mut wake = tokio::time::interval(Duration::from_millis(50));
+        let mut leaving = false;
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.wait(), if !leaving => {
+                    tracing::info!("leaving the group: every partition is snapshotted and committed first");
+                    leaving = true;
+                    self.group.leave();
+                }
+                ev = self.group.next() => match ev {
+                    None | Some(GroupEvent::Left) => break,
+                    Some(GroupEvent::Assigned(ps)) => self.assign(ps),
+                    Some(GroupEvent::Revoked { partitions, reply }) => {
+                        let offsets = self.revoke(&partitions).await;
+                        let _ = reply.send(offsets);
+                    }
+                    Some(GroupEvent::Lost(ps)) => self.lose(&ps),
+                    Some(GroupEvent::Record(_)) => {}
+                },
+                Some(done) = self.loads.join_next() => {
+                    let (p, epoch, result) = done.context("partition load task")?;
+                    self.loaded(p, epoch, result);
+                }
+                _ = commit_every.tick() => self.commit(),
+                _ = snapshot_every.tick() => self.snapshot_changed().await,
+                _ = wake.tick() => self.release_all(shutdown).await?,
+                msg = self.data.recv(), if self.parts.values().any(|p| !matches!(p, Partition::Loading { .. })) => {
+                    match msg {
+                        Ok(m) => {
+                            let rec = Record::from_message(&m);
+                            drop(m);
+                            self.on_record(rec, shutdown).await?;
+                        }
+                        Err(e) => self.consume_error(e),
+                    }
                 }
             }
-            None => {
-                engines.insert(*p, Engine::new(cfg.policy.clone()));
-            }
         }
+        Ok(())
     }
-    let mut restoring = HashMap::new();
-    let mut tpl = TopicPartitionList::new();
-    for (t, p) in &tps {
-        let (low, _) = consumer.fetch_watermarks(t, *p, Duration::from_secs(10))?;
-        let from = start.get(&(t.clone(), *p)).copied().unwrap_or(low).max(low);
-        if let Some(c) = committed.get(&(t.clone(), *p)) {
-            if *c > from {
-                restoring.insert((t.clone(), *p), *c);
-            }
-        }
-        tpl.add_partition_offset(t, *p, Offset::Offset(from))?;
-        // never commit below what was committed before
-        let floor = committed.get(&(t.clone(), *p)).copied().unwrap_or(from);
-        start.insert((t.clone(), *p), from.max(floor));
-    }
-    consumer.assign(&tpl)?;
-    tracing::info!(
-        partitions = parts.len(),
-        from_snapshot = snapshots.len(),
-        restoring = restoring.len(),
-        "assigned; restoring state"
-    );
-    let mut lp = Loop {
-        cfg,
-        producer: Producer::new(cfg)?,
-        engines,
-        committed,
-        done: start,
-        dirty: false,
-        restoring,
-        health,
-        changed: std::collections::HashSet::new(),
-    };
-    lp.check_ready();
-    let mut commit_every = tokio::time::interval(Duration::from_millis(500));
-    let mut snapshot_every = tokio::time::interval(cfg.rules.snapshot_every);
-    snapshot_every.tick().await;
-    loop {
-        tokio::select! {
-            biased;
-            _ = shutdown.wait() => break,
-            _ = commit_every.tick() => lp.commit(&consumer)?,
-            _ = snapshot_every.tick() => lp.snapshot(),
-            msg = consumer.recv() => {
-                let m = msg.context("consuming inputs")?;
-                let rec = Record::from_message(&m);
-                drop(m);
-                lp.process(rec).await?;
-            }
-        }
-    }
-    lp.commit(&consumer)?;
-    lp.snapshot();
-    lp.producer.flush(Duration::from_secs(5));
-    Ok(())
-}
 
-/// The snapshot of every partition that has a usable one: its engine and input offsets.
-fn load_snapshots(
-    cfg: &Config,
-    parts: &[i32],
-    topics: &[String],
-) -> HashMap<i32, (Engine, Vec<(String, i64)>)> {
-    let mut out = HashMap::new();
-    if cfg.rules.snapshot_dir.is_empty() {
-        return out;
+    fn consume_error(&mut self, e: rdkafka::error::KafkaError) {
+        if self
+            .last_consume_error
+            .is_none_or(|t| t.elapsed() > Duration::from_secs(10))
+        {
+            tracing::warn!(error = %e, "reading inputs failed; librdkafka retries by itself");
+            self.last_consume_error = Some(std::time::Instant::now());
+        }
     }
-    let dir = std::path::Path::new(&cfg.rules.snapshot_dir);
-    for p in parts {
-        match Snapshot::read(dir, &cfg.rules.group, *p, &cfg.policy) {
-            Ok(Some(s)) => {
-                let offsets: Vec<(String, i64)> = s
-                    .offsets
-                    .iter()
-                    .map(|(t, o)| (cfg.topic(t), *o))
-                    .filter(|(t, _)| topics.contains(t))
-                    .collect();
-                let children = s.image.children.len();
-                tracing::info!(
-                    partition = p,
-                    children,
-                    "restoring from snapshot plus the tail of the log"
-                );
-                out.insert(
-                    *p,
-                    (Engine::from_image(cfg.policy.clone(), s.image), offsets),
-                );
-            }
-            Ok(None) => {}
+
+    fn update_ready(&self) {
+        let live = self.parts.values().all(Partition::is_live);
+        self.health.set_ready(self.joined && live);
+    }
+
+    fn tps(&self, p: i32) -> Vec<(String, i32)> {
+        self.topics.iter().map(|t| (t.clone(), p)).collect()
+    }
+
+    /// Partitions given: each is loaded by a task of its own (snapshot, committed offsets,
+    /// the signals already written), then assigned to the input consumer.
+    fn assign(&mut self, ps: Vec<i32>) {
+        self.joined = true;
+        for p in ps {
+            self.epoch += 1;
+            let epoch = self.epoch;
+            self.parts.insert(p, Partition::Loading { epoch });
+            let (cfg, reader, tps) = (self.cfg.clone(), self.group.reader(), self.tps(p));
+            self.loads.spawn(async move {
+                let r = tokio::task::spawn_blocking(move || load(&cfg, &reader, p, &tps))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r);
+                (p, epoch, r)
+            });
+        }
+        self.update_ready();
+    }
+
+    fn loaded(&mut self, p: i32, epoch: u64, result: Result<Loaded, String>) {
+        if !matches!(self.parts.get(&p), Some(Partition::Loading { epoch: e }) if *e == epoch) {
+            return; // taken away while it loaded
+        }
+        let loaded = match result {
+            Ok(l) => l,
             Err(e) => {
-                tracing::warn!(partition = p, reason = %e, "snapshot not used; replaying the log")
+                // the broker may be away: try again
+                tracing::warn!(partition = p, error = %e, "loading the partition failed; trying again");
+                self.parts.remove(&p);
+                self.assign(vec![p]);
+                return;
             }
+        };
+        let mut tpl = TopicPartitionList::new();
+        for (t, start) in self.topics.iter().zip(&loaded.start) {
+            let _ = tpl.add_partition_offset(t, p, Offset::Offset(*start));
+        }
+        if let Err(e) = self.data.incremental_assign(&tpl) {
+            tracing::warn!(partition = p, error = %e, "assigning inputs failed; trying again");
+            self.parts.remove(&p);
+            self.assign(vec![p]);
+            return;
+        }
+        let restoring: i64 = loaded
+            .committed
+            .iter()
+            .zip(&loaded.start)
+            .map(|(c, s)| (c - s).max(0))
+            .sum();
+        tracing::info!(
+            partition = p,
+            from_snapshot = loaded.from_snapshot.is_some(),
+            children = loaded.engine.children(),
+            records_to_restore = restoring,
+            written_since_snapshot = loaded.written.len(),
+            "partition loaded; restoring the tail of the log"
+        );
+        let part = Partition::from_loaded(loaded);
+        if part.is_live() {
+            tracing::info!(partition = p, "partition live");
+        }
+        self.parts.insert(p, part);
+        self.update_ready();
+    }
+
+    fn unassign_inputs(&self, p: i32) {
+        let mut tpl = TopicPartitionList::new();
+        for t in &self.topics {
+            tpl.add_partition(t, p);
+        }
+        if let Err(e) = self.data.incremental_unassign(&tpl) {
+            tracing::warn!(partition = p, error = %e, "unassigning inputs failed");
         }
     }
-    out
-}
 
-impl Loop<'_> {
-    fn logical<'t>(&self, topic: &'t str) -> &'t str {
-        topic
-            .strip_prefix(&self.cfg.kafka.topic_prefix)
-            .unwrap_or(topic)
+    /// Partitions taken away: snapshot what changed, answer what to commit, let go.
+    async fn revoke(&mut self, ps: &[i32]) -> Offsets {
+        let mut out = Vec::new();
+        for p in ps {
+            let Some(mut part) = self.parts.remove(p) else {
+                continue;
+            };
+            if let Some(offsets) = part.offsets_to_commit() {
+                self.unassign_inputs(*p);
+                if let Some(f) = part.folding() {
+                    f.merger.clear();
+                }
+                if part.is_live() {
+                    self.snapshot_one(*p, &mut part).await;
+                }
+                for (t, o) in self.topics.iter().zip(offsets) {
+                    out.push((t.clone(), *p, o));
+                }
+            }
+            tracing::info!(partition = p, "partition let go");
+        }
+        self.update_ready();
+        out
     }
 
-    fn decode(&self, rec: &Record) -> Result<Input, String> {
+    fn lose(&mut self, ps: &[i32]) {
+        for p in ps {
+            if let Some(part) = self.parts.remove(p) {
+                if !matches!(part, Partition::Loading { .. }) {
+                    self.unassign_inputs(*p);
+                }
+                tracing::warn!(partition = p, "partition lost; its new owner restores it");
+            }
+        }
+        self.update_ready();
+    }
+
+    async fn on_record(&mut self, rec: Record, shutdown: &Shutdown) -> anyhow::Result<()> {
+        let Some(t) = self.topics.iter().position(|n| *n == rec.topic) else {
+            return Ok(());
+        };
+        let p = rec.partition;
+        let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) else {
+            return Ok(()); // not (or no longer) ours
+        };
+        if !f.accept(t, rec) {
+            return Ok(());
+        }
+        if f.merger.is_full(t) && !f.paused[t] {
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition(&self.topics[t], p);
+            let _ = self.data.pause(&tpl);
+            f.paused[t] = true;
+        }
+        self.release(p, shutdown).await
+    }
+
+    async fn release_all(&mut self, shutdown: &Shutdown) -> anyhow::Result<()> {
+        let ps: Vec<i32> = self.parts.keys().copied().collect();
+        for p in ps {
+            self.release(p, shutdown).await?;
+        }
+        Ok(())
+    }
+
+    /// Processes the partition's records that are due in merged order.
+    async fn release(&mut self, p: i32, shutdown: &Shutdown) -> anyhow::Result<()> {
+        let grace = self.cfg.rules.order_grace.as_millis() as i64;
+        loop {
+            let now = Timestamp::now().as_millisecond();
+            let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) else {
+                return Ok(());
+            };
+            let (data, topics) = (&self.data, &self.topics);
+            let read = f.read.clone();
+            let next = f.merger.pop(now, grace, |t| {
+                kafka::cached_high_watermark(data, &topics[t], p).is_some_and(|hw| read[t] >= hw)
+            });
+            let Some((t, rec)) = next else {
+                break;
+            };
+            self.process(p, t, rec, shutdown).await?;
+        }
+        // resume what was paused once there is room again
+        if let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) {
+            for t in 0..self.topics.len() {
+                if f.paused[t] && f.merger.has_room(t) {
+                    let mut tpl = TopicPartitionList::new();
+                    tpl.add_partition(&self.topics[t], p);
+                    let _ = self.data.resume(&tpl);
+                    f.paused[t] = false;
+                }
+            }
+        }
+        if let Some(part) = self.parts.remove(&p) {
+            let (part, became_live) = part.settle();
+            self.parts.insert(p, part);
+            if became_live {
+                tracing::info!(partition = p, "partition restored; live");
+                self.update_ready();
+            }
+        }
+        Ok(())
+    }
+
+    fn decode(&self, t: usize, rec: &Record) -> Result<Input, String> {
         let reg = self.producer.registry();
-        let topic = self.logical(&rec.topic);
+        let topic = INPUTS[t];
         let bytes = rec.value.as_deref().ok_or("record without a value")?;
         let r = match topic {
             "source.jeugdhulp.v1" => reg.decode(topic, bytes).map(Input::Jeugdhulp),
@@ -210,93 +378,129 @@ impl Loop<'_> {
         r.map_err(|e| e.to_string())
     }
 
-    async fn process(&mut self, rec: Record) -> anyhow::Result<()> {
-        let tp = (rec.topic.clone(), rec.partition);
-        let silent = self.committed.get(&tp).is_some_and(|c| rec.offset < *c);
-        let logical = self.logical(&rec.topic).to_owned();
-        tracing::debug!(topic = %logical, partition = rec.partition, offset = rec.offset, silent, "input read");
+    async fn process(
+        &mut self,
+        p: i32,
+        t: usize,
+        rec: Record,
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<()> {
+        let logical = INPUTS[t];
+        let decoded = self.decode(t, &rec);
+        let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) else {
+            return Ok(());
+        };
+        let silent = f.silent(t, rec.offset);
+        tracing::debug!(
+            topic = logical,
+            partition = p,
+            offset = rec.offset,
+            silent,
+            "input read"
+        );
         self.health.metrics.inc(
             "schakel_rules_records_total",
             &format!("topic=\"{logical}\""),
         );
-        match self.decode(&rec) {
-            Ok(input) => {
-                let engine = self
-                    .engines
-                    .get_mut(&rec.partition)
-                    .context("record from an unassigned partition")?;
-                match engine.apply(&input) {
-                    Ok(signals) if !silent => self.emit(signals).await?,
-                    Ok(_) => {}
-                    Err(refusal) if !silent => {
-                        let reason = format!("refused: {}", refusal.0);
-                        self.dead_letter(&rec, &logical, reason).await?
-                    }
-                    Err(_) => {}
-                }
-            }
-            Err(reason) if !silent => self.dead_letter(&rec, &logical, reason).await?,
-            Err(_) => {}
+        let mut signals = Vec::new();
+        let mut refused = None;
+        match decoded {
+            Ok(input) => match f.engine.apply(&input) {
+                Ok(s) => signals = s,
+                Err(refusal) => refused = Some(format!("refused: {}", refusal.0)),
+            },
+            Err(reason) => refused = Some(reason),
         }
-        self.done.insert(tp.clone(), rec.offset + 1);
-        self.dirty = true;
-        self.changed.insert(rec.partition);
-        if let Some(target) = self.restoring.get(&tp) {
-            if rec.offset + 1 >= *target {
-                self.restoring.remove(&tp);
-                self.check_ready();
+        if !silent {
+            let (fresh, repeated): (Vec<SignalEvent>, Vec<SignalEvent>) = signals
+                .into_iter()
+                .partition(|s| !f.written.contains(&s.id));
+            if !repeated.is_empty() {
+                tracing::info!(
+                    partition = p,
+                    steps = repeated.len(),
+                    "signal steps already in the log; not written again"
+                );
+                self.health.metrics.add(
+                    "schakel_rules_signals_already_written_total",
+                    "",
+                    repeated.len() as u64,
+                );
             }
+            let when = rec
+                .timestamp
+                .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+                .unwrap_or(Timestamp::UNIX_EPOCH);
+            let end = self.emit(p, fresh, when, shutdown).await?;
+            if let Some(reason) = refused {
+                self.dead_letter(&rec, logical, reason, when, shutdown)
+                    .await?;
+            }
+            if let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) {
+                f.signals_end = f.signals_end.max(end);
+            }
+        }
+        if let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) {
+            f.processed(t, rec.offset);
         }
         Ok(())
     }
 
-    fn check_ready(&self) {
-        if self.restoring.is_empty() && !self.health.is_ready() {
-            let children: usize = self.engines.values().map(Engine::children).sum();
-            tracing::info!(children, "state restored; live");
-            self.health.set_ready(true);
-        }
-    }
-
-    async fn emit(&self, signals: Vec<SignalEvent>) -> anyhow::Result<()> {
-        let mut sends = tokio::task::JoinSet::new();
+    /// Writes signal steps to the partition of hub.signals.v1 with the input's number, each
+    /// retried until the broker has it; returns where the signals partition ends after them.
+    async fn emit(
+        &self,
+        p: i32,
+        signals: Vec<SignalEvent>,
+        when: Timestamp,
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<i64> {
+        let mut sends = JoinSet::new();
         for s in signals {
-            let producer = self.producer.clone();
             self.health.metrics.inc(
                 "schakel_rules_signals_total",
                 &format!("rule=\"{}\",step=\"{}\"", s.rule, s.step),
             );
+            let (producer, health, shutdown) =
+                (self.producer.clone(), self.health.clone(), shutdown.clone());
             sends.spawn(async move {
                 let ev = CloudEvent {
                     id: s.id.clone(),
                     source: "urn:nl:schakel:rules".into(),
                     kind: s.kind.clone(),
-                    time: Timestamp::now(),
-                    trace: TraceParent::new_root(),
+                    // the input's append time: a replay writes the same record
+                    time: when,
+                    trace: TraceParent::derived(&s.id),
                 };
                 let key = s.child_key.as_str().to_owned();
-                producer
-                    .send(Outgoing {
-                        topic: "hub.signals.v1",
-                        key: &key,
-                        value: &s,
-                        event: &ev,
-                        partition: None,
-                    })
-                    .await
+                send_until_written(&producer, &health, &shutdown, || Outgoing {
+                    topic: "hub.signals.v1",
+                    key: &key,
+                    value: &s,
+                    event: &ev,
+                    partition: Some(p),
+                })
+                .await
             });
         }
+        let mut end = 0;
         while let Some(r) = sends.join_next().await {
-            let (partition, offset) = r
-                .context("signal producer task")?
-                .context("producing a signal")?;
+            let (partition, offset) = r.context("signal producer task")??;
             tracing::debug!(partition, offset, "signal written");
+            end = end.max(offset + 1);
         }
-        Ok(())
+        Ok(end)
     }
 
-    async fn dead_letter(&self, rec: &Record, topic: &str, reason: String) -> anyhow::Result<()> {
-        tracing::warn!(topic, partition = rec.partition, offset = rec.offset, reason = %reason, "undecodable record dead-lettered");
+    async fn dead_letter(
+        &self,
+        rec: &Record,
+        topic: &str,
+        reason: String,
+        when: Timestamp,
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<()> {
+        tracing::warn!(topic, partition = rec.partition, offset = rec.offset, reason = %reason, "record dead-lettered");
         self.health.metrics.inc(
             "schakel_rules_deadletters_total",
             &format!("topic=\"{topic}\""),
@@ -309,7 +513,7 @@ impl Loop<'_> {
             offset: rec.offset,
             service: "rules".into(),
             reason,
-            at: Timestamp::now(),
+            at: when,
             payload: base64::engine::general_purpose::STANDARD
                 .encode(rec.value.as_deref().unwrap_or_default()),
         };
@@ -318,61 +522,217 @@ impl Loop<'_> {
             source: "urn:nl:schakel:rules".into(),
             kind: "nl.schakel.hub.dead-lettered.v1".into(),
             time: dl.at,
-            trace: TraceParent::new_root(),
+            trace: TraceParent::derived(&id),
         };
-        self.producer
-            .send(Outgoing {
-                topic: "hub.deadletter.v1",
-                key: &id,
-                value: &dl,
-                event: &ev,
-                partition: None,
-            })
-            .await?;
+        send_until_written(&self.producer, self.health, shutdown, || Outgoing {
+            topic: "hub.deadletter.v1",
+            key: &id,
+            value: &dl,
+            event: &ev,
+            partition: None,
+        })
+        .await?;
         Ok(())
     }
 
-    /// Writes a snapshot of every partition that changed since its last one. Only an
-    /// accelerator: a failure is logged and the log stays the truth.
-    fn snapshot(&mut self) {
-        if self.cfg.rules.snapshot_dir.is_empty() || !self.restoring.is_empty() {
-            return;
-        }
-        let dir = std::path::Path::new(&self.cfg.rules.snapshot_dir);
-        for p in std::mem::take(&mut self.changed) {
-            let Some(engine) = self.engines.get(&p) else {
-                continue;
-            };
-            let offsets: Vec<(String, i64)> = self
-                .done
-                .iter()
-                .filter(|((_, part), _)| *part == p)
-                .map(|((t, _), o)| (self.logical(t).to_owned(), *o))
-                .collect();
-            let started = std::time::Instant::now();
-            let snap = Snapshot::new(&self.cfg.policy, p, offsets, engine.image());
-            match snap.write(dir, &self.cfg.rules.group) {
-                Ok(bytes) => tracing::info!(
-                    partition = p,
-                    children = engine.children(),
-                    bytes,
-                    ms = started.elapsed().as_millis() as u64,
-                    "snapshot written"
-                ),
-                Err(e) => {
-                    tracing::warn!(partition = p, error = %e, "snapshot not written");
-                    self.changed.insert(p);
+    /// Snapshots every live partition that changed since its last snapshot.
+    async fn snapshot_changed(&mut self) {
+        let ps: Vec<i32> = self.parts.keys().copied().collect();
+        for p in ps {
+            if let Some(mut part) = self.parts.remove(&p) {
+                if part.is_live() {
+                    self.snapshot_one(p, &mut part).await;
                 }
+                self.parts.insert(p, part);
             }
         }
     }
 
-    fn commit(&mut self, consumer: &StreamConsumer) -> anyhow::Result<()> {
-        if !self.dirty {
-            return Ok(());
+    /// Writes a snapshot of one partition if it changed. Only an accelerator: a failure is
+    /// logged and the log stays the truth.
+    async fn snapshot_one(&self, p: i32, part: &mut Partition) {
+        if !self.cfg.rules.snapshots {
+            return;
         }
-        kafka::commit(consumer, &self.done).context("committing offsets")?;
-        self.dirty = false;
-        Ok(())
+        let Some(f) = part.folding() else {
+            return;
+        };
+        if !f.changed {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let image = f.engine.image();
+        let offsets: Vec<(String, i64)> = INPUTS
+            .iter()
+            .zip(&f.done)
+            .map(|(t, o)| ((*t).to_owned(), *o))
+            .collect();
+        let taking = Taking {
+            group: &self.cfg.rules.group,
+            partition: p,
+            seq: f.seq,
+            offsets,
+            signals_end: f.signals_end,
+            image: &image,
+        };
+        match snapshot::write(&self.producer, &self.cfg.policy, taking).await {
+            Ok(bytes) => {
+                f.seq += 1;
+                f.changed = false;
+                tracing::info!(
+                    partition = p,
+                    children = f.engine.children(),
+                    bytes,
+                    ms = started.elapsed().as_millis() as u64,
+                    "snapshot written"
+                );
+            }
+            Err(e) => tracing::warn!(partition = p, error = %e, "snapshot not written"),
+        }
     }
+
+    /// Commits what was processed (never below what was committed).
+    fn commit(&mut self) {
+        let mut offsets = Vec::new();
+        for (p, part) in &mut self.parts {
+            let Some(f) = part.folding() else {
+                continue;
+            };
+            if !f.dirty {
+                continue;
+            }
+            f.dirty = false;
+            for (t, o) in self.topics.iter().zip(f.commit_offsets()) {
+                offsets.push((t.clone(), *p, o));
+            }
+        }
+        if let Err(e) = self.group.commit(&offsets) {
+            tracing::warn!(error = %e, "committing offsets failed; the next commit covers it");
+        }
+    }
+}
+
+/// Produces one record, retrying while the broker is unreachable (readiness is false
+/// meanwhile) until it is written or the service stops.
+async fn send_until_written<'r, T: serde::Serialize + 'r>(
+    producer: &Producer,
+    health: &Health,
+    shutdown: &Shutdown,
+    record: impl Fn() -> Outgoing<'r, T>,
+) -> anyhow::Result<(i32, i64)> {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match producer.send(record()).await {
+            Ok(at) => return Ok(at),
+            Err(e) if e.is_retryable() => {
+                health.set_broker(false);
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "broker did not take the record; retrying");
+                tokio::select! {
+                    _ = shutdown.wait() => anyhow::bail!("stopped while the broker was unreachable; the uncommitted inputs are processed again on the next start"),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e).context("producing a record"),
+        }
+    }
+}
+
+/// Loads a partition given to this instance: its newest snapshot (if any), its committed
+/// offsets, and the signal steps written since the snapshot. Blocks.
+fn load(
+    cfg: &Config,
+    reader: &CommittedReader,
+    p: i32,
+    tps: &[(String, i32)],
+) -> Result<Loaded, String> {
+    let snap = if cfg.rules.snapshots {
+        match snapshot::read(cfg, &cfg.rules.group, p, &cfg.policy) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(partition = p, reason = %e, "snapshot not used; replaying the log");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let committed = reader.committed(tps).map_err(|e| e.to_string())?;
+    let starts: Vec<i64> = {
+        let consumer: rdkafka::consumer::BaseConsumer = kafka::client_config(cfg)
+            .create()
+            .map_err(|e| e.to_string())?;
+        tps.iter()
+            .map(|(t, _)| kafka::watermarks(&consumer, t, p).map(|(low, _)| low))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?
+    };
+    let committed: Vec<i64> = tps
+        .iter()
+        .map(|(t, _)| {
+            committed
+                .iter()
+                .find(|(ct, cp, _)| ct == t && *cp == p)
+                .map_or(0, |(_, _, o)| *o)
+        })
+        .collect();
+    let (engine, seq, start, signals_from, from_snapshot) = match snap {
+        Some(s) => {
+            let start: Vec<i64> = INPUTS
+                .iter()
+                .zip(&starts)
+                .map(|(t, low)| {
+                    s.manifest
+                        .offsets
+                        .iter()
+                        .find(|(n, _)| n == t)
+                        .map_or(*low, |(_, o)| (*o).max(*low))
+                })
+                .collect();
+            let children = s.image.children.len();
+            (
+                Engine::from_image(cfg.policy.clone(), s.image),
+                s.manifest.seq + 1,
+                start,
+                s.manifest.signals_end,
+                Some(children),
+            )
+        }
+        None => (Engine::new(cfg.policy.clone()), 0, starts, 0, None),
+    };
+    let (written, signals_end) = written_since(cfg, p, signals_from)?;
+    Ok(Loaded {
+        engine,
+        seq,
+        start,
+        committed,
+        written,
+        signals_end,
+        from_snapshot,
+    })
+}
+
+/// The ids of the signal steps in the partition of hub.signals.v1 from `from` to its end, and
+/// where it ends.
+fn written_since(cfg: &Config, p: i32, from: i64) -> Result<(HashSet<String>, i64), String> {
+    let topic = cfg.topic("hub.signals.v1");
+    let end = kafka::high_watermarks(cfg, &topic)
+        .map_err(|e| e.to_string())?
+        .get(&p)
+        .copied()
+        .unwrap_or(0);
+    let reg = Arc::new(schakel_core::schemas::registry());
+    let mut ids = HashSet::new();
+    if from < end {
+        for r in kafka::read_range(cfg, &topic, p, from, end).map_err(|e| e.to_string())? {
+            if let Some(Ok(s)) = r
+                .value
+                .as_deref()
+                .map(|v| reg.decode::<SignalEvent>("hub.signals.v1", v))
+            {
+                ids.insert(s.id);
+            }
+        }
+    }
+    Ok((ids, end))
 }
