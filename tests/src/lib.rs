@@ -73,6 +73,18 @@ impl Proc {
         }
     }
 
+    /// Whether the process still runs (it did not exit on its own).
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGTERM and wait: the graceful stop.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -298,6 +310,21 @@ group = "notify-{prefix}"
 
     /// Starts a service binary and waits until its `/livez` answers.
     pub fn spawn(&self, name: &str, port: u16) -> Proc {
+        self.spawn_with(name, port, &[])
+    }
+
+    /// One more instance of `schakel-rules` or `schakel-notify` in the same group, with a
+    /// health port of its own: (process, port).
+    pub fn spawn_instance(&self, name: &str) -> (Proc, u16) {
+        let table = name.trim_start_matches("schakel-").to_uppercase();
+        let port = free_port();
+        let key = format!("SCHAKEL_{table}__LISTEN");
+        let p = self.spawn_with(name, port, &[(&key, &format!("127.0.0.1:{port}"))]);
+        (p, port)
+    }
+
+    /// Starts a service binary with extra environment variables (config overrides).
+    pub fn spawn_with(&self, name: &str, port: u16, vars: &[(&str, &str)]) -> Proc {
         let log = self.dir.join(format!("{name}-{}.log", random_suffix()));
         let file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(bin(name))
@@ -306,6 +333,7 @@ group = "notify-{prefix}"
                 "SCHAKEL_LOG",
                 "info,schakel_notify=debug,schakel_rules=debug",
             )
+            .envs(vars.iter().map(|(k, v)| (*k, *v)))
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
@@ -327,6 +355,24 @@ group = "notify-{prefix}"
     }
     pub fn spawn_notify(&self) -> Proc {
         self.spawn("schakel-notify", self.notify_port)
+    }
+
+    /// Whether a service's `/readyz` answers 200.
+    pub async fn is_ready(port: u16) -> bool {
+        let url = format!("http://127.0.0.1:{port}/readyz");
+        matches!(reqwest::get(url).await, Ok(r) if r.status().as_u16() == 200)
+    }
+
+    /// Waits until a service's `/readyz` answers 200.
+    pub async fn await_ready(port: u16, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !Self::is_ready(port).await {
+            assert!(
+                Instant::now() < deadline,
+                "the service on :{port} was not ready within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub fn ingest_url(&self) -> String {

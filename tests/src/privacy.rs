@@ -5,8 +5,8 @@
 //!
 //! A number counts when it stands on its own: nine digits not joined to another digit and not
 //! inside a run of 32 or more hex characters (ids, keys and hashes are hex; a BSN written
-//! anywhere in text or JSON is bounded by other characters). Names are matched without regard
-//! to case.
+//! anywhere in text or JSON is bounded by other characters), and not the fraction of a decimal
+//! or a time stamp (`…:47.123456789Z`). Names are matched without regard to case.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -151,9 +151,13 @@ fn numbers_in(bytes: &[u8]) -> impl Iterator<Item = (usize, &str)> {
             while j < run.len() && run[j].is_ascii_digit() {
                 j += 1;
             }
-            if j - d == 9 {
+            // the fraction of a decimal or a time stamp (`47.123456789Z`) is no number of a
+            // person: nanoseconds are nine digits too
+            let at = start + d;
+            let fraction = at >= 2 && bytes[at - 1] == b'.' && bytes[at - 2].is_ascii_digit();
+            if j - d == 9 && !fraction {
                 let s = std::str::from_utf8(&run[d..j]).expect("ASCII digits");
-                out.push((start + d, s));
+                out.push((at, s));
             }
         }
     }
@@ -218,6 +222,8 @@ mod tests {
             "1999990007",
             "123456789",
             "Fixture",
+            // nanoseconds of a time stamp (ce_time)
+            "ce_time=2026-12-01T22:29:47.999990007Z",
         ] {
             assert!(s.find(text.as_bytes()).is_empty(), "{text}");
         }

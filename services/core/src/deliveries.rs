@@ -145,6 +145,12 @@ impl Endpoints {
             .unwrap_or_default()
     }
 
+    /// Sets one endpoint's health (to judge an outcome on a copy).
+    pub fn seed(&mut self, contact: &str, channel: &str, health: EndpointHealth) {
+        self.0
+            .insert((contact.to_owned(), channel.to_owned()), health);
+    }
+
     /// Forgets an endpoint (its address changed in the directory): it starts afresh.
     pub fn reset(&mut self, contact: &str) {
         self.0.retain(|(c, _), _| c != contact);
@@ -227,6 +233,26 @@ impl Ledger {
 
     pub fn len(&self) -> usize {
         self.states.len()
+    }
+
+    /// The deliveries whose last record `keep` accepts, as a ledger of their own.
+    pub fn subset(&self, keep: impl Fn(&DeliveryEvent) -> bool) -> Ledger {
+        let mut out = Ledger::default();
+        for (id, ev) in &self.last {
+            if keep(ev) {
+                out.last.insert(id.clone(), ev.clone());
+                if let Some(s) = self.states.get(id) {
+                    out.states.insert(id.clone(), s.clone());
+                }
+                if self.retried.contains(id) {
+                    out.retried.insert(id.clone());
+                }
+                if self.digested.contains(id) {
+                    out.digested.insert(id.clone());
+                }
+            }
+        }
+        out
     }
 
     pub fn is_empty(&self) -> bool {

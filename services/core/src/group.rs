@@ -134,6 +134,7 @@ pub struct Group {
     consumer: Arc<BaseConsumer<Ctx>>,
     events: mpsc::Receiver<GroupEvent>,
     leave: Arc<AtomicBool>,
+    hold: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -176,17 +177,23 @@ impl Group {
             .map_err(|e| KafkaError::Refused(e.to_string()))?;
         let consumer = Arc::new(consumer);
         let leave = Arc::new(AtomicBool::new(false));
+        let hold = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (consumer, leave, forward) = (consumer.clone(), leave.clone(), m.forward);
+            let (consumer, forward) = (consumer.clone(), m.forward);
+            let flags = Flags {
+                leave: leave.clone(),
+                hold: hold.clone(),
+            };
             std::thread::Builder::new()
                 .name(format!("group-{}", m.group))
-                .spawn(move || poll_loop(&consumer, &tx, &leave, forward))
+                .spawn(move || poll_loop(&consumer, &tx, &flags, forward))
                 .map_err(|e| KafkaError::Refused(e.to_string()))?
         };
         Ok(Self {
             consumer,
             events,
             leave,
+            hold,
             thread: Some(thread),
         })
     }
@@ -213,6 +220,12 @@ impl Group {
     /// A handle for reading committed offsets from a blocking task.
     pub fn reader(&self) -> CommittedReader {
         CommittedReader(self.consumer.clone())
+    }
+
+    /// Stops (true) or restarts (false) fetching records while the membership stays alive:
+    /// the service's own backlog is full.
+    pub fn hold(&self, hold: bool) {
+        self.hold.store(hold, Ordering::SeqCst);
     }
 
     /// Asks to leave the group: every partition is revoked (as events), then `Left` comes.
@@ -259,14 +272,21 @@ impl Drop for Group {
     }
 }
 
+struct Flags {
+    leave: Arc<AtomicBool>,
+    hold: Arc<AtomicBool>,
+}
+
 /// Polls until asked to leave, forwarding records with backpressure: when the service's
-/// buffer is full, fetching pauses (polling goes on, so the membership stays alive).
+/// buffer is full or it holds, fetching pauses (polling goes on, so the membership stays
+/// alive).
 fn poll_loop(
     consumer: &BaseConsumer<Ctx>,
     tx: &mpsc::Sender<GroupEvent>,
-    leave: &AtomicBool,
+    flags: &Flags,
     forward: bool,
 ) {
+    let leave = &*flags.leave;
     let mut pending: std::collections::VecDeque<Record> = std::collections::VecDeque::new();
     let mut paused = false;
     let mut left = false;
@@ -301,15 +321,16 @@ fn poll_loop(
             }
         }
         // (partitions assigned meanwhile are paused too)
-        if !pending.is_empty() || paused {
+        let stop_fetching = !pending.is_empty() || flags.hold.load(Ordering::SeqCst);
+        if stop_fetching || paused {
             if let Ok(a) = consumer.assignment() {
-                let _ = if pending.is_empty() {
-                    consumer.resume(&a)
-                } else {
+                let _ = if stop_fetching {
                     consumer.pause(&a)
+                } else {
+                    consumer.resume(&a)
                 };
             }
-            paused = !pending.is_empty();
+            paused = stop_fetching;
         }
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) if forward => pending.push_back(Record::from_message(&m)),

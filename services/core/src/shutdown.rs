@@ -30,6 +30,14 @@ impl Shutdown {
         Self::default()
     }
 
+    /// A shutdown of its own that also comes when this one does: for work that may stop on
+    /// its own (a partition's deliveries, stopped when the partition moves).
+    pub fn child(&self) -> Self {
+        Self {
+            token: self.token.child_token(),
+        }
+    }
+
     /// Asks every task to stop.
     pub fn trigger(&self) {
         self.token.cancel();

@@ -10,9 +10,6 @@ use std::sync::{Arc, Mutex};
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use schakel_core::events::SignalEvent;
-
-use crate::message::Notification;
 
 /// Steps that never wait for a digest.
 pub fn is_urgent(step: &str) -> bool {
@@ -37,72 +34,76 @@ pub fn next_digest_at(now: Timestamp, hour: i32, tz: &TimeZone) -> Timestamp {
     }
 }
 
-/// One signal step waiting for a contact's digest.
+/// One signal step waiting for a contact's digest: where it is in the log, not what it says
+/// (the digest is rendered when it is sent, from the log and the directory as they are then).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
     pub delivery_id: String,
-    pub signal: SignalEvent,
     pub position: (i32, i64),
-    pub note: Notification,
     pub attempt: i32,
     pub due: Timestamp,
 }
 
-/// The digest of one contact.
-pub struct Pending {
-    pub to: String,
-    pub name: String,
-    pub items: Vec<Item>,
-}
-
-/// Every digest not yet sent, shared by the planner and the digest loop.
+/// Every digest not yet sent, per contact, shared by the main loop (which fills it from the
+/// ledger) and the digest loop (which sends it). Only contacts this instance owns are in it.
 #[derive(Clone, Default)]
 pub struct Digests {
-    inner: Arc<Mutex<BTreeMap<String, Pending>>>,
+    inner: Arc<Mutex<BTreeMap<String, Vec<Item>>>>,
     wake: Arc<tokio::sync::Notify>,
 }
 
 impl Digests {
-    pub fn add(&self, contact: &str, to: &str, name: &str, item: Item) {
+    /// Puts an item into its contact's digest, replacing an earlier state of the same delivery.
+    pub fn schedule(&self, contact: &str, item: Item) {
         let mut m = self.inner.lock().expect("digest lock");
-        let p = m.entry(contact.to_owned()).or_insert_with(|| Pending {
-            to: to.to_owned(),
-            name: name.to_owned(),
-            items: Vec::new(),
-        });
-        if !p.items.iter().any(|i| i.delivery_id == item.delivery_id) {
-            p.items.push(item);
-        }
+        let items = m.entry(contact.to_owned()).or_default();
+        items.retain(|i| i.delivery_id != item.delivery_id);
+        items.push(item);
         drop(m);
         self.wake.notify_one();
+    }
+
+    /// Takes a delivery out of its contact's digest (it was sent or given up).
+    pub fn remove(&self, contact: &str, delivery_id: &str) {
+        let mut m = self.inner.lock().expect("digest lock");
+        if let Some(items) = m.get_mut(contact) {
+            items.retain(|i| i.delivery_id != delivery_id);
+            if items.is_empty() {
+                m.remove(contact);
+            }
+        }
+    }
+
+    /// Drops the digests of the contacts `gone` says (another instance owns them now).
+    pub fn forget(&self, gone: impl Fn(&str) -> bool) {
+        self.inner
+            .lock()
+            .expect("digest lock")
+            .retain(|contact, _| !gone(contact));
     }
 
     /// When the next digest is due, if any waits.
     pub fn earliest(&self) -> Option<Timestamp> {
         let m = self.inner.lock().expect("digest lock");
-        m.values().flat_map(|p| p.items.iter().map(|i| i.due)).min()
+        m.values()
+            .flat_map(|items| items.iter().map(|i| i.due))
+            .min()
     }
 
     /// Takes the items due at `now`, per contact.
-    pub fn take_due(&self, now: Timestamp) -> Vec<(String, Pending)> {
+    pub fn take_due(&self, now: Timestamp) -> Vec<(String, Vec<Item>)> {
         let mut m = self.inner.lock().expect("digest lock");
         let mut out = Vec::new();
-        for (contact, p) in m.iter_mut() {
-            let (due, later): (Vec<Item>, Vec<Item>) = std::mem::take(&mut p.items)
+        for (contact, items) in m.iter_mut() {
+            let (due, later): (Vec<Item>, Vec<Item>) = std::mem::take(items)
                 .into_iter()
                 .partition(|i| i.due <= now);
-            p.items = later;
+            *items = later;
             if !due.is_empty() {
-                out.push((
-                    contact.clone(),
-                    Pending {
-                        to: p.to.clone(),
-                        name: p.name.clone(),
-                        items: due,
-                    },
-                ));
+                out.push((contact.clone(), due));
             }
         }
-        m.retain(|_, p| !p.items.is_empty());
+        m.retain(|_, items| !items.is_empty());
         out
     }
 
@@ -116,7 +117,7 @@ impl Digests {
             .lock()
             .expect("digest lock")
             .values()
-            .map(|p| p.items.len())
+            .map(Vec::len)
             .sum()
     }
 
@@ -148,6 +149,30 @@ mod tests {
             next_digest_at(ts("2026-07-01T12:00:00Z"), 8, &tz),
             ts("2026-07-02T06:00:00Z")
         );
+    }
+
+    #[test]
+    fn a_digest_holds_each_delivery_once_and_gives_out_what_is_due() {
+        let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+        let d = Digests::default();
+        let item = |id: &str, due: &str| Item {
+            delivery_id: id.into(),
+            position: (0, 1),
+            attempt: 1,
+            due: ts(due),
+        };
+        d.schedule("c1", item("a", "2026-01-12T07:00:00Z"));
+        d.schedule("c1", item("b", "2026-01-13T07:00:00Z"));
+        // a retry of the same delivery replaces it
+        d.schedule("c1", item("a", "2026-01-12T08:00:00Z"));
+        d.schedule("c2", item("c", "2026-01-12T07:00:00Z"));
+        assert_eq!(d.len(), 3);
+        assert_eq!(d.earliest(), Some(ts("2026-01-12T07:00:00Z")));
+        let due = d.take_due(ts("2026-01-12T09:00:00Z"));
+        assert_eq!(due.len(), 2, "one digest per contact: {due:?}");
+        assert_eq!(d.len(), 1, "b waits for tomorrow");
+        d.forget(|c| c == "c1");
+        assert!(d.is_empty());
     }
 
     #[test]

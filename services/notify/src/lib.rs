@@ -2,10 +2,20 @@
 //! webhook and e-mail.
 
 pub mod clock;
+pub mod commits;
+pub mod config_signals;
+pub mod delivery;
+pub mod deps;
 pub use schakel_core::directory;
 pub mod digest;
+pub mod digest_send;
 pub mod email;
+pub mod endpoints;
 pub use schakel_core::deliveries as ledger;
+pub mod ledger_writer;
 pub mod message;
+pub mod plan;
+pub mod redrive;
+pub mod restore;
 pub mod service;
 pub mod webhook;
