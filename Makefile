@@ -9,7 +9,7 @@ BIN := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 SERVICES := schakel-ingest schakel-rules schakel-notify
 PRIVACY_DIR := $(RUN)/privacy
 
-.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules
+.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -69,12 +69,20 @@ fuzz: ## run the iJw and CSV parser fuzz targets for FUZZ_SECONDS each (installs
 	    -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 || exit 1; \
 	done
 
-bench: bench-rules ## run every benchmark (figures in .run/bench/)
+bench: bench-broker bench-rules ## run every benchmark (figures in .run/bench/)
+
+bench-broker: ## Apache Kafka's floor: produce/consume with the project's settings vs librdkafka's defaults
+	infra/kafka/install.sh >/dev/null
+	cargo build --release --bins
+	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-broker $(BENCH_BROKER_ARGS)
 
 bench-rules: ## rules: in-process fold, replay through the broker vs a bare consumer, memory per child
 	infra/kafka/install.sh >/dev/null
 	cargo build --release --bins
 	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-rules $(BENCH_ARGS)
+
+manifests: ## validate infra/k8s (kubeconform against Kubernetes and Strimzi schemas) and infra/compose, offline after the first run
+	infra/k8s/validate.sh
 
 lint: ## formatting and clippy, warnings are errors
 	cargo fmt --all --check

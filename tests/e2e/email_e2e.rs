@@ -110,7 +110,18 @@ async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks()
             .collect::<Vec<_>>(),
         rx.received().len()
     );
-    // a restart of notify sends nothing again
+    // a restart of notify sends nothing again that the ledger shows as delivered (a crash
+    // between a send and its record would send it again, with the same Message-ID)
+    assert!(
+        eventually(Duration::from_secs(30), || env
+            .deliveries()
+            .iter()
+            .filter(|d| d.status == "succeeded")
+            .count()
+            >= smtp.mails().len() + rx.received().len())
+        .await,
+        "every delivery recorded as succeeded"
+    );
     notify.kill9();
     let _notify = env.spawn_notify();
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -169,6 +169,7 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
             facts: vec![],
             policy: BTreeMap::new(),
             routes: BTreeMap::new(),
+            residence_derived_from: None,
         });
     }
     let producer = Producer::new(&env.config).unwrap();

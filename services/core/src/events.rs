@@ -237,6 +237,10 @@ pub struct SignalEvent {
     /// role → the institution that holds it for this signal; other roles route by default
     #[serde(default)]
     pub routes: std::collections::BTreeMap<String, String>,
+    /// `school` when no source reported the child's residence and `municipality` is that of
+    /// the child's school; None when a source reported it
+    #[serde(default)]
+    pub residence_derived_from: Option<String>,
 }
 
 /// A contact person's answer to a handoff task (`nl.schakel.hub.handoff-*.v1`).

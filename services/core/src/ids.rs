@@ -306,7 +306,7 @@ impl fmt::Display for SchoolId {
 }
 
 /// An institution in the directory and in token scopes: `school:12AB`, `gemeente:0392`,
-/// `lrk:123456789`, `swv:PO2701`.
+/// `lrk:123456789`, `swv:PO2701`, and the region's own office `regio:leerplein`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct InstitutionId(String);
@@ -320,7 +320,7 @@ impl InstitutionId {
             "school" => Brin::parse(code).map(drop),
             "gemeente" => Gemeentecode::parse(code).map(drop),
             "lrk" => LrkNumber::parse(code).map(drop),
-            "swv" => {
+            "swv" | "regio" => {
                 let ok = !code.is_empty()
                     && code.len() <= 16
                     && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.');
@@ -330,7 +330,7 @@ impl InstitutionId {
                     Err(IdError::Slug)
                 }
             }
-            _ => return Err("kind must be school, gemeente, lrk or swv".to_owned()),
+            _ => return Err("kind must be school, gemeente, lrk, swv or regio".to_owned()),
         };
         check.map_err(|e| format!("{kind} code {e}"))?;
         Ok(Self(s.to_owned()))

@@ -66,7 +66,7 @@ impl Merger {
         &mut self,
         now_ms: i64,
         grace_ms: i64,
-        read_to_end: impl Fn(usize) -> bool,
+        mut read_to_end: impl FnMut(usize) -> bool,
     ) -> Option<(usize, Record)> {
         let (topic, first) = self
             .queues

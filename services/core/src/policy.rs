@@ -155,10 +155,23 @@ impl Policy {
             SchoolYear::parse(label)
                 .map_err(|e| format!("policy.school_year.years.{label:?}: {e}"))?;
         }
+        let code = |m: &str| m.len() == 4 && m.bytes().all(|b| b.is_ascii_digit());
         for m in &self.region.municipalities {
-            if m.len() != 4 || !m.bytes().all(|b| b.is_ascii_digit()) {
+            if !code(m) {
                 return Err(format!(
                     "policy.region.municipalities: {m:?} is not a 4-digit gemeentecode"
+                ));
+            }
+        }
+        for (school, m) in &self.routing.school_municipality {
+            if !school.starts_with("school:") {
+                return Err(format!(
+                    "policy.routing.school_municipality: {school:?} is not school:<BRIN>"
+                ));
+            }
+            if !code(m) {
+                return Err(format!(
+                    "policy.routing.school_municipality.{school:?}: {m:?} is not a 4-digit gemeentecode"
                 ));
             }
         }
@@ -528,6 +541,10 @@ pub struct RoutingPolicy {
     pub swv: Option<String>,
     /// Per school (`school:<BRIN>`), its SWV when the region has more than one.
     pub school_swv: BTreeMap<String, String>,
+    /// Per school (`school:<BRIN>`), the municipality (4-digit gemeentecode) it is in: a
+    /// signal about a child whose residence no source reported goes to that municipality,
+    /// and says so (`residenceDerivedFrom: school`).
+    pub school_municipality: BTreeMap<String, String>,
 }
 
 impl RoutingPolicy {

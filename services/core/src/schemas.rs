@@ -70,6 +70,10 @@ pub const HISTORY: &[(&str, &str)] = &[
         include_str!("../../../schemas/history/hub.signals.v1-1.avsc"),
     ),
     (
+        "hub.signals.v1",
+        include_str!("../../../schemas/history/hub.signals.v1-2.avsc"),
+    ),
+    (
         "hub.responses.v1",
         include_str!("../../../schemas/history/hub.responses.v1-1.avsc"),
     ),

@@ -31,8 +31,21 @@ pub struct Raise<'a> {
     pub at: Timestamp,
 }
 
+/// The region's own institution in the directory: its `beheer` gets the configuration
+/// signals that concern no municipality (a signal whose residence nobody knows).
+pub const REGION: &str = "regio:leerplein";
+
 /// Writes a configuration signal; its record is the same however often it is raised.
 pub async fn raise(deps: &Deps, r: Raise<'_>) -> Result<(), ()> {
+    // no municipality to tell: the region's beheer
+    let (institution, routes) = if r.institution.is_empty() || r.about.municipality.is_none() {
+        let routes = [("beheer".to_owned(), REGION.to_owned())]
+            .into_iter()
+            .collect();
+        (REGION.to_owned(), routes)
+    } else {
+        (r.institution.to_owned(), Default::default())
+    };
     let config = SignalEvent {
         id: format!("{}-opened", r.signal_id),
         kind: "nl.schakel.signal.opened.v1".into(),
@@ -40,7 +53,7 @@ pub async fn raise(deps: &Deps, r: Raise<'_>) -> Result<(), ()> {
         signal_id: r.signal_id,
         rule: r.rule.into(),
         child_key: r.about.child_key.clone(),
-        institution: Some(r.institution.to_owned()),
+        institution: Some(institution),
         municipality: r.about.municipality.clone(),
         due_date: None,
         recipients: vec!["beheer".into()],
@@ -49,7 +62,8 @@ pub async fn raise(deps: &Deps, r: Raise<'_>) -> Result<(), ()> {
         birth_date_uncertain: false,
         facts: vec![r.about.id.clone()],
         policy: r.policy,
-        routes: Default::default(),
+        routes,
+        residence_derived_from: r.about.residence_derived_from.clone(),
     };
     let ce = CloudEvent {
         id: config.id.clone(),

@@ -80,6 +80,9 @@ pub struct NotificationData {
     pub institution_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub municipality: Option<String>,
+    /// `school`: no source reported the child's residence; `municipality` is the school's
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residence_derived_from: Option<String>,
     pub task: bool,
     pub birth_date_uncertain: bool,
     /// A configuration signal (C1): the role nobody holds at `institution`.
@@ -159,6 +162,7 @@ pub fn build(b: Build<'_>) -> Notification {
                 .and_then(|i| b.directory.institution_name(i))
                 .map(str::to_owned),
             municipality: s.municipality.clone(),
+            residence_derived_from: s.residence_derived_from.clone(),
             task: s.task,
             birth_date_uncertain: s.birth_date_uncertain,
             missing_role: s.policy.get("missingRole").cloned(),

@@ -110,6 +110,7 @@ fn every_rule_and_step_renders_in_dutch_with_its_links_and_without_the_childs_id
                     facts: vec!["fact-1".into()],
                     policy: BTreeMap::new(),
                     routes: BTreeMap::new(),
+                    residence_derived_from: None,
                 };
                 let (recipients, _) = directory.recipients(&signal);
                 let everyone: Vec<_> = recipients.iter().map(|(c, _)| *c).collect();

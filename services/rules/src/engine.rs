@@ -351,12 +351,28 @@ fn make_emit(
     day: Date,
     policy: &Policy,
 ) -> Emit {
+    // the residence a source reported, else (by policy) the municipality of the school
+    let reported = state.residence_on(day).map(crate::state::gemeente_code);
+    let of_school = || {
+        plan.institution
+            .as_ref()
+            .and_then(|i| policy.routing.school_municipality.get(i))
+            .cloned()
+    };
+    let (municipality, residence_derived_from) = match reported {
+        Some(m) => (Some(m), None),
+        None => match of_school() {
+            Some(m) => (Some(m), Some("school")),
+            None => (None, None),
+        },
+    };
     Emit {
         rule,
         step,
         episode: rule.episode_label(episode),
         institution: plan.institution.clone(),
-        municipality: state.residence_on(day).map(crate::state::gemeente_code),
+        municipality,
+        residence_derived_from,
         due,
         recipients: to.to_vec(),
         task: rule.task_sides().is_some(),

@@ -74,6 +74,29 @@ struct Service<'a> {
     /// the group gave this instance its first assignment (maybe of nothing)
     joined: bool,
     last_consume_error: Option<std::time::Instant>,
+    /// input records read per topic since the metrics were last published
+    counted: Vec<u64>,
+    ends: Ends,
+}
+
+/// The input partitions' high watermarks as the consumer last heard them, asked of
+/// librdkafka at most every 10 ms per partition (far below `order_grace`, so a record that
+/// arrived since is still waited for).
+#[derive(Default)]
+struct Ends(std::collections::HashMap<(usize, i32), (Option<i64>, std::time::Instant)>);
+
+impl Ends {
+    fn get(&mut self, data: &StreamConsumer, topic: &str, t: usize, p: i32) -> Option<i64> {
+        let now = std::time::Instant::now();
+        match self.0.get(&(t, p)) {
+            Some((hw, at)) if now.duration_since(*at) < Duration::from_millis(10) => *hw,
+            _ => {
+                let hw = kafka::cached_high_watermark(data, topic, p);
+                self.0.insert((t, p), (hw, now));
+                hw
+            }
+        }
+    }
 }
 
 impl<'a> Service<'a> {
@@ -88,16 +111,10 @@ impl<'a> Service<'a> {
                 buffer: 64,
             },
         )?;
-        let data: StreamConsumer = kafka::client_config(cfg)
-            .set("group.id", format!("{}.inputs", cfg.rules.group))
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("enable.partition.eof", "false")
-            // 36 input partitions may be assigned: a bounded prefetch per partition
-            .set("queued.min.messages", "10000")
-            .set("queued.max.messages.kbytes", "16384")
-            .create()
-            .context("creating the input consumer")?;
+        let data: StreamConsumer =
+            kafka::assigned_consumer_config(cfg, &format!("{}.inputs", cfg.rules.group))
+                .create()
+                .context("creating the input consumer")?;
         Ok(Self {
             cfg,
             health,
@@ -110,6 +127,8 @@ impl<'a> Service<'a> {
             epoch: 0,
             joined: false,
             last_consume_error: None,
+            counted: vec![0; INPUTS.len()],
+            ends: Ends::default(),
         })
     }
 
@@ -328,10 +347,11 @@ impl<'a> Service<'a> {
             let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) else {
                 return Ok(());
             };
-            let (data, topics) = (&self.data, &self.topics);
-            let read = f.read.clone();
-            let next = f.merger.pop(now, grace, |t| {
-                kafka::cached_high_watermark(data, &topics[t], p).is_some_and(|hw| read[t] >= hw)
+            let (data, topics, ends) = (&self.data, &self.topics, &mut self.ends);
+            let crate::partition::Folding { merger, read, .. } = f;
+            let next = merger.pop(now, grace, |t| {
+                ends.get(data, &topics[t], t, p)
+                    .is_some_and(|hw| read[t] >= hw)
             });
             let Some((t, rec)) = next else {
                 break;
@@ -398,10 +418,7 @@ impl<'a> Service<'a> {
             silent,
             "input read"
         );
-        self.health.metrics.inc(
-            "schakel_rules_records_total",
-            &format!("topic=\"{logical}\""),
-        );
+        self.counted[t] += 1;
         let mut signals = Vec::new();
         let mut refused = None;
         match decoded {
@@ -591,8 +608,17 @@ impl<'a> Service<'a> {
         }
     }
 
-    /// Commits what was processed (never below what was committed).
+    /// Commits what was processed (never below what was committed), and publishes the counts.
     fn commit(&mut self) {
+        for (t, n) in self.counted.iter_mut().enumerate() {
+            if *n > 0 {
+                self.health.metrics.add(
+                    "schakel_rules_records_total",
+                    &format!("topic=\"{}\"", INPUTS[t]),
+                    std::mem::take(n),
+                );
+            }
+        }
         let mut offsets = Vec::new();
         for (p, part) in &mut self.parts {
             let Some(f) = part.folding() else {

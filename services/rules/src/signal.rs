@@ -79,6 +79,8 @@ pub struct Emit {
     pub facts: Vec<String>,
     pub policy: BTreeMap<String, String>,
     pub routes: BTreeMap<String, String>,
+    /// `school` when the municipality is the school's, no source having reported a residence
+    pub residence_derived_from: Option<&'static str>,
 }
 
 impl Emit {
@@ -101,6 +103,7 @@ impl Emit {
             facts: self.facts,
             policy: self.policy,
             routes: self.routes,
+            residence_derived_from: self.residence_derived_from.map(str::to_owned),
         }
     }
 }
