@@ -4,6 +4,7 @@ pub mod answers;
 pub mod auth;
 pub mod csvimport;
 pub mod fields;
+pub mod follow;
 pub mod identities;
 pub mod ijw;
 pub mod imports;
@@ -20,7 +21,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use schakel_core::events::ResponseEvent;
 use schakel_core::ids::Pseudonymizer;
 use schakel_core::kafka::{CloudEvent, KafkaError, Outgoing, Producer};
 use schakel_core::ops::{self, Health};
@@ -169,10 +169,9 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     }
     let trace = trace_of(&parts.headers);
     if let Some(contact) = &scope.contact {
-        let responses = answers::check(&st.tasks, &st.cfg, contact, &events).await?;
-        write_responses(&st.producer, &responses, &trace).await?;
-        tracing::info!(token = %scope.name, answers = responses.len(), trace_id = trace.trace_id(), "handoff answers accepted");
-        return Ok(responses.len());
+        let n = answers::accept(&st.tasks, &st.producer, &st.cfg, contact, &events, &trace).await?;
+        tracing::info!(token = %scope.name, answers = n, trace_id = trace.trace_id(), "handoff answers accepted");
+        return Ok(n);
     }
     let accepted = validate::validate_batch(&events, &st.pseudo).map_err(ApiError::Invalid)?;
     check_scope(&scope, &accepted)?;
@@ -411,36 +410,6 @@ async fn write_all(
         }
     }
     failure.map_or(Ok(()), Err)
-}
-
-async fn write_responses(
-    producer: &Producer,
-    responses: &[ResponseEvent],
-    trace: &TraceParent,
-) -> Result<(), ApiError> {
-    for r in responses {
-        let ce = CloudEvent {
-            id: r.id.clone(),
-            source: r.source.clone(),
-            kind: r.kind.clone(),
-            time: r.time,
-            trace: trace.clone(),
-        };
-        producer
-            .send(Outgoing {
-                topic: "hub.responses.v1",
-                key: r.child_key.as_str(),
-                value: r,
-                event: &ce,
-                partition: None,
-            })
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "write of a handoff answer failed");
-                ApiError::Unavailable
-            })?;
-    }
-    Ok(())
 }
 
 async fn write_one(
