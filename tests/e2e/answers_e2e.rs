@@ -1,6 +1,7 @@
 //! Answers to handoff tasks through `POST /v1/events`, given in quick succession: ingest judges
 //! each answer against the task including the answers it accepted a moment ago (that rules
-//! has not folded yet), so ingest and rules decide the same way whatever the timing.
+//! has not folded yet), so ingest and rules decide the same way whatever the timing. Also: a
+//! contact token that posts a source event is refused as out of scope (403).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -264,5 +265,30 @@ async fn answers_in_quick_succession_are_judged_as_rules_judges_them() {
         refused.is_empty(),
         "rules refused {} answer(s) that ingest accepted",
         refused.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contact_token_posting_a_source_event_is_out_of_scope() {
+    let env = Env::start(TOKENS);
+    env.schakel(&["topics", "apply"]);
+    let _ingest = env.spawn_ingest();
+    let bsn = &bsns(1, 172)[0];
+    let event = school_event(
+        "src-1",
+        "34CD",
+        "enrolment-registered",
+        bsn,
+        json!({"school": {"brin": "34CD", "vestiging": "00"}, "sector": "vo", "grade": 1,
+               "startDate": "2026-08-20"}),
+    );
+    let (s, p) = env.post_batch(ZC_TOKEN, &json!([event])).await;
+    assert_eq!(s, 403, "a contact token writes no source facts: {p}");
+    assert_eq!(p["type"], "urn:nl:schakel:problem:out-of-scope", "{p}");
+    assert_eq!(p["errors"][0]["index"], 0, "{p}");
+    assert_eq!(p["errors"][0]["field"], "type", "{p}");
+    assert!(
+        env.read("source.school.v1").is_empty() && env.read("hub.responses.v1").is_empty(),
+        "nothing is written"
     );
 }

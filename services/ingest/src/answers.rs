@@ -1,6 +1,8 @@
 //! Answers of contact persons to handoff tasks (`nl.schakel.hub.handoff-*.v1`), posted with a
 //! contact token to `POST /v1/events`.
 //!
+//! A contact token writes nothing else: a source event posted with it is out of its scope
+//! (403, naming the event's `type`), as any event outside a source token's kinds is.
 //! Each answer is checked against the task as ingest knows it: the task must exist (422), the
 //! contact must hold one of its roles at the institution that role routes to (403), and the
 //! step must fit the lifecycle (409: acknowledge before complete, only the receiver
@@ -99,6 +101,24 @@ fn parse(ev: &Value, contact: &str, f: &mut Fields<'_>) -> Option<Parsed> {
     })
 }
 
+/// The source events of a batch posted with a contact token: out of the token's scope (403),
+/// like any event outside a source token's kinds.
+fn source_events(events: &[Value]) -> Vec<FieldError> {
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(index, ev)| {
+            let ty = ev.get("type").and_then(Value::as_str)?;
+            crate::validate::TYPES.contains(&ty).then(|| FieldError {
+                index,
+                field: "type".into(),
+                message: "a contact token answers handoff tasks; it may not write source events"
+                    .into(),
+            })
+        })
+        .collect()
+}
+
 /// Judges a batch of answers by `contact` and logs the ones it accepts; how many were accepted
 /// (a repeat of an answer already logged counts, and is not logged again), or why none were.
 ///
@@ -113,6 +133,10 @@ pub async fn accept(
     events: &[Value],
     trace: &TraceParent,
 ) -> Result<usize, ApiError> {
+    let forbidden = source_events(events);
+    if !forbidden.is_empty() {
+        return Err(ApiError::Forbidden(forbidden));
+    }
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
     for (index, ev) in events.iter().enumerate() {
@@ -248,4 +272,22 @@ async fn write(
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn source_events_from_a_contact_token_are_named_by_index_and_type() {
+        let events = [
+            json!({"type": "nl.schakel.hub.handoff-acknowledged.v1"}),
+            json!({"type": "nl.schakel.school.enrolment-registered.v1"}),
+            json!({"type": "something-else"}),
+        ];
+        let refused = source_events(&events);
+        assert_eq!(refused.len(), 1);
+        assert_eq!((refused[0].index, refused[0].field.as_str()), (1, "type"));
+    }
 }
