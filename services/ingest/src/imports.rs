@@ -118,6 +118,7 @@ async fn progress_of(st: &AppState, import_id: &str) -> Result<Option<ImportProg
 async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<ImportSummary, ApiError> {
     let (parts, body) = req.into_parts();
     let scope = crate::authenticate(st, &parts.headers)?;
+    crate::broker_reachable(st)?;
     let kind = ImportKind::parse(kind).ok_or_else(|| {
         ApiError::Invalid(problem(
             "kind",

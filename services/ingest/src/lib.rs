@@ -63,25 +63,65 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
         meldingen: meldingen::Meldingen::default(),
         cfg: cfg.clone(),
     };
+    ops::watch_broker(&cfg, &health, &shutdown);
     tokio::spawn(meldingen::follow(
         cfg.clone(),
         state.meldingen.clone(),
         shutdown.clone(),
     ));
-    if cfg.ingest.tokens.iter().any(|t| t.contact.is_some()) {
+    let follows_tasks = cfg.ingest.tokens.iter().any(|t| t.contact.is_some());
+    if follows_tasks {
         tokio::spawn(tasks::follow(
             cfg.clone(),
             state.tasks.clone(),
             shutdown.clone(),
         ));
     }
+    tokio::spawn(become_ready(
+        health.clone(),
+        state.meldingen.clone(),
+        follows_tasks.then(|| state.tasks.clone()),
+        shutdown.clone(),
+    ));
     let producer = state.producer.clone();
     let app = router(state).merge(ops::router(health.clone()));
-    health.set_ready(true);
     tracing::info!(addr = %listener.local_addr()?, "ingest listening");
     ops::serve(listener, app, shutdown).await?;
-    producer.flush(std::time::Duration::from_secs(5));
+    // off the runtime: flushing waits for the broker
+    let _ = tokio::task::spawn_blocking(move || producer.flush(std::time::Duration::from_secs(5)))
+        .await;
     Ok(())
+}
+
+/// Ready (caught up) once the views ingest judges requests by have read the log up to where
+/// it ended at start; `/readyz` also needs the broker to answer (`ops::watch_broker`).
+async fn become_ready(
+    health: Health,
+    meldingen: meldingen::Meldingen,
+    tasks: Option<tasks::Tasks>,
+    shutdown: Shutdown,
+) {
+    loop {
+        if meldingen.is_ready() && tasks.as_ref().is_none_or(tasks::Tasks::is_ready) {
+            health.set_ready(true);
+            tracing::info!("ingest caught up with the log");
+            return;
+        }
+        tokio::select! {
+            _ = shutdown.wait() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+        }
+    }
+}
+
+/// Refuses at once (503, `Retry-After`) while the broker does not answer, instead of holding
+/// the request until the produce timeout.
+fn broker_reachable(st: &AppState) -> Result<(), ApiError> {
+    if st.health.broker_reachable() {
+        Ok(())
+    } else {
+        Err(ApiError::Unavailable)
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -132,6 +172,7 @@ fn content_type(headers: &HeaderMap) -> String {
 async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     let (parts, body) = req.into_parts();
     let scope = authenticate(st, &parts.headers)?;
+    broker_reachable(st)?;
     let ct = content_type(&parts.headers);
     let batch_expected = match ct.as_str() {
         "application/cloudevents-batch+json" => Some(true),
@@ -251,6 +292,7 @@ async fn post_ijw(State(st): State<AppState>, req: Request) -> Response {
 async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> {
     let (parts, body) = req.into_parts();
     let scope = authenticate(st, &parts.headers)?;
+    broker_reachable(st)?;
     let ct = content_type(&parts.headers);
     if ct != "application/xml" && ct != "text/xml" {
         return Err(ApiError::UnsupportedMediaType(ct));
