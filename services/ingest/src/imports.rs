@@ -5,13 +5,14 @@
 //! so even a chunk written twice (a crash between facts and progress) adds nothing twice.
 
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures_util::StreamExt;
 use jiff::Timestamp;
 use schakel_core::events::ImportProgress;
 use schakel_core::kafka::{self, CloudEvent, Outgoing};
@@ -24,18 +25,29 @@ use crate::AppState;
 /// Rows handed from the reader to the writer at a time.
 const CHUNK_ROWS: usize = 500;
 
-/// Feeds body chunks to a blocking reader.
+/// Feeds body chunks to a blocking reader; each chunk holds its part of the body budget until
+/// the reader moves past it.
 struct ChunkReader {
-    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+    rx: tokio::sync::mpsc::Receiver<Result<(Bytes, crate::body::Reserved), String>>,
     cur: Bytes,
+    held: Option<crate::body::Reserved>,
+    /// the body ended early (stalled, over budget, broken): what was read last is cut off
+    failed: Arc<AtomicBool>,
 }
 
 impl Read for ChunkReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.cur.is_empty() {
+            self.held = None;
             match self.rx.blocking_recv() {
-                Some(Ok(b)) => self.cur = b,
-                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                Some(Ok((b, held))) => {
+                    self.cur = b;
+                    self.held = Some(held);
+                }
+                Some(Err(e)) => {
+                    self.failed.store(true, Ordering::SeqCst);
+                    return Err(std::io::Error::other(e));
+                }
                 None => return Ok(0),
             }
         }
@@ -161,26 +173,34 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
     };
     let trace = crate::trace_of(&parts.headers);
 
-    // body → blocking CSV reader → chunks of row outcomes → writer (here)
-    let (chunk_tx, chunk_rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(16);
+    // body → blocking CSV reader → chunks of row outcomes → writer (here); the body's chunks
+    // are held against the body budget, and a pause longer than ingest.body_timeout ends it
+    let (chunk_tx, chunk_rx) = tokio::sync::mpsc::channel(16);
     let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Chunk>(2);
-    let forward = tokio::spawn(async move {
-        let mut stream = Body::new(body).into_data_stream();
-        while let Some(c) = stream.next().await {
-            if chunk_tx.send(c.map_err(|e| e.to_string())).await.is_err() {
-                break;
-            }
-        }
-    });
+    let forward = tokio::spawn(crate::body::forward(
+        Body::new(body),
+        st.budget.clone(),
+        st.body_timeout,
+        chunk_tx,
+    ));
     let pseudo = st.pseudo.clone();
+    let failed = Arc::new(AtomicBool::new(false));
+    let cut = failed.clone();
     let reader = tokio::task::spawn_blocking(move || {
         let input = ChunkReader {
             rx: chunk_rx,
             cur: Bytes::new(),
+            held: None,
+            failed,
         };
         let mut rows = Vec::with_capacity(CHUNK_ROWS);
         let mut last = 0;
         let result = csvimport::read_csv(kind, input, &pseudo, |line, outcome| {
+            if cut.load(Ordering::SeqCst) {
+                // the row the body ended in is not a row: not reported, not counted as done,
+                // so a resumed import reads it again
+                return false;
+            }
             last = line;
             rows.push((line, outcome));
             if rows.len() >= CHUNK_ROWS {
@@ -272,11 +292,19 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
             }
         }
     }
-    forward.abort();
-    let rows = reader
+    let read = reader.await.map_err(|_| ApiError::Unavailable)?;
+    if read.is_err() {
+        forward.abort(); // the header was refused: the rest of the body is not wanted
+    }
+    if let Some(e) = forward
         .await
-        .map_err(|_| ApiError::Unavailable)?
-        .map_err(ApiError::Invalid)?;
+        .ok()
+        .and_then(|end| end.error(st.body_timeout))
+    {
+        tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, error = %e, trace_id = trace.trace_id(), "import ended early");
+        return Err(e);
+    }
+    let rows = read.map_err(ApiError::Invalid)?;
     debug_assert_eq!(rows, summary.rows);
     if let Some(id) = &import_id {
         write_progress(st, id, kind, u64::MAX / 2, &summary, true).await?;

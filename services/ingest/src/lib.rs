@@ -2,6 +2,7 @@
 
 pub mod answers;
 pub mod auth;
+pub mod body;
 pub mod csvimport;
 pub mod fields;
 pub mod follow;
@@ -10,6 +11,7 @@ pub mod ijw;
 pub mod imports;
 pub mod meldingen;
 pub mod problem;
+pub mod server;
 pub mod tasks;
 pub mod validate;
 
@@ -45,6 +47,9 @@ pub struct AppState {
     tasks: tasks::Tasks,
     identities: identities::IdentityWriter,
     meldingen: meldingen::Meldingen,
+    /// memory all request bodies together may hold
+    budget: body::Budget,
+    body_timeout: std::time::Duration,
     cfg: Config,
 }
 
@@ -61,6 +66,8 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
         tasks: tasks::Tasks::default(),
         identities: identities::IdentityWriter::new(schakel_core::vault::Vault::from_config(&cfg)?),
         meldingen: meldingen::Meldingen::default(),
+        budget: body::Budget::new(buffer_budget(&cfg)),
+        body_timeout: cfg.ingest.body_timeout,
         cfg: cfg.clone(),
     };
     ops::watch_broker(&cfg, &health, &shutdown);
@@ -86,11 +93,48 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
     let producer = state.producer.clone();
     let app = router(state).merge(ops::router(health.clone()));
     tracing::info!(addr = %listener.local_addr()?, "ingest listening");
-    ops::serve(listener, app, shutdown).await?;
+    let limits = server::Limits {
+        max_connections: cfg.ingest.max_connections,
+        header_timeout: cfg.ingest.header_timeout,
+    };
+    server::serve(listener, app, limits, health, shutdown).await?;
     // off the runtime: flushing waits for the broker
     let _ = tokio::task::spawn_blocking(move || producer.flush(std::time::Duration::from_secs(5)))
         .await;
     Ok(())
+}
+
+/// The body budget: `ingest.max_buffered_bytes`, but room for at least one largest batch.
+fn buffer_budget(cfg: &Config) -> usize {
+    let (budget, batch) = (cfg.ingest.max_buffered_bytes, cfg.ingest.max_batch_bytes);
+    if budget < batch {
+        tracing::warn!(
+            max_buffered_bytes = budget,
+            max_batch_bytes = batch,
+            "ingest.max_buffered_bytes is below ingest.max_batch_bytes; using the latter"
+        );
+    }
+    budget.max(batch)
+}
+
+/// The `Content-Length` a request declares, if any.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Reads a whole request body within `ingest.body_timeout` and the body budget.
+async fn read_body(st: &AppState, headers: &HeaderMap, body: Body) -> Result<body::Held, ApiError> {
+    body::read_all(
+        body,
+        declared_length(headers),
+        st.max_bytes,
+        &st.budget,
+        st.body_timeout,
+    )
+    .await
 }
 
 /// Ready (caught up) once the views ingest judges requests by have read the log up to where
@@ -180,11 +224,7 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
         "application/json" => None,
         other => return Err(ApiError::UnsupportedMediaType(other.to_owned())),
     };
-    let bytes = axum::body::to_bytes(Body::new(body), st.max_bytes)
-        .await
-        .map_err(|_| {
-            ApiError::TooLarge(format!("the body is larger than {} bytes", st.max_bytes))
-        })?;
+    let bytes = read_body(st, &parts.headers, Body::new(body)).await?;
     let json: Value =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let events = match (json, batch_expected) {
@@ -304,11 +344,7 @@ async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> 
             message: "this token may not write jeugdhulp events".into(),
         }]));
     }
-    let bytes = axum::body::to_bytes(Body::new(body), st.max_bytes)
-        .await
-        .map_err(|_| {
-            ApiError::TooLarge(format!("the body is larger than {} bytes", st.max_bytes))
-        })?;
+    let bytes = read_body(st, &parts.headers, Body::new(body)).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::Malformed("an iJw message must be UTF-8".into()))?;
     let msg = ijw::read_message(text).map_err(ApiError::Malformed)?;
