@@ -217,6 +217,11 @@ pub struct IngestConfig {
     /// that does not fit is answered 503 (at least `max_batch_bytes`).
     #[serde(default = "default_max_buffered_bytes")]
     pub max_buffered_bytes: usize,
+    /// Where the complete lists of an import's rejected rows are kept for a week (line,
+    /// column and reason, never a value); empty: `schakel-rejections` in the system's
+    /// temporary directory.
+    #[serde(default)]
+    pub rejections_dir: String,
 }
 
 fn default_ingest_listen() -> String {
@@ -252,6 +257,7 @@ impl Default for IngestConfig {
             body_timeout: default_body_timeout(),
             max_connections: default_max_connections(),
             max_buffered_bytes: default_max_buffered_bytes(),
+            rejections_dir: String::new(),
         }
     }
 }

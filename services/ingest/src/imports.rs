@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jiff::Timestamp;
@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::csvimport::{self, CellError, ImportKind, Rejected, RowOutcome};
 use crate::problem::{ApiError, FieldError};
+use crate::rejections::{self, ListWriter, ReasonCount, Tally};
 use crate::AppState;
 
 /// Rows handed from the reader to the writer at a time.
@@ -73,7 +74,27 @@ pub struct ImportSummary {
     accepted: u64,
     /// rows of an earlier, interrupted run of the same import that were not written again
     skipped: u64,
+    /// the first 1000 rejected rows in full, in line order
     rejected: Vec<Rejected>,
+    /// rejected rows in all
+    rejected_count: u64,
+    /// rejected rows per column and reason
+    rejected_by_reason: Vec<ReasonCount>,
+    /// where the complete list of rejected rows is fetched as CSV (imports with an Import-Id)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejected_list: Option<String>,
+    #[serde(skip)]
+    tally: Tally,
+}
+
+impl ImportSummary {
+    /// Counts a rejected row, and adds it to the chunk's lines for the list.
+    fn reject(&mut self, r: Rejected, lines: &mut Vec<rejections::Line>) {
+        for e in &r.errors {
+            lines.push((r.line, e.column.clone(), rejections::reason(&e.message)));
+        }
+        self.tally.add(r);
+    }
 }
 
 pub async fn post_import(
@@ -92,6 +113,75 @@ pub async fn post_import(
             r
         }
     }
+}
+
+/// `GET /v1/imports/{kind}/{importId}/rejected`: the complete list of the rejected rows of
+/// the last finished run of an import, as CSV (line, column, reason), for the token that ran
+/// it.
+pub async fn get_rejected(
+    State(st): State<AppState>,
+    Path((kind, import_id)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    match rejected_list(&st, &kind, &import_id, &headers).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn rejected_list(
+    st: &AppState,
+    kind: &str,
+    import_id: &str,
+    headers: &axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let scope = crate::authenticate(st, headers)?;
+    let not_found = || {
+        ApiError::NotFound(
+            "no list of rejected rows of this import for this token (lists are kept a week)".into(),
+        )
+    };
+    let kind = ImportKind::parse(kind).ok_or_else(not_found)?;
+    if !scope.allows_kind(kind.source_kind()) {
+        return Err(ApiError::Forbidden(problem(
+            "kind",
+            format!("this token may not read {} imports", kind.source_kind()),
+        )));
+    }
+    let path = rejections::path(
+        &rejections::dir(&st.cfg),
+        &st.cfg.kafka.topic_prefix,
+        &scope.name,
+        kind.name(),
+        import_id,
+    );
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| not_found())?;
+    let chunks = futures_util::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"rejected.csv\"".to_owned(),
+            ),
+        ],
+        Body::from_stream(chunks),
+    )
+        .into_response())
 }
 
 fn problem(field: &str, message: impl Into<String>) -> Vec<FieldError> {
@@ -228,10 +318,26 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
         accepted: 0,
         skipped: 0,
         rejected: Vec::new(),
+        rejected_count: 0,
+        rejected_by_reason: Vec::new(),
+        rejected_list: None,
+        tally: Tally::default(),
     };
+    // the complete list of this run's rejections, when the import has an id to fetch it by
+    let list_path = import_id.as_deref().map(|id| {
+        rejections::path(
+            &rejections::dir(&st.cfg),
+            &st.cfg.kafka.topic_prefix,
+            &scope.name,
+            kind.name(),
+            id,
+        )
+    });
+    let mut list: Option<ListWriter> = None;
     while let Some(chunk) = rows_rx.recv().await {
         let chunk_rows = chunk.rows.len() as u64;
         let mut accepted = Vec::new();
+        let mut lines = Vec::new();
         if kind == ImportKind::Verzuim {
             crate::await_meldingen(st, true).await?;
         }
@@ -241,7 +347,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
             for (line, outcome) in chunk.rows {
                 summary.rows += 1;
                 match outcome {
-                    RowOutcome::Rejected(r) => summary.rejected.push(r),
+                    RowOutcome::Rejected(r) => summary.reject(r, &mut lines),
                     RowOutcome::Accepted(_) if line <= resume => summary.skipped += 1,
                     RowOutcome::Accepted(events) => {
                         let refusal = if crate::check_scope(&scope, &events).is_err() {
@@ -264,14 +370,22 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
                             summary.accepted += 1;
                             accepted.extend(events);
                         } else {
-                            summary.rejected.push(Rejected {
-                                line,
-                                errors: refusal,
-                            });
+                            summary.reject(
+                                Rejected {
+                                    line,
+                                    errors: refusal,
+                                },
+                                &mut lines,
+                            );
                         }
                     }
                 }
             }
+        }
+        if let (Some(path), false) = (&list_path, lines.is_empty()) {
+            list.get_or_insert_with(|| ListWriter::start(path.clone()))
+                .add(lines)
+                .await;
         }
         crate::write_identities(st, &accepted, "import", &trace).await?;
         crate::write_all(&st.producer, &accepted, &trace).await?;
@@ -309,7 +423,22 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
     if let Some(id) = &import_id {
         write_progress(st, id, kind, u64::MAX / 2, &summary, true).await?;
     }
-    tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, skipped = summary.skipped, rejected = summary.rejected.len(), trace_id = trace.trace_id(), "import read");
+    match (list, list_path) {
+        (Some(l), _) => {
+            if l.finish().await {
+                summary.rejected_list = import_id
+                    .as_deref()
+                    .map(|id| format!("/v1/imports/{}/{id}/rejected", kind.name()));
+            }
+        }
+        (None, Some(stale)) => rejections::remove(stale).await,
+        (None, None) => {}
+    }
+    let tally = std::mem::take(&mut summary.tally);
+    summary.rejected_count = tally.count;
+    summary.rejected_by_reason = tally.by_reason();
+    summary.rejected = tally.first;
+    tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, skipped = summary.skipped, rejected = summary.rejected_count, trace_id = trace.trace_id(), "import read");
     Ok(summary)
 }
 
@@ -326,7 +455,7 @@ async fn write_progress(
         kind: kind.name().to_owned(),
         lines_done: lines_done as i64,
         accepted: (s.accepted + s.skipped) as i64,
-        rejected: s.rejected.len() as i64,
+        rejected: s.tally.count as i64,
         finished,
         at: Timestamp::now(),
     };

@@ -11,6 +11,7 @@ pub mod ijw;
 pub mod imports;
 pub mod meldingen;
 pub mod problem;
+pub mod rejections;
 pub mod server;
 pub mod tasks;
 pub mod validate;
@@ -21,7 +22,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use schakel_core::ids::Pseudonymizer;
 use schakel_core::kafka::{CloudEvent, KafkaError, Outgoing, Producer};
@@ -173,6 +174,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/events", post(post_events))
         .route("/v1/ijw", post(post_ijw))
         .route("/v1/imports/{kind}", post(imports::post_import))
+        .route(
+            "/v1/imports/{kind}/{import_id}/rejected",
+            get(imports::get_rejected),
+        )
         .with_state(state)
 }
 

@@ -41,6 +41,8 @@ pub enum ApiError {
     Busy(String),
     #[error("more connections than ingest.max_connections; try again shortly")]
     TooManyConnections,
+    #[error("{0}")]
+    NotFound(String),
 }
 
 #[derive(Serialize)]
@@ -106,6 +108,7 @@ impl ApiError {
                 "Verzoek niet op tijd ontvangen",
             ),
             ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Tijdelijk te druk"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Niet gevonden"),
             ApiError::TooManyConnections => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "too-many-connections",
