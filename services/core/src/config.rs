@@ -202,6 +202,26 @@ pub struct IngestConfig {
     pub max_batch_bytes: usize,
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
+    /// How long a client may take to send a request's line and headers; also how long an
+    /// idle kept-alive connection stays open. Then the connection is closed.
+    #[serde(default = "default_header_timeout", deserialize_with = "de_duration")]
+    pub header_timeout: Duration,
+    /// How long the body of `POST /v1/events` or `/v1/ijw` may take to arrive in all, and the
+    /// longest pause in the body of an import; then the request is answered 408.
+    #[serde(default = "default_body_timeout", deserialize_with = "de_duration")]
+    pub body_timeout: Duration,
+    /// Connections served at once; one more is answered 503 and closed.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Bytes of request bodies held in memory at once, all requests together; a request
+    /// that does not fit is answered 503 (at least `max_batch_bytes`).
+    #[serde(default = "default_max_buffered_bytes")]
+    pub max_buffered_bytes: usize,
+    /// Where the complete lists of an import's rejected rows are kept for a week (line,
+    /// column and reason, never a value); empty: `schakel-rejections` in the system's
+    /// temporary directory.
+    #[serde(default)]
+    pub rejections_dir: String,
 }
 
 fn default_ingest_listen() -> String {
@@ -213,6 +233,18 @@ fn default_max_events() -> usize {
 fn default_max_bytes() -> usize {
     4 * 1024 * 1024
 }
+fn default_header_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_body_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_max_connections() -> usize {
+    512
+}
+fn default_max_buffered_bytes() -> usize {
+    64 * 1024 * 1024
+}
 
 impl Default for IngestConfig {
     fn default() -> Self {
@@ -221,6 +253,11 @@ impl Default for IngestConfig {
             max_batch_events: default_max_events(),
             max_batch_bytes: default_max_bytes(),
             tokens: Vec::new(),
+            header_timeout: default_header_timeout(),
+            body_timeout: default_body_timeout(),
+            max_connections: default_max_connections(),
+            max_buffered_bytes: default_max_buffered_bytes(),
+            rejections_dir: String::new(),
         }
     }
 }

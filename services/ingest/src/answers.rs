@@ -1,17 +1,23 @@
 //! Answers of contact persons to handoff tasks (`nl.schakel.hub.handoff-*.v1`), posted with a
 //! contact token to `POST /v1/events`.
 //!
+//! A contact token writes nothing else: a source event posted with it is out of its scope
+//! (403, naming the event's `type`), as any event outside a source token's kinds is.
 //! Each answer is checked against the task as ingest knows it: the task must exist (422), the
 //! contact must hold one of its roles at the institution that role routes to (403), and the
 //! step must fit the lifecycle (409: acknowledge before complete, only the receiver
-//! acknowledges, nothing after completion or cancellation). The answer is logged on
-//! `hub.responses.v1` under the child's key, with the roles the contact answered for.
+//! acknowledges, each side confirms once, nothing after completion or cancellation). The
+//! answer is logged on `hub.responses.v1` under the child's key, with the roles the contact
+//! answered for. Answers are judged one at a time against every answer logged before them
+//! (see [`accept`]), so ingest decides as rules will, however quickly they follow each other.
 
 use std::time::Duration;
 
 use jiff::Timestamp;
 use schakel_core::events::ResponseEvent;
 use schakel_core::handoff::{task_sides, Answer, Progress, Sides};
+use schakel_core::kafka::{CloudEvent, Outgoing, Producer};
+use schakel_core::trace::TraceParent;
 use serde_json::Value;
 
 use crate::fields::Fields;
@@ -95,13 +101,42 @@ fn parse(ev: &Value, contact: &str, f: &mut Fields<'_>) -> Option<Parsed> {
     })
 }
 
-/// Checks a batch of answers by `contact`; the responses to log, or why not.
-pub async fn check(
+/// The source events of a batch posted with a contact token: out of the token's scope (403),
+/// like any event outside a source token's kinds.
+fn source_events(events: &[Value]) -> Vec<FieldError> {
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(index, ev)| {
+            let ty = ev.get("type").and_then(Value::as_str)?;
+            crate::validate::TYPES.contains(&ty).then(|| FieldError {
+                index,
+                field: "type".into(),
+                message: "a contact token answers handoff tasks; it may not write source events"
+                    .into(),
+            })
+        })
+        .collect()
+}
+
+/// Judges a batch of answers by `contact` and logs the ones it accepts; how many were accepted
+/// (a repeat of an answer already logged counts, and is not logged again), or why none were.
+///
+/// Answers are judged one request at a time, each against the view read up to the end of the
+/// log (every step and every answer logged before it), and the turn is held until the
+/// accepted answers are in the log: an answer given right after another is judged with it.
+pub async fn accept(
     tasks: &Tasks,
+    producer: &Producer,
     cfg: &schakel_core::Config,
     contact: &str,
     events: &[Value],
-) -> Result<Vec<ResponseEvent>, ApiError> {
+    trace: &TraceParent,
+) -> Result<usize, ApiError> {
+    let forbidden = source_events(events);
+    if !forbidden.is_empty() {
+        return Err(ApiError::Forbidden(forbidden));
+    }
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
     for (index, ev) in events.iter().enumerate() {
@@ -115,25 +150,35 @@ pub async fn check(
         return Err(ApiError::Invalid(errors));
     }
     let parsed: Vec<Parsed> = parsed.into_iter().flatten().collect();
-    let ids: Vec<String> = parsed.iter().map(|p| p.signal_id.clone()).collect();
-    tasks.await_known(&ids, Duration::from_secs(3)).await;
-    match decide(tasks, contact, &parsed) {
-        // the view may lag behind the log (a step logged a moment ago): refuse only what the
-        // log up to now refuses
-        Err(ApiError::Conflict(_) | ApiError::Invalid(_))
-            if tasks.catch_up(cfg, Duration::from_secs(3)).await =>
-        {
-            decide(tasks, contact, &parsed)
-        }
-        outcome => outcome,
+    let _turn = tasks.turn().await;
+    if !tasks.catch_up(cfg, CATCH_UP).await {
+        tracing::warn!("handoff tasks not read up to the end of the log; answer refused for now");
+        return Err(ApiError::Unavailable);
     }
+    let decided = decide(tasks, contact, &parsed)?;
+    write(producer, &decided.new, trace).await?;
+    Ok(decided.new.len() + decided.repeats)
 }
 
-fn decide(tasks: &Tasks, contact: &str, parsed: &[Parsed]) -> Result<Vec<ResponseEvent>, ApiError> {
+/// How long an answer waits for the view to read the log up to its end.
+const CATCH_UP: Duration = Duration::from_secs(5);
+
+/// The answers of a batch that are new, and how many repeat an answer already logged.
+struct Decided {
+    new: Vec<ResponseEvent>,
+    repeats: usize,
+}
+
+fn decide(tasks: &Tasks, contact: &str, parsed: &[Parsed]) -> Result<Decided, ApiError> {
     tasks.read(|ix| {
         let (mut unknown, mut forbidden, mut conflicts) = (Vec::new(), Vec::new(), Vec::new());
+        // the batch's own answers count for the answers after them
         let mut progress: std::collections::HashMap<&str, Progress> = Default::default();
-        let mut out = Vec::new();
+        let mut in_batch: std::collections::HashSet<(&str, &str)> = Default::default();
+        let mut out = Decided {
+            new: Vec::new(),
+            repeats: 0,
+        };
         for (index, p) in parsed.iter().enumerate() {
             let err = |message: String| FieldError {
                 index,
@@ -157,6 +202,12 @@ fn decide(tasks: &Tasks, contact: &str, parsed: &[Parsed]) -> Result<Vec<Respons
                 )));
                 continue;
             }
+            // the same answer again (same source and id): harmless, as rules ignores it
+            let child = task.signal.child_key.as_str();
+            if ix.is_repeat(child, &p.source, &p.id) || !in_batch.insert((&p.source, &p.id)) {
+                out.repeats += 1;
+                continue;
+            }
             let answer = Answer::from_type(&p.kind).expect("checked type");
             let state = progress.entry(&p.signal_id).or_insert(task.progress);
             if let Err(m) = state.answer(answer, Sides::of(&roles, sender, receiver)) {
@@ -167,7 +218,7 @@ fn decide(tasks: &Tasks, contact: &str, parsed: &[Parsed]) -> Result<Vec<Respons
                 });
                 continue;
             }
-            out.push(ResponseEvent {
+            out.new.push(ResponseEvent {
                 id: p.id.clone(),
                 source: p.source.clone(),
                 kind: p.kind.clone(),
@@ -190,4 +241,53 @@ fn decide(tasks: &Tasks, contact: &str, parsed: &[Parsed]) -> Result<Vec<Respons
             Ok(out)
         }
     })
+}
+
+/// Logs accepted answers on `hub.responses.v1`, in order, under the child's key.
+async fn write(
+    producer: &Producer,
+    responses: &[ResponseEvent],
+    trace: &TraceParent,
+) -> Result<(), ApiError> {
+    for r in responses {
+        let ce = CloudEvent {
+            id: r.id.clone(),
+            source: r.source.clone(),
+            kind: r.kind.clone(),
+            time: r.time,
+            trace: trace.clone(),
+        };
+        producer
+            .send(Outgoing {
+                topic: "hub.responses.v1",
+                key: r.child_key.as_str(),
+                value: r,
+                event: &ce,
+                partition: None,
+            })
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "write of a handoff answer failed");
+                ApiError::Unavailable
+            })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn source_events_from_a_contact_token_are_named_by_index_and_type() {
+        let events = [
+            json!({"type": "nl.schakel.hub.handoff-acknowledged.v1"}),
+            json!({"type": "nl.schakel.school.enrolment-registered.v1"}),
+            json!({"type": "something-else"}),
+        ];
+        let refused = source_events(&events);
+        assert_eq!(refused.len(), 1);
+        assert_eq!((refused[0].index, refused[0].field.as_str()), (1, "type"));
+    }
 }

@@ -5,13 +5,14 @@
 //! so even a chunk written twice (a crash between facts and progress) adds nothing twice.
 
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures_util::StreamExt;
 use jiff::Timestamp;
 use schakel_core::events::ImportProgress;
 use schakel_core::kafka::{self, CloudEvent, Outgoing};
@@ -19,23 +20,35 @@ use serde::Serialize;
 
 use crate::csvimport::{self, CellError, ImportKind, Rejected, RowOutcome};
 use crate::problem::{ApiError, FieldError};
+use crate::rejections::{self, ListWriter, ReasonCount, Tally};
 use crate::AppState;
 
 /// Rows handed from the reader to the writer at a time.
 const CHUNK_ROWS: usize = 500;
 
-/// Feeds body chunks to a blocking reader.
+/// Feeds body chunks to a blocking reader; each chunk holds its part of the body budget until
+/// the reader moves past it.
 struct ChunkReader {
-    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+    rx: tokio::sync::mpsc::Receiver<Result<(Bytes, crate::body::Reserved), String>>,
     cur: Bytes,
+    held: Option<crate::body::Reserved>,
+    /// the body ended early (stalled, over budget, broken): what was read last is cut off
+    failed: Arc<AtomicBool>,
 }
 
 impl Read for ChunkReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.cur.is_empty() {
+            self.held = None;
             match self.rx.blocking_recv() {
-                Some(Ok(b)) => self.cur = b,
-                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                Some(Ok((b, held))) => {
+                    self.cur = b;
+                    self.held = Some(held);
+                }
+                Some(Err(e)) => {
+                    self.failed.store(true, Ordering::SeqCst);
+                    return Err(std::io::Error::other(e));
+                }
                 None => return Ok(0),
             }
         }
@@ -61,7 +74,27 @@ pub struct ImportSummary {
     accepted: u64,
     /// rows of an earlier, interrupted run of the same import that were not written again
     skipped: u64,
+    /// the first 1000 rejected rows in full, in line order
     rejected: Vec<Rejected>,
+    /// rejected rows in all
+    rejected_count: u64,
+    /// rejected rows per column and reason
+    rejected_by_reason: Vec<ReasonCount>,
+    /// where the complete list of rejected rows is fetched as CSV (imports with an Import-Id)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejected_list: Option<String>,
+    #[serde(skip)]
+    tally: Tally,
+}
+
+impl ImportSummary {
+    /// Counts a rejected row, and adds it to the chunk's lines for the list.
+    fn reject(&mut self, r: Rejected, lines: &mut Vec<rejections::Line>) {
+        for e in &r.errors {
+            lines.push((r.line, e.column.clone(), rejections::reason(&e.message)));
+        }
+        self.tally.add(r);
+    }
 }
 
 pub async fn post_import(
@@ -80,6 +113,75 @@ pub async fn post_import(
             r
         }
     }
+}
+
+/// `GET /v1/imports/{kind}/{importId}/rejected`: the complete list of the rejected rows of
+/// the last finished run of an import, as CSV (line, column, reason), for the token that ran
+/// it.
+pub async fn get_rejected(
+    State(st): State<AppState>,
+    Path((kind, import_id)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    match rejected_list(&st, &kind, &import_id, &headers).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn rejected_list(
+    st: &AppState,
+    kind: &str,
+    import_id: &str,
+    headers: &axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let scope = crate::authenticate(st, headers)?;
+    let not_found = || {
+        ApiError::NotFound(
+            "no list of rejected rows of this import for this token (lists are kept a week)".into(),
+        )
+    };
+    let kind = ImportKind::parse(kind).ok_or_else(not_found)?;
+    if !scope.allows_kind(kind.source_kind()) {
+        return Err(ApiError::Forbidden(problem(
+            "kind",
+            format!("this token may not read {} imports", kind.source_kind()),
+        )));
+    }
+    let path = rejections::path(
+        &rejections::dir(&st.cfg),
+        &st.cfg.kafka.topic_prefix,
+        &scope.name,
+        kind.name(),
+        import_id,
+    );
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| not_found())?;
+    let chunks = futures_util::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"rejected.csv\"".to_owned(),
+            ),
+        ],
+        Body::from_stream(chunks),
+    )
+        .into_response())
 }
 
 fn problem(field: &str, message: impl Into<String>) -> Vec<FieldError> {
@@ -118,6 +220,7 @@ async fn progress_of(st: &AppState, import_id: &str) -> Result<Option<ImportProg
 async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<ImportSummary, ApiError> {
     let (parts, body) = req.into_parts();
     let scope = crate::authenticate(st, &parts.headers)?;
+    crate::broker_reachable(st)?;
     let kind = ImportKind::parse(kind).ok_or_else(|| {
         ApiError::Invalid(problem(
             "kind",
@@ -160,26 +263,34 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
     };
     let trace = crate::trace_of(&parts.headers);
 
-    // body → blocking CSV reader → chunks of row outcomes → writer (here)
-    let (chunk_tx, chunk_rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(16);
+    // body → blocking CSV reader → chunks of row outcomes → writer (here); the body's chunks
+    // are held against the body budget, and a pause longer than ingest.body_timeout ends it
+    let (chunk_tx, chunk_rx) = tokio::sync::mpsc::channel(16);
     let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Chunk>(2);
-    let forward = tokio::spawn(async move {
-        let mut stream = Body::new(body).into_data_stream();
-        while let Some(c) = stream.next().await {
-            if chunk_tx.send(c.map_err(|e| e.to_string())).await.is_err() {
-                break;
-            }
-        }
-    });
+    let forward = tokio::spawn(crate::body::forward(
+        Body::new(body),
+        st.budget.clone(),
+        st.body_timeout,
+        chunk_tx,
+    ));
     let pseudo = st.pseudo.clone();
+    let failed = Arc::new(AtomicBool::new(false));
+    let cut = failed.clone();
     let reader = tokio::task::spawn_blocking(move || {
         let input = ChunkReader {
             rx: chunk_rx,
             cur: Bytes::new(),
+            held: None,
+            failed,
         };
         let mut rows = Vec::with_capacity(CHUNK_ROWS);
         let mut last = 0;
         let result = csvimport::read_csv(kind, input, &pseudo, |line, outcome| {
+            if cut.load(Ordering::SeqCst) {
+                // the row the body ended in is not a row: not reported, not counted as done,
+                // so a resumed import reads it again
+                return false;
+            }
             last = line;
             rows.push((line, outcome));
             if rows.len() >= CHUNK_ROWS {
@@ -207,10 +318,26 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
         accepted: 0,
         skipped: 0,
         rejected: Vec::new(),
+        rejected_count: 0,
+        rejected_by_reason: Vec::new(),
+        rejected_list: None,
+        tally: Tally::default(),
     };
+    // the complete list of this run's rejections, when the import has an id to fetch it by
+    let list_path = import_id.as_deref().map(|id| {
+        rejections::path(
+            &rejections::dir(&st.cfg),
+            &st.cfg.kafka.topic_prefix,
+            &scope.name,
+            kind.name(),
+            id,
+        )
+    });
+    let mut list: Option<ListWriter> = None;
     while let Some(chunk) = rows_rx.recv().await {
         let chunk_rows = chunk.rows.len() as u64;
         let mut accepted = Vec::new();
+        let mut lines = Vec::new();
         if kind == ImportKind::Verzuim {
             crate::await_meldingen(st, true).await?;
         }
@@ -220,7 +347,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
             for (line, outcome) in chunk.rows {
                 summary.rows += 1;
                 match outcome {
-                    RowOutcome::Rejected(r) => summary.rejected.push(r),
+                    RowOutcome::Rejected(r) => summary.reject(r, &mut lines),
                     RowOutcome::Accepted(_) if line <= resume => summary.skipped += 1,
                     RowOutcome::Accepted(events) => {
                         let refusal = if crate::check_scope(&scope, &events).is_err() {
@@ -243,14 +370,22 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
                             summary.accepted += 1;
                             accepted.extend(events);
                         } else {
-                            summary.rejected.push(Rejected {
-                                line,
-                                errors: refusal,
-                            });
+                            summary.reject(
+                                Rejected {
+                                    line,
+                                    errors: refusal,
+                                },
+                                &mut lines,
+                            );
                         }
                     }
                 }
             }
+        }
+        if let (Some(path), false) = (&list_path, lines.is_empty()) {
+            list.get_or_insert_with(|| ListWriter::start(path.clone()))
+                .add(lines)
+                .await;
         }
         crate::write_identities(st, &accepted, "import", &trace).await?;
         crate::write_all(&st.producer, &accepted, &trace).await?;
@@ -271,16 +406,39 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
             }
         }
     }
-    forward.abort();
-    let rows = reader
+    let read = reader.await.map_err(|_| ApiError::Unavailable)?;
+    if read.is_err() {
+        forward.abort(); // the header was refused: the rest of the body is not wanted
+    }
+    if let Some(e) = forward
         .await
-        .map_err(|_| ApiError::Unavailable)?
-        .map_err(ApiError::Invalid)?;
+        .ok()
+        .and_then(|end| end.error(st.body_timeout))
+    {
+        tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, error = %e, trace_id = trace.trace_id(), "import ended early");
+        return Err(e);
+    }
+    let rows = read.map_err(ApiError::Invalid)?;
     debug_assert_eq!(rows, summary.rows);
     if let Some(id) = &import_id {
         write_progress(st, id, kind, u64::MAX / 2, &summary, true).await?;
     }
-    tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, skipped = summary.skipped, rejected = summary.rejected.len(), trace_id = trace.trace_id(), "import read");
+    match (list, list_path) {
+        (Some(l), _) => {
+            if l.finish().await {
+                summary.rejected_list = import_id
+                    .as_deref()
+                    .map(|id| format!("/v1/imports/{}/{id}/rejected", kind.name()));
+            }
+        }
+        (None, Some(stale)) => rejections::remove(stale).await,
+        (None, None) => {}
+    }
+    let tally = std::mem::take(&mut summary.tally);
+    summary.rejected_count = tally.count;
+    summary.rejected_by_reason = tally.by_reason();
+    summary.rejected = tally.first;
+    tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, skipped = summary.skipped, rejected = summary.rejected_count, trace_id = trace.trace_id(), "import read");
     Ok(summary)
 }
 
@@ -297,7 +455,7 @@ async fn write_progress(
         kind: kind.name().to_owned(),
         lines_done: lines_done as i64,
         accepted: (s.accepted + s.skipped) as i64,
-        rejected: s.rejected.len() as i64,
+        rejected: s.tally.count as i64,
         finished,
         at: Timestamp::now(),
     };

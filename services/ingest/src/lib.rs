@@ -2,13 +2,17 @@
 
 pub mod answers;
 pub mod auth;
+pub mod body;
 pub mod csvimport;
 pub mod fields;
+pub mod follow;
 pub mod identities;
 pub mod ijw;
 pub mod imports;
 pub mod meldingen;
 pub mod problem;
+pub mod rejections;
+pub mod server;
 pub mod tasks;
 pub mod validate;
 
@@ -18,9 +22,8 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use schakel_core::events::ResponseEvent;
 use schakel_core::ids::Pseudonymizer;
 use schakel_core::kafka::{CloudEvent, KafkaError, Outgoing, Producer};
 use schakel_core::ops::{self, Health};
@@ -45,6 +48,9 @@ pub struct AppState {
     tasks: tasks::Tasks,
     identities: identities::IdentityWriter,
     meldingen: meldingen::Meldingen,
+    /// memory all request bodies together may hold
+    budget: body::Budget,
+    body_timeout: std::time::Duration,
     cfg: Config,
 }
 
@@ -61,27 +67,106 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
         tasks: tasks::Tasks::default(),
         identities: identities::IdentityWriter::new(schakel_core::vault::Vault::from_config(&cfg)?),
         meldingen: meldingen::Meldingen::default(),
+        budget: body::Budget::new(buffer_budget(&cfg)),
+        body_timeout: cfg.ingest.body_timeout,
         cfg: cfg.clone(),
     };
+    ops::watch_broker(&cfg, &health, &shutdown);
     tokio::spawn(meldingen::follow(
         cfg.clone(),
         state.meldingen.clone(),
         shutdown.clone(),
     ));
-    if cfg.ingest.tokens.iter().any(|t| t.contact.is_some()) {
+    let follows_tasks = cfg.ingest.tokens.iter().any(|t| t.contact.is_some());
+    if follows_tasks {
         tokio::spawn(tasks::follow(
             cfg.clone(),
             state.tasks.clone(),
             shutdown.clone(),
         ));
     }
+    tokio::spawn(become_ready(
+        health.clone(),
+        state.meldingen.clone(),
+        follows_tasks.then(|| state.tasks.clone()),
+        shutdown.clone(),
+    ));
     let producer = state.producer.clone();
     let app = router(state).merge(ops::router(health.clone()));
-    health.set_ready(true);
     tracing::info!(addr = %listener.local_addr()?, "ingest listening");
-    ops::serve(listener, app, shutdown).await?;
-    producer.flush(std::time::Duration::from_secs(5));
+    let limits = server::Limits {
+        max_connections: cfg.ingest.max_connections,
+        header_timeout: cfg.ingest.header_timeout,
+    };
+    server::serve(listener, app, limits, health, shutdown).await?;
+    // off the runtime: flushing waits for the broker
+    let _ = tokio::task::spawn_blocking(move || producer.flush(std::time::Duration::from_secs(5)))
+        .await;
     Ok(())
+}
+
+/// The body budget: `ingest.max_buffered_bytes`, but room for at least one largest batch.
+fn buffer_budget(cfg: &Config) -> usize {
+    let (budget, batch) = (cfg.ingest.max_buffered_bytes, cfg.ingest.max_batch_bytes);
+    if budget < batch {
+        tracing::warn!(
+            max_buffered_bytes = budget,
+            max_batch_bytes = batch,
+            "ingest.max_buffered_bytes is below ingest.max_batch_bytes; using the latter"
+        );
+    }
+    budget.max(batch)
+}
+
+/// The `Content-Length` a request declares, if any.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Reads a whole request body within `ingest.body_timeout` and the body budget.
+async fn read_body(st: &AppState, headers: &HeaderMap, body: Body) -> Result<body::Held, ApiError> {
+    body::read_all(
+        body,
+        declared_length(headers),
+        st.max_bytes,
+        &st.budget,
+        st.body_timeout,
+    )
+    .await
+}
+
+/// Ready (caught up) once the views ingest judges requests by have read the log up to where
+/// it ended at start; `/readyz` also needs the broker to answer (`ops::watch_broker`).
+async fn become_ready(
+    health: Health,
+    meldingen: meldingen::Meldingen,
+    tasks: Option<tasks::Tasks>,
+    shutdown: Shutdown,
+) {
+    loop {
+        if meldingen.is_ready() && tasks.as_ref().is_none_or(tasks::Tasks::is_ready) {
+            health.set_ready(true);
+            tracing::info!("ingest caught up with the log");
+            return;
+        }
+        tokio::select! {
+            _ = shutdown.wait() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+        }
+    }
+}
+
+/// Refuses at once (503, `Retry-After`) while the broker does not answer, instead of holding
+/// the request until the produce timeout.
+fn broker_reachable(st: &AppState) -> Result<(), ApiError> {
+    if st.health.broker_reachable() {
+        Ok(())
+    } else {
+        Err(ApiError::Unavailable)
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -89,6 +174,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/events", post(post_events))
         .route("/v1/ijw", post(post_ijw))
         .route("/v1/imports/{kind}", post(imports::post_import))
+        .route(
+            "/v1/imports/{kind}/{import_id}/rejected",
+            get(imports::get_rejected),
+        )
         .with_state(state)
 }
 
@@ -132,6 +221,7 @@ fn content_type(headers: &HeaderMap) -> String {
 async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     let (parts, body) = req.into_parts();
     let scope = authenticate(st, &parts.headers)?;
+    broker_reachable(st)?;
     let ct = content_type(&parts.headers);
     let batch_expected = match ct.as_str() {
         "application/cloudevents-batch+json" => Some(true),
@@ -139,11 +229,7 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
         "application/json" => None,
         other => return Err(ApiError::UnsupportedMediaType(other.to_owned())),
     };
-    let bytes = axum::body::to_bytes(Body::new(body), st.max_bytes)
-        .await
-        .map_err(|_| {
-            ApiError::TooLarge(format!("the body is larger than {} bytes", st.max_bytes))
-        })?;
+    let bytes = read_body(st, &parts.headers, Body::new(body)).await?;
     let json: Value =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let events = match (json, batch_expected) {
@@ -169,10 +255,9 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     }
     let trace = trace_of(&parts.headers);
     if let Some(contact) = &scope.contact {
-        let responses = answers::check(&st.tasks, &st.cfg, contact, &events).await?;
-        write_responses(&st.producer, &responses, &trace).await?;
-        tracing::info!(token = %scope.name, answers = responses.len(), trace_id = trace.trace_id(), "handoff answers accepted");
-        return Ok(responses.len());
+        let n = answers::accept(&st.tasks, &st.producer, &st.cfg, contact, &events, &trace).await?;
+        tracing::info!(token = %scope.name, answers = n, trace_id = trace.trace_id(), "handoff answers accepted");
+        return Ok(n);
     }
     let accepted = validate::validate_batch(&events, &st.pseudo).map_err(ApiError::Invalid)?;
     check_scope(&scope, &accepted)?;
@@ -252,6 +337,7 @@ async fn post_ijw(State(st): State<AppState>, req: Request) -> Response {
 async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> {
     let (parts, body) = req.into_parts();
     let scope = authenticate(st, &parts.headers)?;
+    broker_reachable(st)?;
     let ct = content_type(&parts.headers);
     if ct != "application/xml" && ct != "text/xml" {
         return Err(ApiError::UnsupportedMediaType(ct));
@@ -263,11 +349,7 @@ async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> 
             message: "this token may not write jeugdhulp events".into(),
         }]));
     }
-    let bytes = axum::body::to_bytes(Body::new(body), st.max_bytes)
-        .await
-        .map_err(|_| {
-            ApiError::TooLarge(format!("the body is larger than {} bytes", st.max_bytes))
-        })?;
+    let bytes = read_body(st, &parts.headers, Body::new(body)).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::Malformed("an iJw message must be UTF-8".into()))?;
     let msg = ijw::read_message(text).map_err(ApiError::Malformed)?;
@@ -411,36 +493,6 @@ async fn write_all(
         }
     }
     failure.map_or(Ok(()), Err)
-}
-
-async fn write_responses(
-    producer: &Producer,
-    responses: &[ResponseEvent],
-    trace: &TraceParent,
-) -> Result<(), ApiError> {
-    for r in responses {
-        let ce = CloudEvent {
-            id: r.id.clone(),
-            source: r.source.clone(),
-            kind: r.kind.clone(),
-            time: r.time,
-            trace: trace.clone(),
-        };
-        producer
-            .send(Outgoing {
-                topic: "hub.responses.v1",
-                key: r.child_key.as_str(),
-                value: r,
-                event: &ce,
-                partition: None,
-            })
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "write of a handoff answer failed");
-                ApiError::Unavailable
-            })?;
-    }
-    Ok(())
 }
 
 async fn write_one(

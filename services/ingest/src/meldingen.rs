@@ -11,13 +11,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use rdkafka::consumer::Consumer;
-use rdkafka::{Offset, TopicPartitionList};
 use schakel_core::events::{LeerplichtData, LeerplichtEvent};
-use schakel_core::kafka::{self, Record};
+use schakel_core::kafka::Record;
 use schakel_core::verzuim::{self, Status};
 use schakel_core::{Config, Shutdown};
 
+use crate::follow::{self, ReadTo};
 use crate::validate::{Accepted, Typed};
 
 #[derive(Debug, Clone)]
@@ -130,6 +129,11 @@ impl Meldingen {
         }
     }
 
+    /// Whether the view read the log up to where it ended at start.
+    pub fn is_ready(&self) -> bool {
+        self.0.read().expect("melding index lock").ready
+    }
+
     fn set_ready(&self) {
         self.0.write().expect("melding index lock").ready = true;
     }
@@ -188,72 +192,30 @@ impl Checker<'_> {
     }
 }
 
-/// Follows `source.leerplicht.v1` until shutdown; retries while the broker or topic is missing.
+/// Follows `source.leerplicht.v1` until shutdown, riding out a broker that is away.
 pub async fn follow(cfg: Config, meldingen: Meldingen, shutdown: Shutdown) {
-    loop {
-        match follow_once(&cfg, &meldingen, &shutdown).await {
-            Ok(()) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot follow verzuim meldingen; retrying in 5 s");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(5)) => {},
-                    _ = shutdown.wait() => return,
-                }
-            }
-        }
-    }
-}
-
-async fn follow_once(
-    cfg: &Config,
-    meldingen: &Meldingen,
-    shutdown: &Shutdown,
-) -> anyhow::Result<()> {
-    let group = format!(
-        "schakel-ingest-meldingen-{}",
-        schakel_core::trace::random_hex(6)
-    );
-    let consumer = kafka::stream_consumer(cfg, &group)?;
     let topic = cfg.topic("source.leerplicht.v1");
-    let mut tpl = TopicPartitionList::new();
-    // where the log ends now: the view is ready once every partition was read that far
-    let mut behind: HashMap<i32, i64> = HashMap::new();
-    for p in kafka::partitions(&consumer, &topic)? {
-        tpl.add_partition_offset(&topic, p, Offset::Beginning)?;
-        let (low, high) = consumer.fetch_watermarks(&topic, p, Duration::from_secs(10))?;
-        if high > low {
-            behind.insert(p, high);
-        }
-    }
-    consumer.assign(&tpl)?;
-    if behind.is_empty() {
-        meldingen.set_ready();
-    }
     let reg = schakel_core::schemas::registry();
-    loop {
-        let m = tokio::select! {
-            _ = shutdown.wait() => return Ok(()),
-            m = consumer.recv() => m?,
-        };
-        let rec = Record::from_message(&m);
-        drop(m);
-        match rec
-            .value
-            .as_deref()
-            .map(|v| reg.decode::<LeerplichtEvent>("source.leerplicht.v1", v))
-        {
-            Some(Ok(ev)) => meldingen.fold([&ev]),
-            _ => tracing::warn!(offset = rec.offset, "unreadable leerplicht record skipped"),
-        }
-        if behind
-            .get(&rec.partition)
-            .is_some_and(|h| rec.offset + 1 >= *h)
-        {
-            behind.remove(&rec.partition);
-            if behind.is_empty() {
-                meldingen.set_ready();
-                tracing::info!("verzuim meldingen read up to the end of the log");
-            }
-        }
-    }
+    let view = meldingen.clone();
+    let fold = move |rec: Record| match rec
+        .value
+        .as_deref()
+        .map(|v| reg.decode::<LeerplichtEvent>("source.leerplicht.v1", v))
+    {
+        Some(Ok(ev)) => view.fold([&ev]),
+        _ => tracing::warn!(offset = rec.offset, "unreadable leerplicht record skipped"),
+    };
+    follow::follow(
+        "verzuim meldingen",
+        cfg,
+        vec![topic],
+        shutdown,
+        ReadTo::default(),
+        fold,
+        move || {
+            meldingen.set_ready();
+            tracing::info!("verzuim meldingen read up to the end of the log");
+        },
+    )
+    .await;
 }

@@ -35,6 +35,14 @@ pub enum ApiError {
         "the change does not fit the current state (of the handoff task or the verzuim melding)"
     )]
     Conflict(Vec<FieldError>),
+    #[error("{0}")]
+    Timeout(String),
+    #[error("{0}")]
+    Busy(String),
+    #[error("more connections than ingest.max_connections; try again shortly")]
+    TooManyConnections,
+    #[error("{0}")]
+    NotFound(String),
 }
 
 #[derive(Serialize)]
@@ -94,14 +102,25 @@ impl ApiError {
                 "illegal-transition",
                 "Deze wijziging past niet bij de huidige stand",
             ),
+            ApiError::Timeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Verzoek niet op tijd ontvangen",
+            ),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Tijdelijk te druk"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Niet gevonden"),
+            ApiError::TooManyConnections => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too-many-connections",
+                "Tijdelijk te druk",
+            ),
         }
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    /// The status and the problem document (JSON).
+    fn document(&self) -> (StatusCode, Vec<u8>) {
         let (status, slug, title) = self.parts();
-        let errors = match &self {
+        let errors = match self {
             ApiError::Invalid(e) | ApiError::Forbidden(e) | ApiError::Conflict(e) => {
                 Some(e.as_slice())
             }
@@ -114,7 +133,38 @@ impl IntoResponse for ApiError {
             detail: self.to_string(),
             errors,
         };
-        let json = serde_json::to_vec(&body).expect("problem serialises");
+        (
+            status,
+            serde_json::to_vec(&body).expect("problem serialises"),
+        )
+    }
+
+    /// The whole HTTP/1.1 response, for a connection the server does not serve (over the
+    /// connection limit): status line, headers, problem document; the connection closes.
+    pub fn raw_response(&self) -> Vec<u8> {
+        let (status, json) = self.document();
+        let mut out = format!(
+            "HTTP/1.1 {} {}\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            json.len()
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            out.push_str(&format!("retry-after: {RETRY_AFTER}\r\n"));
+        }
+        out.push_str("\r\n");
+        let mut out = out.into_bytes();
+        out.extend_from_slice(&json);
+        out
+    }
+}
+
+/// Seconds a client is asked to wait after a 503.
+const RETRY_AFTER: &str = "5";
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, json) = self.document();
         let mut resp = (status, json).into_response();
         let h = resp.headers_mut();
         h.insert(
@@ -122,10 +172,14 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            h.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER));
         }
         if status == StatusCode::UNAUTHORIZED {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(self, ApiError::Timeout(_) | ApiError::Busy(_)) {
+            // the rest of the body is not read: the connection cannot carry another request
+            h.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         resp
     }
