@@ -226,8 +226,13 @@ async fn ticks_fire_and_deliver_once(env: &Env, rx: &Receiver) {
     }
 }
 
+/// These tests each start several brokers or service instances: on two cores they run one
+/// at a time, so each measures itself, not the other.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broker_killed_under_load_and_started_30_s_later_loses_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let mut env = Env::start_own_broker("");
     let rx = Receiver::start(Duration::ZERO).await;
     env.schakel(&["topics", "apply"]);
@@ -319,6 +324,7 @@ fn leader_of_busiest(env: &Env, topic: &str) -> i32 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn losing_the_leader_of_the_busiest_partition_loses_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let mut env = Env::start_cluster("");
     let rx = Receiver::start(Duration::ZERO).await;
     env.schakel(&["topics", "apply", "--replication-factor", "3"]);

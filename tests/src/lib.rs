@@ -177,14 +177,14 @@ impl Env {
     pub fn start(notify_extra: &str) -> Self {
         let dir = Self::new_dir();
         let broker = default_broker(&dir);
-        Self::on(dir, broker, notify_extra)
+        Self::on(dir, broker, notify_extra, "3s")
     }
 
     /// An environment with a single broker node of its own, for tests that stop the broker.
     pub fn start_own_broker(notify_extra: &str) -> Self {
         let dir = Self::new_dir();
         let broker = Broker::Own(broker::single(&dir));
-        Self::on(dir, broker, notify_extra)
+        Self::on(dir, broker, notify_extra, "3s")
     }
 
     /// An environment on a three-node cluster of its own (replication factor 3,
@@ -192,7 +192,8 @@ impl Env {
     pub fn start_cluster(notify_extra: &str) -> Self {
         let dir = Self::new_dir();
         let broker = Broker::Cluster(broker::Cluster::start(&dir));
-        Self::on(dir, broker, notify_extra)
+        // a leader election takes seconds: produces may wait that long
+        Self::on(dir, broker, notify_extra, "10s")
     }
 
     fn new_dir() -> PathBuf {
@@ -201,7 +202,7 @@ impl Env {
         dir
     }
 
-    fn on(dir: PathBuf, broker: Broker, notify_extra: &str) -> Self {
+    fn on(dir: PathBuf, broker: Broker, notify_extra: &str, produce_timeout: &str) -> Self {
         let bootstrap = broker.bootstrap();
         let (ingest_port, rules_port, notify_port) = (free_port(), free_port(), free_port());
         let prefix = format!("t{}.", random_suffix());
@@ -216,7 +217,7 @@ api_base_url = "http://schakel.test"
 [kafka]
 bootstrap = "{bootstrap}"
 topic_prefix = "{prefix}"
-produce_timeout = "3s"
+produce_timeout = "{produce_timeout}"
 session_timeout = "3s"
 
 [pseudonym]

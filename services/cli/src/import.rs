@@ -158,12 +158,22 @@ pub async fn run(
             );
         }
     }
+    // the answer lists the first rejections in full; the count and the list cover them all
+    let count = body["rejectedCount"]
+        .as_u64()
+        .unwrap_or(rejected.len() as u64);
+    if count > rejected.len() as u64 {
+        println!("… and {} more rejected rows", count - rejected.len() as u64);
+    }
+    if let Some(list) = body["rejectedList"].as_str().filter(|_| count > 0) {
+        println!("every rejected row (line, column, reason): {list}");
+    }
     println!(
         "{} rows: {} accepted, {} already imported earlier, {} rejected ({:.1} s)",
         body["rows"],
         body["accepted"],
         body["skipped"],
-        rejected.len(),
+        count,
         started.elapsed().as_secs_f64()
     );
     Ok(())

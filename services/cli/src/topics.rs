@@ -190,9 +190,13 @@ fn await_leaders(probe: &BaseConsumer, topics: &[String]) -> anyhow::Result<()> 
                     t.name() == name.as_str()
                         && t.error().is_none()
                         && !t.partitions().is_empty()
-                        && t.partitions()
-                            .iter()
-                            .all(|p| p.leader() >= 0 && p.error().is_none())
+                        // every replica in sync too: a cluster that just made the topic
+                        // would otherwise time out the first writes with acks=all
+                        && t.partitions().iter().all(|p| {
+                            p.leader() >= 0
+                                && p.error().is_none()
+                                && p.isr().len() >= p.replicas().len()
+                        })
                 })
             })
             .collect();
@@ -212,7 +216,7 @@ fn await_leaders(probe: &BaseConsumer, topics: &[String]) -> anyhow::Result<()> 
         }
         anyhow::ensure!(
             std::time::Instant::now() < deadline,
-            "{} topics have partitions without a leader after 60 s: {}",
+            "{} topics have partitions without a leader or with replicas out of sync after 60 s: {}",
             waiting.len(),
             waiting
                 .iter()

@@ -120,35 +120,67 @@ pub struct EndpointHealth {
     pub disabled: bool,
 }
 
+/// What is known of one endpoint, as times, so records folded in any order (an instance's own
+/// outcomes at once, then again as it follows the ledger) give the same health.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Track {
+    /// the failures after `forgiven`, earliest first (at most `KEPT`: the earliest count)
+    failures: Vec<Timestamp>,
+    /// the latest success or re-enabling: failures before it no longer count
+    forgiven: Option<Timestamp>,
+    disabled_at: Option<Timestamp>,
+    enabled_at: Option<Timestamp>,
+}
+
+/// Failures kept per endpoint: enough to know the earliest after any later success.
+const KEPT: usize = 64;
+
 /// Endpoint health per (contact, channel), folded from the ledger.
 #[derive(Debug, Default, Clone)]
-pub struct Endpoints(HashMap<(String, String), EndpointHealth>);
+pub struct Endpoints(HashMap<(String, String), Track>);
 
 impl Endpoints {
+    /// Folds one record. Folding the same records in another order, or one twice, gives the
+    /// same health.
     pub fn apply(&mut self, ev: &DeliveryEvent) {
         let key = (ev.contact.clone(), ev.channel.clone());
-        let h = self.0.entry(key).or_default();
+        let t = self.0.entry(key).or_default();
+        let at = ev.at;
+        let later = |x: Option<Timestamp>| Some(x.map_or(at, |x| x.max(at)));
         match ev.status.as_str() {
-            "succeeded" | "endpoint-enabled" => *h = EndpointHealth::default(),
-            "failed" | "dead-lettered" if !h.disabled => {
-                h.failing_since.get_or_insert(ev.at);
+            "succeeded" => t.forgiven = later(t.forgiven),
+            "endpoint-enabled" => {
+                t.forgiven = later(t.forgiven);
+                t.enabled_at = later(t.enabled_at);
             }
-            "endpoint-disabled" => h.disabled = true,
+            "failed" | "dead-lettered" => {
+                if let Err(i) = t.failures.binary_search(&at) {
+                    t.failures.insert(i, at);
+                    t.failures.truncate(KEPT);
+                }
+            }
+            "endpoint-disabled" => t.disabled_at = later(t.disabled_at),
             _ => {}
+        }
+        // failures a success (or re-enabling) came after are forgiven
+        if let Some(g) = t.forgiven {
+            t.failures.retain(|f| *f > g);
         }
     }
 
     pub fn get(&self, contact: &str, channel: &str) -> EndpointHealth {
-        self.0
-            .get(&(contact.to_owned(), channel.to_owned()))
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Sets one endpoint's health (to judge an outcome on a copy).
-    pub fn seed(&mut self, contact: &str, channel: &str, health: EndpointHealth) {
-        self.0
-            .insert((contact.to_owned(), channel.to_owned()), health);
+        let Some(t) = self.0.get(&(contact.to_owned(), channel.to_owned())) else {
+            return EndpointHealth::default();
+        };
+        let disabled = match (t.disabled_at, t.enabled_at) {
+            (Some(d), Some(e)) => d > e,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        EndpointHealth {
+            failing_since: t.failures.first().copied(),
+            disabled,
+        }
     }
 
     /// Forgets an endpoint (its address changed in the directory): it starts afresh.
@@ -281,6 +313,46 @@ mod tests {
             signal_partition: Some(0),
             signal_offset: Some(7),
         }
+    }
+
+    #[test]
+    fn endpoint_health_is_the_same_in_any_order_and_twice() {
+        let at = |h: i64, status: &str| DeliveryEvent {
+            at: Timestamp::from_second(h * 3600).unwrap(),
+            ..ev("d", status, 1)
+        };
+        let records = [
+            at(1, "failed"),
+            at(2, "succeeded"),
+            at(3, "failed"),
+            at(4, "dead-lettered"),
+            at(5, "endpoint-disabled"),
+            at(6, "endpoint-enabled"),
+            at(7, "failed"),
+        ];
+        let fold = |order: &[usize]| {
+            let mut e = Endpoints::default();
+            for i in order {
+                e.apply(&records[*i]);
+            }
+            e.get("c", "webhook")
+        };
+        let want = EndpointHealth {
+            failing_since: Some(records[6].at),
+            disabled: false,
+        };
+        assert_eq!(fold(&[0, 1, 2, 3, 4, 5, 6]), want);
+        // an instance's own outcomes at once, then all of them again as it follows the ledger
+        assert_eq!(fold(&[2, 3, 0, 1, 2, 3, 4, 5, 6, 6]), want);
+        assert_eq!(fold(&[6, 5, 4, 3, 2, 1, 0]), want);
+        // before the re-enabling: disabled, failing since the failure after the success
+        assert_eq!(
+            fold(&[4, 0, 3, 1, 2]),
+            EndpointHealth {
+                failing_since: Some(records[2].at),
+                disabled: true,
+            }
+        );
     }
 
     #[test]

@@ -61,23 +61,16 @@ impl Endpoints {
 /// too long. False only when `stop` interrupted it.
 pub async fn check(deps: &Deps, job: &Job, outcome: &DeliveryEvent, stop: &Shutdown) -> bool {
     let channel = job.send.channel();
-    // the shared health follows the ledger in log order; judge this outcome on a copy, so an
-    // instance's own records are not folded twice out of order
+    // folding is order-independent: the outcome now, and again when the ledger is followed
     let failing_since = {
         let mut all = deps.endpoints.health.lock().expect("endpoint health lock");
-        let mut mine = ledger::Endpoints::default();
-        let current = all.get(&job.contact, channel);
-        if current.disabled {
-            return true;
-        }
-        mine.seed(&job.contact, channel, current);
-        mine.apply(outcome);
-        let h = mine.get(&job.contact, channel);
+        all.apply(outcome);
+        let h = all.get(&job.contact, channel);
         let too_long = h.failing_since.is_some_and(|f| {
             Duration::try_from(outcome.at.duration_since(f)).unwrap_or_default()
                 >= deps.endpoints.disable_after
         });
-        if !too_long {
+        if h.disabled || !too_long {
             return true;
         }
         // marked at once, so only one delivery of this instance disables it
