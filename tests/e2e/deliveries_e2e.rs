@@ -473,8 +473,18 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         .await;
     assert_eq!(s, 202, "{b}");
     env.await_rules_read("source.jeugdhulp.v1", 1).await;
-    // a week goes by with jt-a down: R3a on the 5th, R3b on the 12th
-    for d in 5..=12 {
+    // a week goes by with jt-a down: R3a fails on the 5th (notify's clock follows the ticks
+    // on its own, so the next days come only once that failure is in the ledger), R3b on the
+    // 12th
+    tick(&env, "2026-01-05", "2026-01-05T07:00:00+01:00");
+    assert!(
+        eventually(Duration::from_secs(30), || ledger(&env).values().any(|e| e
+            .iter()
+            .any(|x| x.contact == "jt-a" && x.status == "failed")))
+        .await,
+        "R3a's first attempt failed on the 5th"
+    );
+    for d in 6..=12 {
         tick(
             &env,
             &format!("2026-01-{d:02}"),
