@@ -83,6 +83,10 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
     )
     .await;
     tick(&env, 5, 10);
+    // rules has folded the child and every tick (six partitions each) before it stops, so its
+    // stop snapshot holds the child
+    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    env.await_rules_read("hub.clock.v1", 6 * 6).await;
     // a graceful restart of rules in the middle: it restores without re-emitting
     rules.stop();
     let rules2 = env.spawn_rules();
