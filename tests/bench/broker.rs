@@ -13,7 +13,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use schakel_core::kafka;
+use schakel_core::log::kafka;
 use schakel_e2e::Env;
 
 fn arg(name: &str, default: usize) -> usize {
@@ -146,7 +146,7 @@ async fn main() {
 
     // each consumer reads the topic twice, in turns; the better of its two runs counts (the
     // first read of a run pays for connections and metadata)
-    let group = |g: &str| format!("bench-{g}-{}", schakel_core::trace::random_hex(4));
+    let group = |g: &str| format!("bench-{g}-{}", schakel_core::log::trace::random_hex(4));
     let project = || {
         let mut c = kafka::assigned_consumer_config(&env.config, &group("project"));
         c.set("enable.partition.eof", "false");

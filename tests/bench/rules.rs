@@ -15,16 +15,16 @@ use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
-use schakel_core::dates::DatePrecision;
-use schakel_core::events::{
+use schakel_core::domain::dates::DatePrecision;
+use schakel_core::domain::events::{
     ChildRef, ClockTick, JeugdhulpData, LeerplichtData, LocationRef, Product, SchoolData,
     SchoolRef, SourceEvent, VoorschoolData,
 };
-use schakel_core::ids::{hex, ChildKey};
-use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
-use schakel_core::policy::Policy;
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::ids::{hex, ChildKey};
+use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::log::trace::TraceParent;
 use schakel_e2e::{bin, free_port, wait_for_port, Env};
+use schakel_rules::policy::Policy;
 use schakel_rules::service::INPUTS;
 use schakel_rules::{Engine, Input};
 use sha2::{Digest, Sha256};
@@ -376,7 +376,7 @@ fn raw_read(env: &Env, total: usize) -> (f64, HashMap<(String, i32), i64>) {
     let consumer: BaseConsumer = kafka::client_config(&env.config)
         .set(
             "group.id",
-            format!("bench-raw-{}", schakel_core::trace::random_hex(4)),
+            format!("bench-raw-{}", schakel_core::log::trace::random_hex(4)),
         )
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
@@ -407,11 +407,11 @@ fn raw_read(env: &Env, total: usize) -> (f64, HashMap<(String, i32), i64>) {
 
 /// (c'): the same read, decoding every record into what rules folds: records/s.
 fn decoding_read(env: &Env, total: usize) -> f64 {
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let consumer: BaseConsumer = kafka::client_config(&env.config)
         .set(
             "group.id",
-            format!("bench-dec-{}", schakel_core::trace::random_hex(4)),
+            format!("bench-dec-{}", schakel_core::log::trace::random_hex(4)),
         )
         .set("enable.auto.commit", "false")
         .create()
@@ -454,7 +454,13 @@ fn decoding_read(env: &Env, total: usize) -> f64 {
 /// The end offsets are the larger of the broker's high watermarks and what the raw read saw.
 async fn service_replay(env: &Env, total: usize, read: &HashMap<(String, i32), i64>) -> (f64, u64) {
     let consumer: BaseConsumer = kafka::client_config(&env.config)
-        .set("group.id", &env.config.rules.group)
+        .set(
+            "group.id",
+            &schakel_rules::config::Settings::from_config(&env.config)
+                .expect("rules config")
+                .rules
+                .group,
+        )
         .set("enable.auto.commit", "false")
         .create()
         .expect("consumer");
@@ -526,7 +532,10 @@ async fn instances_replay(
     read: &HashMap<(String, i32), i64>,
     k: usize,
 ) -> (f64, Vec<u64>) {
-    let group = format!("bench-rules-{k}x-{}", schakel_core::trace::random_hex(4));
+    let group = format!(
+        "bench-rules-{k}x-{}",
+        schakel_core::log::trace::random_hex(4)
+    );
     let consumer: BaseConsumer = kafka::client_config(&env.config)
         .set("group.id", &group)
         .set("enable.auto.commit", "false")

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
-use schakel_core::events::ClockTick;
-use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::events::ClockTick;
+use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::log::trace::TraceParent;
 use schakel_e2e::Env;
 
 #[tokio::test(flavor = "multi_thread")]

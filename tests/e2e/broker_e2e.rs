@@ -121,7 +121,7 @@ impl Load {
 
 /// The event ids in source.jeugdhulp.v1, with how often each is there.
 fn facts(env: &Env) -> HashMap<String, usize> {
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let mut m = HashMap::new();
     for r in env.read("source.jeugdhulp.v1") {
         let v = reg
@@ -299,7 +299,7 @@ async fn a_broker_killed_under_load_and_started_30_s_later_loses_nothing() {
 
 /// The broker id leading the partition of `topic` that holds the most records.
 fn leader_of_busiest(env: &Env, topic: &str) -> i32 {
-    let consumer: BaseConsumer = schakel_core::kafka::client_config(&env.config)
+    let consumer: BaseConsumer = schakel_core::log::kafka::client_config(&env.config)
         .create()
         .expect("consumer");
     let full = env.config.topic(topic);
@@ -314,7 +314,7 @@ fn leader_of_busiest(env: &Env, topic: &str) -> i32 {
     t.partitions()
         .iter()
         .max_by_key(|p| {
-            schakel_core::kafka::watermarks(&consumer, &full, p.id())
+            schakel_core::log::kafka::watermarks(&consumer, &full, p.id())
                 .map(|(_, h)| h)
                 .unwrap_or(0)
         })

@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use schakel_core::deliveries::{DeliveryState, Ledger};
-use schakel_core::events::DeliveryEvent;
+use schakel_core::domain::events::DeliveryEvent;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::{assignment_event, bsns, eventually, Env, JEUGDHULP_TOKEN};
+use schakel_notify::ledger::{DeliveryState, Ledger};
 
 const SECRET_A: &str = "whsec_dGVzdC1zZWNyZXQtamV1Z2R0ZWFtLTAxMjM0NTY3ODk=";
 const SECRET_B: &str = "whsec_dGVzdC1zZWNyZXQtdm9sd2Fzc2VuLTAxMjM0NTY3ODk=";

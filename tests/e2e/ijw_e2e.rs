@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use schakel_core::events::{JeugdhulpEvent, SignalEvent};
+use schakel_core::domain::events::{JeugdhulpEvent, SignalEvent};
 use schakel_e2e::{eventually, Env, JEUGDHULP_TOKEN, LAS_TOKEN};
 use serde_json::Value;
 
@@ -114,7 +114,7 @@ async fn a_jw301_for_a_youth_of_17_and_a_half_opens_the_adulthood_handoff() {
         assert_eq!(r["identificatie"], "T2026-0001");
         assert_eq!(codes(&r), [["0200"]]);
     }
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let facts: Vec<JeugdhulpEvent> = env
         .read("source.jeugdhulp.v1")
         .into_iter()

@@ -79,11 +79,11 @@ async fn an_interrupted_import_of_10000_enrolments_lands_exactly_10000_facts() {
     );
 
     let records = env.read("source.school.v1");
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let ids: HashSet<String> = records
         .iter()
         .map(|r| {
-            reg.decode::<schakel_core::events::SchoolEvent>(
+            reg.decode::<schakel_core::domain::events::SchoolEvent>(
                 "source.school.v1",
                 r.value.as_ref().unwrap(),
             )

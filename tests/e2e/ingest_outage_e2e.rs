@@ -187,8 +187,8 @@ async fn ingest_tells_the_truth_while_the_broker_is_away_and_resumes_by_itself()
         .read("source.jeugdhulp.v1")
         .iter()
         .filter_map(|r| {
-            schakel_core::schemas::registry()
-                .decode::<schakel_core::events::JeugdhulpEvent>(
+            schakel_core::log::schemas::registry()
+                .decode::<schakel_core::domain::events::JeugdhulpEvent>(
                     "source.jeugdhulp.v1",
                     r.value.as_deref()?,
                 )

@@ -9,14 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use jiff::civil::date;
-use schakel_core::deliveries::delivery_id;
-use schakel_core::events::SignalEvent;
-use schakel_core::ids::{Bsn, ChildId, Pseudonymizer};
-use schakel_core::kafka::{CloudEvent, Outgoing, Producer};
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::events::SignalEvent;
+use schakel_core::domain::ids::{Bsn, ChildId, Pseudonymizer};
+use schakel_core::log::kafka::{CloudEvent, Outgoing, Producer};
+use schakel_core::log::trace::TraceParent;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::smtp::SmtpServer;
 use schakel_e2e::{bsns, eventually, Env};
+use schakel_notify::ledger::delivery_id;
 
 const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtbG9hZC10ZXN0LTAxMjM0NTY3ODk=";
 const SCHOOLS: usize = 10;

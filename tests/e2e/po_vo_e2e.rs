@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use schakel_core::events::SignalEvent;
+use schakel_core::domain::events::SignalEvent;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::{bsns, eventually, Env, LAS_TOKEN};
 use serde_json::{json, Value};
@@ -115,7 +115,7 @@ async fn post(env: &Env, token: &str, events: Value) -> (u16, Value) {
 }
 
 fn r2b_steps(env: &Env) -> Vec<String> {
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     env.read("hub.signals.v1")
         .iter()
         .filter_map(|r| {

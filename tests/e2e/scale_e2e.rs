@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use jiff::civil::Date;
 use jiff::ToSpan;
-use schakel_core::events::SignalEvent;
+use schakel_core::domain::events::SignalEvent;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::{assignment_event, bsns, eventually, Env, Proc, JEUGDHULP_TOKEN};
 

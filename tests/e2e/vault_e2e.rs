@@ -1,12 +1,12 @@
 //! The identity vault end to end: identities reach hub.identities.v1 sealed, an entitled read
 //! is audited, and after `schakel vault erase` the old records can never be read again.
 
-use schakel_core::events::{AuditEvent, IdentityRecord};
+use schakel_core::domain::events::{AuditEvent, IdentityRecord};
 use schakel_core::vault::{Vault, VaultError};
 use schakel_e2e::{assignment_event, bsns, Env, JEUGDHULP_TOKEN, VAULT_MASTER_KEY};
 
 fn identities(env: &Env) -> Vec<(String, Option<IdentityRecord>)> {
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     env.read("hub.identities.v1")
         .into_iter()
         .map(|r| {
@@ -20,7 +20,7 @@ fn identities(env: &Env) -> Vec<(String, Option<IdentityRecord>)> {
 }
 
 fn audits(env: &Env) -> Vec<AuditEvent> {
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     env.read("hub.audit.v1")
         .into_iter()
         .filter_map(|r| r.value)

@@ -60,9 +60,10 @@ fn ids(env: &Env) -> Vec<String> {
         .iter()
         .map(|r| {
             let v = r.value.as_deref().expect("a fact");
-            let ev: schakel_core::events::LeerplichtEvent = schakel_core::schemas::registry()
-                .decode("source.leerplicht.v1", v)
-                .expect("decodes");
+            let ev: schakel_core::domain::events::LeerplichtEvent =
+                schakel_core::log::schemas::registry()
+                    .decode("source.leerplicht.v1", v)
+                    .expect("decodes");
             ev.id
         })
         .collect()

@@ -24,7 +24,7 @@ fn script(name: &str) -> PathBuf {
 /// A new cluster id, as `kafka-storage random-uuid` makes it (22 characters of URL-safe base64).
 fn cluster_id() -> String {
     use base64::Engine as _;
-    let hex = schakel_core::trace::random_hex(16);
+    let hex = schakel_core::log::trace::random_hex(16);
     let bytes: Vec<u8> = (0..16)
         .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex byte"))
         .collect();

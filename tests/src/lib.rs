@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use schakel_core::kafka::{read_to_end, Record};
+use schakel_core::log::kafka::{read_to_end, Record};
 use schakel_core::Config;
 
 /// The directory holding the workspace's binaries (next to the test executable's `deps/`).
@@ -45,7 +45,7 @@ pub fn free_port() -> u16 {
 }
 
 fn random_suffix() -> String {
-    schakel_core::trace::random_hex(4)
+    schakel_core::log::trace::random_hex(4)
 }
 
 /// A child process killed when dropped.
@@ -438,17 +438,17 @@ group = "notify-{prefix}"
     }
 
     /// Every record of `hub.deliveries.v1`, decoded, in log order per delivery.
-    pub fn deliveries(&self) -> Vec<schakel_core::events::DeliveryEvent> {
+    pub fn deliveries(&self) -> Vec<schakel_core::domain::events::DeliveryEvent> {
         self.decoded("hub.deliveries.v1")
     }
 
     /// Every signal step in `hub.signals.v1`, decoded.
-    pub fn signals(&self) -> Vec<schakel_core::events::SignalEvent> {
+    pub fn signals(&self) -> Vec<schakel_core::domain::events::SignalEvent> {
         self.decoded("hub.signals.v1")
     }
 
     fn decoded<T: serde::de::DeserializeOwned>(&self, topic: &str) -> Vec<T> {
-        let reg = schakel_core::schemas::registry();
+        let reg = schakel_core::log::schemas::registry();
         self.read(topic)
             .iter()
             .filter_map(|r| r.value.as_deref())
@@ -529,7 +529,7 @@ impl Env {
 fn dump_topics(cfg: &Config) -> Result<Vec<u8>, rdkafka::error::KafkaError> {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::message::{Headers, Message};
-    let consumer: BaseConsumer = schakel_core::kafka::client_config(cfg)
+    let consumer: BaseConsumer = schakel_core::log::kafka::client_config(cfg)
         .set("group.id", format!("privacy-scan-{}", random_suffix()))
         .set("enable.auto.commit", "false")
         .create()?;
@@ -633,7 +633,7 @@ fn delete_topics(cfg: &Config) {
     use rdkafka::admin::{AdminClient, AdminOptions};
     use rdkafka::client::DefaultClientContext;
     use rdkafka::consumer::{BaseConsumer, Consumer};
-    let Ok(consumer) = schakel_core::kafka::client_config(cfg).create::<BaseConsumer>() else {
+    let Ok(consumer) = schakel_core::log::kafka::client_config(cfg).create::<BaseConsumer>() else {
         return;
     };
     let Ok(md) = consumer.fetch_metadata(None, Duration::from_secs(10)) else {
@@ -649,7 +649,7 @@ fn delete_topics(cfg: &Config) {
         return;
     }
     let Ok(admin) =
-        schakel_core::kafka::client_config(cfg).create::<AdminClient<DefaultClientContext>>()
+        schakel_core::log::kafka::client_config(cfg).create::<AdminClient<DefaultClientContext>>()
     else {
         return;
     };
@@ -696,7 +696,7 @@ pub fn bsns(n: usize, seed: u32) -> Vec<String> {
     while out.len() < n {
         x += 1;
         let s = format!("{x:09}");
-        if schakel_core::ids::Bsn::parse(&s).is_ok() {
+        if schakel_core::domain::ids::Bsn::parse(&s).is_ok() {
             out.push(s);
         }
     }

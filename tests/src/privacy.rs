@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use schakel_core::ids::{Bsn, Onderwijsnummer};
+use schakel_core::domain::ids::{Bsn, Onderwijsnummer};
 
 /// Where the environments leave what they wrote; unset: no dumps (a single test run by hand).
 pub const DIR_VAR: &str = "PRIVACY_SCAN_DIR";

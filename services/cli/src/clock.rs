@@ -7,10 +7,10 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use rdkafka::consumer::BaseConsumer;
-use schakel_core::dates::parse_date;
-use schakel_core::events::ClockTick;
-use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::dates::parse_date;
+use schakel_core::domain::events::ClockTick;
+use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::log::trace::TraceParent;
 use schakel_core::Config;
 
 /// Produces the tick for `date` to every partition of the clock topic, stamped `at` (default:

@@ -5,15 +5,15 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use schakel_core::deliveries::{DeliveryState, Ledger};
-use schakel_core::events::DeliveryEvent;
-use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::events::DeliveryEvent;
+use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::log::trace::TraceParent;
 use schakel_core::Config;
+use schakel_notify::ledger::{DeliveryState, Ledger};
 
 /// Every ledger record, in log order per delivery.
 fn history(cfg: &Config) -> anyhow::Result<BTreeMap<String, Vec<DeliveryEvent>>> {
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let mut out: BTreeMap<String, Vec<DeliveryEvent>> = BTreeMap::new();
     for r in kafka::read_to_end(cfg, &cfg.topic("hub.deliveries.v1"))
         .context("reading hub.deliveries.v1")?

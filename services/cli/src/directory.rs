@@ -9,12 +9,12 @@ use std::path::Path;
 
 use anyhow::Context;
 use base64::Engine;
-use schakel_core::directory::CHANNELS;
-use schakel_core::events::{DirectoryEntry, DirectoryItem, Preferences, Webhook};
-use schakel_core::ids::{ContactId, InstitutionId};
-use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer};
-use schakel_core::roles::{CONFIG_RULE, ROLES, RULES};
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::directory::CHANNELS;
+use schakel_core::domain::events::{DirectoryEntry, DirectoryItem, Preferences, Webhook};
+use schakel_core::domain::ids::{ContactId, InstitutionId};
+use schakel_core::domain::roles::{CONFIG_RULE, ROLES, RULES};
+use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::log::trace::TraceParent;
 use schakel_core::Config;
 use serde::Deserialize;
 
@@ -202,7 +202,7 @@ pub async fn apply(cfg: &Config, path: &Path, dry_run: bool) -> anyhow::Result<(
     let topic = cfg.topic("hub.directory.v1");
     let cfg2 = cfg.clone();
     let records = tokio::task::spawn_blocking(move || kafka::read_to_end(&cfg2, &topic)).await??;
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let mut current: BTreeMap<String, DirectoryEntry> = BTreeMap::new();
     for r in records {
         let key = r.key.unwrap_or_default();

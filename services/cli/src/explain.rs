@@ -3,10 +3,10 @@
 //! holds neither) and without care details (product codes, reasons stay out).
 
 use anyhow::{bail, Context};
-use schakel_core::events::{
+use schakel_core::domain::events::{
     JeugdhulpEvent, LeerplichtEvent, SchoolEvent, SignalEvent, VoorschoolEvent,
 };
-use schakel_core::kafka::read_to_end;
+use schakel_core::log::kafka::read_to_end;
 use schakel_core::Config;
 use schakel_rules::rules::{describe, Rule};
 
@@ -17,7 +17,7 @@ struct Fact {
 }
 
 fn facts_of(cfg: &Config, child: &str, ids: &[String]) -> anyhow::Result<Vec<Fact>> {
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let mut out = Vec::new();
     macro_rules! scan {
         ($topic:literal, $ty:ty) => {
@@ -47,7 +47,7 @@ fn facts_of(cfg: &Config, child: &str, ids: &[String]) -> anyhow::Result<Vec<Fac
 
 pub async fn explain(cfg: &Config, signal_id: &str, lang: &str) -> anyhow::Result<()> {
     let en = lang == "en";
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let steps: Vec<SignalEvent> = read_to_end(cfg, &cfg.topic("hub.signals.v1"))
         .context("reading hub.signals.v1")?
         .iter()

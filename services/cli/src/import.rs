@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use futures_util::stream;
-use schakel_core::ids::hex;
+use schakel_core::domain::ids::hex;
 use schakel_core::Config;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
@@ -68,7 +68,13 @@ pub async fn run(
         .with_context(|| format!("reading {}", file.display()))?
         .len();
     let id = file_id(file, kind)?;
-    let base = url.unwrap_or_else(|| format!("http://{}", cfg.ingest.listen));
+    let base = match url {
+        Some(u) => u,
+        None => format!(
+            "http://{}",
+            schakel_ingest::config::IngestConfig::from_config(cfg)?.listen
+        ),
+    };
     let endpoint = format!("{}/v1/imports/{kind}", base.trim_end_matches('/'));
     let sent = Arc::new(AtomicU64::new(0));
     let f = tokio::fs::File::open(file).await?;

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use schakel_core::shutdown::exit;
+use schakel_core::runtime::shutdown::exit;
 use schakel_core::Config;
 
 /// Operate a Schakel region: topics, clock ticks, the directory of contacts, explanations.
@@ -185,7 +185,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::CONFIG);
         }
     };
-    schakel_core::telemetry::init(&schakel_core::config::TelemetryConfig {
+    schakel_core::runtime::telemetry::init(&schakel_core::runtime::config::TelemetryConfig {
         filter: Some(std::env::var("SCHAKEL_LOG").unwrap_or_else(|_| "warn".into())),
         ..cfg.telemetry.clone()
     });

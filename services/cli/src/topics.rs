@@ -7,7 +7,7 @@ use anyhow::Context;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use schakel_core::kafka::client_config;
+use schakel_core::log::kafka::client_config;
 use schakel_core::Config;
 use serde::Deserialize;
 
@@ -43,7 +43,7 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
         Some(p) => {
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
         }
-        None => schakel_core::schemas::TOPICS_TOML.to_owned(),
+        None => schakel_core::log::schemas::TOPICS_TOML.to_owned(),
     };
     let spec: TopicsFile = toml::from_str(&text).context("topics file")?;
     let rf = rf.unwrap_or(spec.replication_factor);
@@ -89,7 +89,7 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
 }
 
 /// The topic settings Schakel manages. Child-scoped topics take the broker's append time as
-/// record timestamp: rules merges a partition's topics in that order (`schakel_core::merge`).
+/// record timestamp: rules merges a partition's topics in that order (`schakel_core::log::merge`).
 fn managed_configs(t: &TopicSpec) -> Configs {
     let mut c = vec![(
         "cleanup.policy",
@@ -208,7 +208,7 @@ fn await_leaders(probe: &BaseConsumer, topics: &[String]) -> anyhow::Result<()> 
                 .filter(|t| topics.iter().any(|n| n == t.name()))
             {
                 for p in t.partitions() {
-                    schakel_core::kafka::watermarks(probe, t.name(), p.id())
+                    schakel_core::log::kafka::watermarks(probe, t.name(), p.id())
                         .with_context(|| format!("{} partition {}", t.name(), p.id()))?;
                 }
             }

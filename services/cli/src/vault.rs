@@ -4,9 +4,9 @@
 use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context};
-use schakel_core::events::IdentityRecord;
-use schakel_core::ids::{Bsn, ChildId, ChildKey, Onderwijsnummer, Pseudonymizer};
-use schakel_core::kafka::{self, Producer};
+use schakel_core::domain::events::IdentityRecord;
+use schakel_core::domain::ids::{Bsn, ChildId, ChildKey, Onderwijsnummer};
+use schakel_core::log::kafka::{self, Producer};
 use schakel_core::vault::{self, Actor, Vault};
 use schakel_core::Config;
 
@@ -23,7 +23,7 @@ pub fn child_key(cfg: &Config, child: &str) -> anyhow::Result<ChildKey> {
     } else {
         bail!("CHILD must be a ChildKey (64 hexadecimal characters), a BSN or an onderwijsnummer");
     };
-    Ok(Pseudonymizer::new(cfg.pseudonym.secret.expose().as_bytes()).child_key(&id))
+    Ok(schakel_core::vault::pseudonymizer(cfg)?.child_key(&id))
 }
 
 pub fn actor(actor: Option<String>, on_behalf_of: Option<String>, reason: String) -> Actor {
@@ -61,7 +61,8 @@ pub async fn erase(cfg: &Config, child: &str, who: Actor) -> anyhow::Result<()> 
 }
 
 pub async fn expire(cfg: &Config, dry_run: bool) -> anyhow::Result<()> {
-    let years = cfg.policy.retention.identity_years.max(0) as u64;
+    let policy = schakel_rules::config::Settings::from_config(cfg)?.policy;
+    let years = policy.retention.identity_years.max(0) as u64;
     let term = Duration::from_secs(years * 365 * 86_400 + years / 4 * 86_400);
     let vault = Vault::from_config(cfg)?;
     let due = vault.expired(term, SystemTime::now())?;
@@ -94,7 +95,7 @@ pub async fn expire(cfg: &Config, dry_run: bool) -> anyhow::Result<()> {
 
 /// The latest identity record of a child on `hub.identities.v1`, if any.
 fn latest(cfg: &Config, key: &ChildKey) -> anyhow::Result<Option<IdentityRecord>> {
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let mut last = None;
     for r in kafka::read_to_end(cfg, &cfg.topic("hub.identities.v1"))? {
         if r.key.as_deref() != Some(key.as_str()) {

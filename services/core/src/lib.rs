@@ -1,27 +1,15 @@
-//! The core of Schakel: domain types, the Avro codec, Kafka wrappers, config, telemetry and
-//! shutdown, shared by every service.
+//! The core of Schakel, shared by every service, in three layers that only look down:
+//!
+//! - [`domain`]: ids, dates, events, roles, the directory and the rule vocabulary;
+//! - [`log`]: the Avro codec, the topics' schemas, Kafka and the trace context;
+//! - [`runtime`]: configuration, service startup and shutdown, telemetry and operations.
+//!
+//! [`vault`], the identity vault of ingest and the CLI, sits on the log.
 
-pub mod avro;
-pub mod config;
-pub mod dates;
-pub mod deliveries;
-pub mod directory;
-pub mod events;
-pub mod group;
-pub mod handoff;
-pub mod ids;
-pub mod kafka;
-pub mod merge;
-pub mod ops;
-pub mod policy;
-pub mod roles;
-pub mod schemas;
-pub mod service;
-pub mod shutdown;
-pub mod telemetry;
-pub mod trace;
+pub mod domain;
+pub mod log;
+pub mod runtime;
 pub mod vault;
-pub mod verzuim;
 
-pub use config::Config;
-pub use shutdown::Shutdown;
+pub use runtime::config::Config;
+pub use runtime::shutdown::Shutdown;

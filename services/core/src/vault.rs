@@ -24,8 +24,8 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::events::{AuditEvent, IdentityRecord};
-use crate::ids::{hex, ChildId, ChildKey};
+use crate::domain::events::{AuditEvent, IdentityRecord};
+use crate::domain::ids::{hex, ChildId, ChildKey};
 
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 24;
@@ -67,6 +67,8 @@ pub enum VaultError {
     Erased,
     #[error("the identity record does not open with its data key (tampered or wrong master key)")]
     Corrupt,
+    #[error(transparent)]
+    Config(#[from] crate::runtime::config::ConfigError),
     #[error("key store {path}: {source}")]
     Io {
         path: String,
@@ -121,6 +123,55 @@ pub fn parse_master_key(hex_key: &str) -> Result<[u8; KEY_LEN], VaultError> {
     Ok(out)
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PseudonymConfig {
+    /// The HMAC key for ChildKeys. Changing it changes every child's key: never rotate it
+    /// without re-keying the log.
+    pub secret: crate::runtime::config::Secret,
+}
+
+/// The identity vault: where the children's data keys are kept and the key that wraps them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// 64 hexadecimal characters (32 bytes). Losing it makes every identity unreadable;
+    /// keep it in a secret store, not in the config file (`SCHAKEL_VAULT__MASTER_KEY`).
+    pub master_key: crate::runtime::config::Secret,
+    /// The key store directory (one file per child). Shared by every ingest instance and
+    /// the CLI; back it up separately from the log, and never restore erased keys.
+    #[serde(default = "default_key_dir")]
+    pub key_dir: String,
+}
+
+fn default_key_dir() -> String {
+    ".run/vault".into()
+}
+
+/// Checks `[vault]` and `[pseudonym]`, for the parts that need them (ingest, the CLI).
+pub fn check_config(cfg: &crate::Config) -> Result<(), crate::runtime::config::ConfigError> {
+    let v: VaultConfig = cfg.section("vault")?;
+    parse_master_key(v.master_key.expose())
+        .map_err(|e| crate::runtime::config::ConfigError::Invalid(e.to_string()))?;
+    pseudonymizer(cfg).map(drop)
+}
+
+/// The pseudonymizer of a region's config (`[pseudonym]`), for ingest and the CLI: the only
+/// parts that see a BSN.
+pub fn pseudonymizer(
+    cfg: &crate::Config,
+) -> Result<crate::domain::ids::Pseudonymizer, crate::runtime::config::ConfigError> {
+    let p: PseudonymConfig = cfg.section("pseudonym")?;
+    if p.secret.expose().len() < 16 {
+        return Err(crate::runtime::config::ConfigError::Invalid(
+            "pseudonym.secret must be at least 16 characters".into(),
+        ));
+    }
+    Ok(crate::domain::ids::Pseudonymizer::new(
+        p.secret.expose().as_bytes(),
+    ))
+}
+
 impl Vault {
     pub fn open(dir: impl Into<PathBuf>, master_key_hex: &str) -> Result<Self, VaultError> {
         let key = parse_master_key(master_key_hex)?;
@@ -132,7 +183,8 @@ impl Vault {
 
     /// The vault of a region's config.
     pub fn from_config(cfg: &crate::Config) -> Result<Self, VaultError> {
-        Self::open(&cfg.vault.key_dir, cfg.vault.master_key.expose())
+        let v: VaultConfig = cfg.section("vault")?;
+        Self::open(&v.key_dir, v.master_key.expose())
     }
 
     fn path(&self, child: &ChildKey) -> PathBuf {
@@ -365,14 +417,14 @@ pub struct Actor {
 
 /// Writes an audit event to `hub.audit.v1`; returns once the broker has it.
 pub async fn audit(
-    producer: &crate::kafka::Producer,
+    producer: &crate::log::kafka::Producer,
     kind: &str,
     child: &ChildKey,
     who: &Actor,
-) -> Result<(), crate::kafka::KafkaError> {
+) -> Result<(), crate::log::kafka::KafkaError> {
     let at = Timestamp::now();
     let ev = AuditEvent {
-        id: crate::trace::random_hex(16),
+        id: crate::log::trace::random_hex(16),
         kind: kind.to_owned(),
         child_key: child.clone(),
         actor: who.actor.clone(),
@@ -380,15 +432,15 @@ pub async fn audit(
         reason: who.reason.clone(),
         at,
     };
-    let ce = crate::kafka::CloudEvent {
+    let ce = crate::log::kafka::CloudEvent {
         id: ev.id.clone(),
         source: "urn:nl:schakel:vault".into(),
         kind: ev.kind.clone(),
         time: at,
-        trace: crate::trace::TraceParent::new_root(),
+        trace: crate::log::trace::TraceParent::new_root(),
     };
     producer
-        .send(crate::kafka::Outgoing {
+        .send(crate::log::kafka::Outgoing {
             topic: "hub.audit.v1",
             key: child.as_str(),
             value: &ev,
@@ -403,7 +455,7 @@ pub async fn audit(
 /// so no identity is ever shown without a record of who saw it and why.
 pub async fn reveal(
     vault: &Vault,
-    producer: &crate::kafka::Producer,
+    producer: &crate::log::kafka::Producer,
     rec: &IdentityRecord,
     who: &Actor,
 ) -> anyhow::Result<Identity> {
@@ -415,7 +467,7 @@ pub async fn reveal(
 /// compaction drops the (now unreadable) records too. True when the child had a key.
 pub async fn erase(
     vault: &Vault,
-    producer: &crate::kafka::Producer,
+    producer: &crate::log::kafka::Producer,
     child: &ChildKey,
     kind: &str,
     who: &Actor,
@@ -437,7 +489,7 @@ fn sync_dir(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{Bsn, Pseudonymizer};
+    use crate::domain::ids::{Bsn, Pseudonymizer};
 
     const MASTER: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 

@@ -14,10 +14,10 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use schakel_core::events::ResponseEvent;
-use schakel_core::handoff::{task_sides, Answer, Progress, Sides};
-use schakel_core::kafka::{CloudEvent, Outgoing, Producer};
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::events::ResponseEvent;
+use schakel_core::domain::handoff::{task_sides, Answer, Progress, Sides};
+use schakel_core::log::kafka::{CloudEvent, Outgoing, Producer};
+use schakel_core::log::trace::TraceParent;
 use serde_json::Value;
 
 use crate::fields::Fields;

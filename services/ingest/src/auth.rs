@@ -1,6 +1,6 @@
 //! Bearer tokens scoped to source kinds and institutions.
 
-use schakel_core::config::TokenConfig;
+use crate::config::TokenConfig;
 use sha2::{Digest, Sha256};
 
 /// What one token may write.

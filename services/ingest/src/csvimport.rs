@@ -7,7 +7,7 @@
 
 use std::io::Read;
 
-use schakel_core::ids::Pseudonymizer;
+use schakel_core::domain::ids::Pseudonymizer;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 

@@ -2,7 +2,7 @@
 
 use jiff::civil::Date;
 use jiff::Timestamp;
-use schakel_core::dates::parse_date;
+use schakel_core::domain::dates::parse_date;
 use serde_json::{Map, Value};
 
 use crate::problem::FieldError;

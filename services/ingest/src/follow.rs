@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::{Offset, TopicPartitionList};
-use schakel_core::kafka::{self, KafkaError, Record};
+use schakel_core::log::kafka::{self, KafkaError, Record};
 use schakel_core::{Config, Shutdown};
 
 /// (topic full name, partition)
@@ -29,7 +29,10 @@ pub async fn ends(cfg: &Config, topics: &[String]) -> Result<Ends, KafkaError> {
         let reader: BaseConsumer = kafka::client_config(&cfg)
             .set(
                 "group.id",
-                format!("schakel-ingest-ends-{}", schakel_core::trace::random_hex(6)),
+                format!(
+                    "schakel-ingest-ends-{}",
+                    schakel_core::log::trace::random_hex(6)
+                ),
             )
             .set("enable.auto.commit", "false")
             .create()
@@ -99,7 +102,10 @@ async fn pause(d: Duration, shutdown: &Shutdown) -> bool {
 /// A consumer assigned to every partition of `topics` from the beginning, and where they end.
 async fn start(cfg: &Config, topics: &[String]) -> Result<(StreamConsumer, Ends), KafkaError> {
     let ends = ends(cfg, topics).await?;
-    let group = format!("schakel-ingest-view-{}", schakel_core::trace::random_hex(6));
+    let group = format!(
+        "schakel-ingest-view-{}",
+        schakel_core::log::trace::random_hex(6)
+    );
     let consumer = kafka::stream_consumer(cfg, &group)?;
     let mut tpl = TopicPartitionList::new();
     for (t, p) in ends.keys() {

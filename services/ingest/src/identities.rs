@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
-use schakel_core::ids::ChildKey;
-use schakel_core::kafka::{CloudEvent, Outgoing, Producer};
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::ids::ChildKey;
+use schakel_core::log::kafka::{CloudEvent, Outgoing, Producer};
+use schakel_core::log::trace::TraceParent;
 use schakel_core::vault::{Identity, Vault};
 use sha2::{Digest, Sha256};
 
@@ -82,7 +82,7 @@ impl IdentityWriter {
             let trace = trace.clone();
             sends.spawn(async move {
                 let ce = CloudEvent {
-                    id: format!("identity-{}", schakel_core::ids::hex(&fp)),
+                    id: format!("identity-{}", schakel_core::domain::ids::hex(&fp)),
                     source: "urn:nl:schakel:ingest".into(),
                     kind: "nl.schakel.hub.identity-recorded.v1".into(),
                     time: rec.recorded_at,

@@ -14,8 +14,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jiff::Timestamp;
-use schakel_core::events::ImportProgress;
-use schakel_core::kafka::{self, CloudEvent, Outgoing};
+use schakel_core::domain::events::ImportProgress;
+use schakel_core::log::kafka::{self, CloudEvent, Outgoing};
 use serde::Serialize;
 
 use crate::csvimport::{self, CellError, ImportKind, Rejected, RowOutcome};
@@ -149,7 +149,7 @@ async fn rejected_list(
         )));
     }
     let path = rejections::path(
-        &rejections::dir(&st.cfg),
+        &rejections::dir(&st.ingest),
         &st.cfg.kafka.topic_prefix,
         &scope.name,
         kind.name(),
@@ -197,7 +197,7 @@ async fn progress_of(st: &AppState, import_id: &str) -> Result<Option<ImportProg
     let cfg = st.cfg.clone();
     let id = import_id.to_owned();
     tokio::task::spawn_blocking(move || {
-        let reg = schakel_core::schemas::registry();
+        let reg = schakel_core::log::schemas::registry();
         let records = kafka::read_to_end(&cfg, &cfg.topic("hub.imports.v1"))?;
         let mut last = None;
         for r in records {
@@ -326,7 +326,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
     // the complete list of this run's rejections, when the import has an id to fetch it by
     let list_path = import_id.as_deref().map(|id| {
         rejections::path(
-            &rejections::dir(&st.cfg),
+            &rejections::dir(&st.ingest),
             &st.cfg.kafka.topic_prefix,
             &scope.name,
             kind.name(),
@@ -464,7 +464,7 @@ async fn write_progress(
         source: "urn:nl:schakel:ingest".into(),
         kind: "nl.schakel.hub.import-progressed.v1".into(),
         time: p.at,
-        trace: schakel_core::trace::TraceParent::new_root(),
+        trace: schakel_core::log::trace::TraceParent::new_root(),
     };
     st.producer
         .send(Outgoing {

@@ -3,6 +3,7 @@
 pub mod answers;
 pub mod auth;
 pub mod body;
+pub mod config;
 pub mod csvimport;
 pub mod fields;
 pub mod follow;
@@ -24,10 +25,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use schakel_core::ids::Pseudonymizer;
-use schakel_core::kafka::{CloudEvent, KafkaError, Outgoing, Producer};
-use schakel_core::ops::{self, Health};
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::ids::Pseudonymizer;
+use schakel_core::log::kafka::{CloudEvent, KafkaError, Outgoing, Producer};
+use schakel_core::log::trace::TraceParent;
+use schakel_core::runtime::ops::{self, Health};
 use schakel_core::{Config, Shutdown};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -52,24 +53,27 @@ pub struct AppState {
     budget: body::Budget,
     body_timeout: std::time::Duration,
     cfg: Config,
+    ingest: config::IngestConfig,
 }
 
 /// Runs the ingest service on `listener` until shutdown.
 pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+    let own = config::IngestConfig::from_config(&cfg)?;
     let health = Health::new();
     let state = AppState {
-        tokens: Arc::new(Tokens::new(&cfg.ingest.tokens)),
-        pseudo: Pseudonymizer::new(cfg.pseudonym.secret.expose().as_bytes()),
+        tokens: Arc::new(Tokens::new(&own.tokens)),
+        pseudo: schakel_core::vault::pseudonymizer(&cfg)?,
         producer: Producer::new(&cfg)?,
-        max_events: cfg.ingest.max_batch_events,
-        max_bytes: cfg.ingest.max_batch_bytes,
+        max_events: own.max_batch_events,
+        max_bytes: own.max_batch_bytes,
         health: health.clone(),
         tasks: tasks::Tasks::default(),
         identities: identities::IdentityWriter::new(schakel_core::vault::Vault::from_config(&cfg)?),
         meldingen: meldingen::Meldingen::default(),
-        budget: body::Budget::new(buffer_budget(&cfg)),
-        body_timeout: cfg.ingest.body_timeout,
+        budget: body::Budget::new(buffer_budget(&own)),
+        body_timeout: own.body_timeout,
         cfg: cfg.clone(),
+        ingest: own.clone(),
     };
     ops::watch_broker(&cfg, &health, &shutdown);
     tokio::spawn(meldingen::follow(
@@ -77,7 +81,7 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
         state.meldingen.clone(),
         shutdown.clone(),
     ));
-    let follows_tasks = cfg.ingest.tokens.iter().any(|t| t.contact.is_some());
+    let follows_tasks = own.tokens.iter().any(|t| t.contact.is_some());
     if follows_tasks {
         tokio::spawn(tasks::follow(
             cfg.clone(),
@@ -95,8 +99,8 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
     let app = router(state).merge(ops::router(health.clone()));
     tracing::info!(addr = %listener.local_addr()?, "ingest listening");
     let limits = server::Limits {
-        max_connections: cfg.ingest.max_connections,
-        header_timeout: cfg.ingest.header_timeout,
+        max_connections: own.max_connections,
+        header_timeout: own.header_timeout,
     };
     server::serve(listener, app, limits, health, shutdown).await?;
     // off the runtime: flushing waits for the broker
@@ -106,8 +110,8 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
 }
 
 /// The body budget: `ingest.max_buffered_bytes`, but room for at least one largest batch.
-fn buffer_budget(cfg: &Config) -> usize {
-    let (budget, batch) = (cfg.ingest.max_buffered_bytes, cfg.ingest.max_batch_bytes);
+fn buffer_budget(own: &config::IngestConfig) -> usize {
+    let (budget, batch) = (own.max_buffered_bytes, own.max_batch_bytes);
     if budget < batch {
         tracing::warn!(
             max_buffered_bytes = budget,

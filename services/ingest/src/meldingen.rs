@@ -2,7 +2,7 @@
 //!
 //! Folded from `source.leerplicht.v1`, read from the beginning and followed while ingest runs,
 //! and updated with every batch ingest itself writes. A melding is known per child by its
-//! meldingsnummer. A status change is checked with [`schakel_core::verzuim::check`]; an event
+//! meldingsnummer. A status change is checked with [`schakel_core::domain::verzuim::check`]; an event
 //! id that was already applied is a re-send, not a change, so re-running an import or a
 //! request never trips over its own earlier writes. Rules applies the same check to its own
 //! state and has the last word (two ingest instances may race; rules dead-letters the loser).
@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use schakel_core::events::{LeerplichtData, LeerplichtEvent};
-use schakel_core::kafka::Record;
-use schakel_core::verzuim::{self, Status};
+use schakel_core::domain::events::{LeerplichtData, LeerplichtEvent};
+use schakel_core::domain::verzuim::{self, Status};
+use schakel_core::log::kafka::Record;
 use schakel_core::{Config, Shutdown};
 
 use crate::follow::{self, ReadTo};
@@ -195,7 +195,7 @@ impl Checker<'_> {
 /// Follows `source.leerplicht.v1` until shutdown, riding out a broker that is away.
 pub async fn follow(cfg: Config, meldingen: Meldingen, shutdown: Shutdown) {
     let topic = cfg.topic("source.leerplicht.v1");
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let view = meldingen.clone();
     let fold = move |rec: Record| match rec
         .value

@@ -140,11 +140,11 @@ impl Tally {
 }
 
 /// Where the lists live.
-pub fn dir(cfg: &schakel_core::Config) -> PathBuf {
-    if cfg.ingest.rejections_dir.is_empty() {
+pub fn dir(own: &crate::config::IngestConfig) -> PathBuf {
+    if own.rejections_dir.is_empty() {
         std::env::temp_dir().join("schakel-rejections")
     } else {
-        PathBuf::from(&cfg.ingest.rejections_dir)
+        PathBuf::from(&own.rejections_dir)
     }
 }
 
@@ -157,7 +157,7 @@ pub fn path(dir: &Path, region: &str, token: &str, kind: &str, import_id: &str) 
     }
     dir.join(format!(
         "{}.csv",
-        schakel_core::ids::hex(&h.finalize()[..16])
+        schakel_core::domain::ids::hex(&h.finalize()[..16])
     ))
 }
 
@@ -179,8 +179,10 @@ impl ListWriter {
     ///
     /// [`finish`]: ListWriter::finish
     pub fn start(path: PathBuf) -> Self {
-        let partial =
-            path.with_extension(format!("partial-{}", schakel_core::trace::random_hex(4)));
+        let partial = path.with_extension(format!(
+            "partial-{}",
+            schakel_core::log::trace::random_hex(4)
+        ));
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Line>>(4);
         let file = partial.clone();
         let task = tokio::task::spawn_blocking(move || {

@@ -12,10 +12,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use schakel_core::directory::Directory;
-use schakel_core::events::{DirectoryEntry, ResponseEvent, SignalEvent};
-use schakel_core::handoff::{task_sides, Answer, Progress, Sides};
-use schakel_core::kafka::Record;
+use schakel_core::domain::directory::Directory;
+use schakel_core::domain::events::{DirectoryEntry, ResponseEvent, SignalEvent};
+use schakel_core::domain::handoff::{task_sides, Answer, Progress, Sides};
+use schakel_core::log::kafka::Record;
 use schakel_core::{Config, Shutdown};
 
 use crate::follow::{self, ReadTo};
@@ -173,7 +173,7 @@ impl Tasks {
 pub async fn follow(cfg: Config, tasks: Tasks, shutdown: Shutdown) {
     let [signals, responses] = Tasks::judged_on(&cfg);
     let directory = cfg.topic("hub.directory.v1");
-    let reg = schakel_core::schemas::registry();
+    let reg = schakel_core::log::schemas::registry();
     let view = tasks.clone();
     let fold = move |rec: Record| {
         if rec.topic == signals {
@@ -231,7 +231,7 @@ pub async fn follow(cfg: Config, tasks: Tasks, shutdown: Shutdown) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use schakel_core::ids::ChildKey;
+    use schakel_core::domain::ids::ChildKey;
 
     fn signal(step: &str) -> SignalEvent {
         SignalEvent {

@@ -2,12 +2,12 @@
 
 use jiff::civil::Date;
 use jiff::Timestamp;
-use schakel_core::dates::{BirthDate, DatePrecision};
-use schakel_core::events::{
+use schakel_core::domain::dates::{BirthDate, DatePrecision};
+use schakel_core::domain::events::{
     ChildRef, JeugdhulpData, LeerplichtData, LocationRef, Product, SchoolData, SchoolRef,
     SourceEvent, VoorschoolData,
 };
-use schakel_core::ids::{
+use schakel_core::domain::ids::{
     Brin, Bsn, ChildId, ContactId, Gemeentecode, LrkNumber, Onderwijsnummer, Pseudonymizer,
     Vestiging,
 };
@@ -36,7 +36,7 @@ impl Typed {
         }
     }
 
-    pub fn child_key(&self) -> &schakel_core::ids::ChildKey {
+    pub fn child_key(&self) -> &schakel_core::domain::ids::ChildKey {
         match self {
             Typed::School(e) => &e.child.child_key,
             Typed::Voorschool(e) => &e.child.child_key,
@@ -535,7 +535,7 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
             );
             let school = school_ref(d, "school", true, f);
             let nr = f.parsed(d, "data", "meldingsnummer", true, slug(32));
-            let kind = f.one_of(d, "data", "kind", schakel_core::verzuim::KINDS);
+            let kind = f.one_of(d, "data", "kind", schakel_core::domain::verzuim::KINDS);
             let first = f.date(d, "data", "firstAbsenceDate", true);
             Some((
                 Vec::new(),
@@ -550,7 +550,7 @@ fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
         "leerplicht.verzuim-status-changed" => {
             f.no_unknown(d, "data", &["child", "meldingsnummer", "status"]);
             let nr = f.parsed(d, "data", "meldingsnummer", true, slug(32));
-            let status = f.one_of(d, "data", "status", schakel_core::verzuim::STATUSES);
+            let status = f.one_of(d, "data", "status", schakel_core::domain::verzuim::STATUSES);
             Some((
                 Vec::new(),
                 Body::Leerplicht(LeerplichtData::VerzuimStatusChanged {

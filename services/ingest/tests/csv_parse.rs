@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use schakel_core::ids::Pseudonymizer;
+use schakel_core::domain::ids::Pseudonymizer;
 use schakel_ingest::csvimport::{read_csv, ImportKind, RowOutcome};
 
 /// line → Ok(event types) or Err(columns with a problem)

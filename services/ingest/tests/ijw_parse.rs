@@ -1,7 +1,7 @@
 //! The iJw reader on our own fixture messages (tests/fixtures/ijw): every message type, both
 //! releases, corrections, unknown date parts and broken input.
 
-use schakel_core::ids::Pseudonymizer;
+use schakel_core::domain::ids::Pseudonymizer;
 use schakel_ingest::ijw::{self, Kind};
 use schakel_ingest::validate;
 use serde_json::Value;

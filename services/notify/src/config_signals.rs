@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use jiff::civil::Date;
 use jiff::Timestamp;
-use schakel_core::events::SignalEvent;
-use schakel_core::kafka::{CloudEvent, Outgoing};
-use schakel_core::roles::CONFIG_RULE;
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::events::SignalEvent;
+use schakel_core::domain::roles::CONFIG_RULE;
+use schakel_core::log::kafka::{CloudEvent, Outgoing};
+use schakel_core::log::trace::TraceParent;
 use schakel_core::Shutdown;
 
 use crate::deps::Deps;

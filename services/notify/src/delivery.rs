@@ -2,7 +2,7 @@
 //! (→ in flight …) or dead-lettered, each step recorded in `hub.deliveries.v1` before the next.
 
 use jiff::Timestamp;
-use schakel_core::events::{DeliveryEvent, SignalEvent};
+use schakel_core::domain::events::{DeliveryEvent, SignalEvent};
 use schakel_core::Shutdown;
 
 use crate::deps::Deps;

@@ -5,19 +5,19 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use schakel_core::ops::Health;
-use schakel_core::Config;
+use crate::config::Settings;
+use schakel_core::runtime::ops::Health;
 
 use crate::clock::Clock;
 use crate::digest::Digests;
 use crate::directory::Directory;
 use crate::email;
 use crate::endpoints::Endpoints;
-use schakel_core::kafka::Producer;
+use schakel_core::log::kafka::Producer;
 
 #[derive(Clone)]
 pub struct Deps {
-    pub cfg: Arc<Config>,
+    pub cfg: Arc<Settings>,
     pub clock: Clock,
     /// the directory as hub.directory.v1 holds it now
     pub directory: Arc<RwLock<Directory>>,

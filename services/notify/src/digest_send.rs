@@ -3,8 +3,8 @@
 //! planned it; at the contact's hour the steps are read back from hub.signals.v1, rendered
 //! with the directory as it is then, sent as one mail, and each outcome recorded.
 
-use schakel_core::events::{DeliveryEvent, SignalEvent};
-use schakel_core::kafka;
+use schakel_core::domain::events::{DeliveryEvent, SignalEvent};
+use schakel_core::log::kafka;
 use schakel_core::Shutdown;
 
 use crate::deps::Deps;

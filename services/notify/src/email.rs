@@ -6,11 +6,11 @@
 //! `Message-ID` derives from the delivery id, so a mail sent again after a crash can be
 //! recognised as the same message.
 
+use crate::config::{EmailConfig, SmtpTls};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use schakel_core::config::{EmailConfig, SmtpTls};
 
 use crate::message::{Notification, NotificationData};
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use schakel_core::events::DeliveryEvent;
+use schakel_core::domain::events::DeliveryEvent;
 use schakel_core::Shutdown;
 use tokio::sync::Semaphore;
 

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use schakel_core::events::{DeliveryEvent, SignalEvent};
-use schakel_core::kafka::{CloudEvent, Outgoing};
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::events::{DeliveryEvent, SignalEvent};
+use schakel_core::log::kafka::{CloudEvent, Outgoing};
+use schakel_core::log::trace::TraceParent;
 use schakel_core::Shutdown;
 
 use crate::deps::Deps;

@@ -3,15 +3,16 @@
 
 pub mod clock;
 pub mod commits;
+pub mod config;
 pub mod config_signals;
 pub mod delivery;
 pub mod deps;
-pub use schakel_core::directory;
+pub use schakel_core::domain::directory;
 pub mod digest;
 pub mod digest_send;
 pub mod email;
 pub mod endpoints;
-pub use schakel_core::deliveries as ledger;
+pub mod ledger;
 pub mod ledger_writer;
 pub mod message;
 pub mod plan;

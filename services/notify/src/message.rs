@@ -1,7 +1,7 @@
 //! What a contact person receives: the signal's facts in Dutch, with links, and never a name,
 //! BSN, product or reason.
 
-use schakel_core::events::SignalEvent;
+use schakel_core::domain::events::SignalEvent;
 use serde::Serialize;
 
 use crate::directory::{Contact, Directory};

@@ -2,9 +2,9 @@
 //! the ledger decides what is final already, what resumes (same id, next attempt) and what is
 //! new; the directory decides who receives it over which channels.
 
+use crate::config::Settings;
 use jiff::Timestamp;
-use schakel_core::events::SignalEvent;
-use schakel_core::Config;
+use schakel_core::domain::events::SignalEvent;
 
 use crate::delivery::{Job, Send};
 use crate::directory::{Contact, Directory};
@@ -34,7 +34,7 @@ pub struct Plan {
 
 /// The deliveries a signal step needs that the ledger does not show as final.
 pub fn plan(
-    cfg: &Config,
+    cfg: &Settings,
     directory: &Directory,
     ledger: &Ledger,
     signal: &SignalEvent,

@@ -3,8 +3,8 @@
 //! read back from where the ledger says it is (its offset was committed long ago, so it is not
 //! tracked for commits). Only the owner of the signal's partition re-drives it.
 
-use schakel_core::events::{DeliveryEvent, SignalEvent};
-use schakel_core::kafka;
+use schakel_core::domain::events::{DeliveryEvent, SignalEvent};
+use schakel_core::log::kafka;
 use schakel_core::Shutdown;
 
 use crate::delivery::{deliver, Job};

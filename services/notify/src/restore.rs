@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 
+use crate::config::NotifyClock;
+use crate::config::Settings;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Offset, TopicPartitionList};
-use schakel_core::avro::Registry;
-use schakel_core::config::NotifyClock;
-use schakel_core::events::{ClockTick, DeliveryEvent, DirectoryEntry};
-use schakel_core::kafka::{self, Record};
-use schakel_core::Config;
+use schakel_core::domain::events::{ClockTick, DeliveryEvent, DirectoryEntry};
+use schakel_core::log::codec::Registry;
+use schakel_core::log::kafka::{self, Record};
 
 use crate::clock::Hand;
 use crate::directory::Directory;
@@ -66,7 +66,7 @@ pub fn apply_tick(reg: &Registry, hand: &Hand, r: &Record) {
 }
 
 /// The topics an instance follows in full.
-pub fn followed(cfg: &Config) -> Vec<String> {
+pub fn followed(cfg: &Settings) -> Vec<String> {
     let mut t = vec![
         cfg.topic("hub.directory.v1"),
         cfg.topic("hub.deliveries.v1"),
@@ -78,8 +78,8 @@ pub fn followed(cfg: &Config) -> Vec<String> {
 }
 
 /// Reads the followed topics back to their ends (blocks: call it from a blocking task).
-pub fn read_back(cfg: &Config, hand: Option<&Hand>) -> anyhow::Result<Restored> {
-    let reg = schakel_core::schemas::registry();
+pub fn read_back(cfg: &Settings, hand: Option<&Hand>) -> anyhow::Result<Restored> {
+    let reg = schakel_core::log::schemas::registry();
     let mut out = Restored {
         directory: Directory::default(),
         ledger: Ledger::default(),
@@ -111,7 +111,7 @@ pub fn read_back(cfg: &Config, hand: Option<&Hand>) -> anyhow::Result<Restored> 
 
 /// A consumer that follows the followed topics from where `read_back` ended.
 pub fn follower(
-    cfg: &Config,
+    cfg: &Settings,
     ends: &HashMap<(String, i32), i64>,
 ) -> anyhow::Result<StreamConsumer> {
     let consumer: StreamConsumer = kafka::client_config(cfg)

@@ -15,15 +15,17 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::NotifyClock;
 use anyhow::Context;
 use rdkafka::consumer::StreamConsumer;
-use schakel_core::config::NotifyClock;
-use schakel_core::events::SignalEvent;
-use schakel_core::group::{Group, GroupEvent, Membership, Offsets};
-use schakel_core::kafka::{self, Producer, Record};
-use schakel_core::ops::{self, Health};
-use schakel_core::roles::is_config_rule;
+use schakel_core::domain::events::SignalEvent;
+use schakel_core::domain::roles::is_config_rule;
+use schakel_core::log::group::{Group, GroupEvent, Membership, Offsets};
+use schakel_core::log::kafka::{self, Producer, Record};
+use schakel_core::runtime::ops::{self, Health};
 use schakel_core::{Config, Shutdown};
+
+use crate::config::Settings;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -49,7 +51,8 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
     let sd = shutdown.clone();
     ops::run_with_health(listener, shutdown, |health| async move {
         ops::watch_broker(&cfg, &health, &sd);
-        let Some(mut svc) = Service::start(cfg, health, &sd).await? else {
+        let own = Settings::from_config(cfg)?;
+        let Some(mut svc) = Service::start(own, health, &sd).await? else {
             return Ok(()); // stopped while waiting for the broker
         };
         let result = svc.run(&sd).await;
@@ -124,7 +127,7 @@ struct Topics {
 impl Service {
     /// Reads the followed topics back (waiting out a broker that is away), then joins the
     /// group. None when shutdown came first.
-    async fn start(cfg: Config, health: Health, sd: &Shutdown) -> anyhow::Result<Option<Self>> {
+    async fn start(cfg: Settings, health: Health, sd: &Shutdown) -> anyhow::Result<Option<Self>> {
         let (clock, hand) = match cfg.notify.clock {
             NotifyClock::System => (Clock::system(), None),
             NotifyClock::Log => {
@@ -541,7 +544,7 @@ impl Service {
         &mut self,
         p: i32,
         epoch: u64,
-        ev: schakel_core::events::DeliveryEvent,
+        ev: schakel_core::domain::events::DeliveryEvent,
         stop: Shutdown,
     ) {
         let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {

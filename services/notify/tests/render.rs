@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::date;
-use schakel_core::directory::Directory;
-use schakel_core::events::{DirectoryEntry, DirectoryItem, SignalEvent, Webhook};
-use schakel_core::ids::{Bsn, ChildId, Pseudonymizer};
-use schakel_core::roles::RULES;
+use schakel_core::domain::directory::Directory;
+use schakel_core::domain::events::{DirectoryEntry, DirectoryItem, SignalEvent, Webhook};
+use schakel_core::domain::ids::{Bsn, ChildId, Pseudonymizer};
+use schakel_core::domain::roles::RULES;
 use schakel_core::vault::{Identity, Vault};
 use schakel_notify::email::{dutch_date, render, render_digest};
 use schakel_notify::message::{build, Build};

@@ -8,16 +8,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::policy::Policy;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use schakel_core::events::{
+use schakel_core::domain::events::{
     ChildRef, JeugdhulpData, LeerplichtData, ResponseEvent, SchoolData, SignalEvent, VoorschoolData,
 };
-use schakel_core::handoff::{Answer, Outcome, Sides};
-use schakel_core::ids::{hex, ChildKey};
-use schakel_core::policy::Policy;
-use schakel_core::verzuim;
+use schakel_core::domain::handoff::{Answer, Outcome, Sides};
+use schakel_core::domain::ids::{hex, ChildKey};
+use schakel_core::domain::verzuim;
 use serde::{Deserialize, Serialize};
 
 use crate::input::Input;

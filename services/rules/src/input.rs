@@ -1,7 +1,7 @@
 //! What the fold consumes: source facts and clock ticks.
 
 use jiff::civil::Date;
-use schakel_core::events::{
+use schakel_core::domain::events::{
     JeugdhulpEvent, LeerplichtEvent, ResponseEvent, SchoolEvent, VoorschoolEvent,
 };
 

@@ -1,11 +1,13 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    schakel_core::service::service_main(
+    schakel_core::runtime::service::service_main(
         "schakel-rules",
         "Folds source facts and clock ticks into transition signals (hub.signals.v1).\nOn start it restores its state by replaying its inputs up to the committed offsets.",
+        |cfg| schakel_rules::config::Settings::from_config(cfg).map(drop),
         |cfg, shutdown| async move {
-            let listener = tokio::net::TcpListener::bind(&cfg.rules.listen).await?;
+            let own = schakel_rules::config::Settings::from_config(&cfg)?;
+            let listener = tokio::net::TcpListener::bind(&own.rules.listen).await?;
             schakel_rules::service::run(cfg, listener, shutdown).await
         },
     )

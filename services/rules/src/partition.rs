@@ -15,8 +15,8 @@
 
 use std::collections::HashSet;
 
-use schakel_core::kafka::Record;
-use schakel_core::merge::Merger;
+use schakel_core::log::kafka::Record;
+use schakel_core::log::merge::Merger;
 
 use crate::Engine;
 
@@ -165,7 +165,7 @@ mod tests {
 
     fn loaded(start: Vec<i64>, committed: Vec<i64>) -> Loaded {
         Loaded {
-            engine: Engine::new(schakel_core::policy::Policy::default()),
+            engine: Engine::new(crate::policy::Policy::default()),
             seq: 0,
             start,
             committed,

@@ -8,15 +8,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::policy::Policy;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
-use schakel_core::dates::DatePrecision;
-use schakel_core::events::{
+use schakel_core::domain::dates::DatePrecision;
+use schakel_core::domain::events::{
     ChildRef, JeugdhulpData, LeerplichtData, LocationRef, Product, ResponseEvent, SchoolData,
     SchoolRef, SignalEvent, SourceEvent, VoorschoolData,
 };
-use schakel_core::ids::{hex, ChildKey};
-use schakel_core::policy::Policy;
+use schakel_core::domain::ids::{hex, ChildKey};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 

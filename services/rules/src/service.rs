@@ -2,7 +2,7 @@
 //! partition number is one unit (all six co-partitioned input topics of that number go to the
 //! same instance). The group's membership rides on `hub.clock.v1`, which has one partition per
 //! number; the inputs are read by a consumer of the instance's own, in one deterministic order
-//! per partition (`schakel_core::merge`).
+//! per partition (`schakel_core::log::merge`).
 //!
 //! A partition given to this instance is restored from its newest snapshot plus the tail of the
 //! log before it emits anything (`partition.rs`); a partition taken away is snapshotted, its
@@ -18,12 +18,14 @@ use base64::Engine as _;
 use jiff::Timestamp;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Offset, TopicPartitionList};
-use schakel_core::events::{ClockTick, DeadLetter, SignalEvent};
-use schakel_core::group::{CommittedReader, Group, GroupEvent, Membership, Offsets};
-use schakel_core::kafka::{self, CloudEvent, Outgoing, Producer, Record};
-use schakel_core::ops::{self, Health};
-use schakel_core::trace::TraceParent;
+use schakel_core::domain::events::{ClockTick, DeadLetter, SignalEvent};
+use schakel_core::log::group::{CommittedReader, Group, GroupEvent, Membership, Offsets};
+use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer, Record};
+use schakel_core::log::trace::TraceParent;
+use schakel_core::runtime::ops::{self, Health};
 use schakel_core::{Config, Shutdown};
+
+use crate::config::Settings;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
@@ -50,7 +52,8 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
     let sd = shutdown.clone();
     ops::run_with_health(listener, shutdown, |health| async move {
         ops::watch_broker(&cfg, &health, &sd);
-        let mut svc = Service::start(&cfg, &health)?;
+        let own = Settings::from_config(&cfg)?;
+        let mut svc = Service::start(&cfg, &own, &health)?;
         let result = svc.run(&sd).await;
         svc.producer.flush(Duration::from_secs(5));
         result
@@ -62,6 +65,7 @@ type LoadResult = (i32, u64, Result<Loaded, String>);
 
 struct Service<'a> {
     cfg: &'a Config,
+    own: &'a Settings,
     health: &'a Health,
     /// full names of INPUTS, by index
     topics: Vec<String>,
@@ -100,23 +104,24 @@ impl Ends {
 }
 
 impl<'a> Service<'a> {
-    fn start(cfg: &'a Config, health: &'a Health) -> anyhow::Result<Self> {
+    fn start(cfg: &'a Config, own: &'a Settings, health: &'a Health) -> anyhow::Result<Self> {
         let topics: Vec<String> = INPUTS.iter().map(|t| cfg.topic(t)).collect();
         let group = Group::join(
             cfg,
             Membership {
-                group: &cfg.rules.group,
+                group: &own.rules.group,
                 topics: &[cfg.topic(ANCHOR)],
                 forward: false,
                 buffer: 64,
             },
         )?;
         let data: StreamConsumer =
-            kafka::assigned_consumer_config(cfg, &format!("{}.inputs", cfg.rules.group))
+            kafka::assigned_consumer_config(cfg, &format!("{}.inputs", own.rules.group))
                 .create()
                 .context("creating the input consumer")?;
         Ok(Self {
             cfg,
+            own,
             health,
             topics,
             group,
@@ -134,7 +139,7 @@ impl<'a> Service<'a> {
 
     async fn run(&mut self, shutdown: &Shutdown) -> anyhow::Result<()> {
         let mut commit_every = tokio::time::interval(Duration::from_millis(500));
-        let mut snapshot_every = tokio::time::interval(self.cfg.rules.snapshot_every);
+        let mut snapshot_every = tokio::time::interval(self.own.rules.snapshot_every);
         snapshot_every.tick().await;
         // records wait in the merger for the order grace; look at them again this often
         let mut wake = tokio::time::interval(Duration::from_millis(50));
@@ -206,9 +211,14 @@ impl<'a> Service<'a> {
             self.epoch += 1;
             let epoch = self.epoch;
             self.parts.insert(p, Partition::Loading { epoch });
-            let (cfg, reader, tps) = (self.cfg.clone(), self.group.reader(), self.tps(p));
+            let (cfg, own, reader, tps) = (
+                self.cfg.clone(),
+                self.own.clone(),
+                self.group.reader(),
+                self.tps(p),
+            );
             self.loads.spawn(async move {
-                let r = tokio::task::spawn_blocking(move || load(&cfg, &reader, p, &tps))
+                let r = tokio::task::spawn_blocking(move || load(&cfg, &own, &reader, p, &tps))
                     .await
                     .map_err(|e| e.to_string())
                     .and_then(|r| r);
@@ -341,7 +351,7 @@ impl<'a> Service<'a> {
 
     /// Processes the partition's records that are due in merged order.
     async fn release(&mut self, p: i32, shutdown: &Shutdown) -> anyhow::Result<()> {
-        let grace = self.cfg.rules.order_grace.as_millis() as i64;
+        let grace = self.own.rules.order_grace.as_millis() as i64;
         loop {
             let now = Timestamp::now().as_millisecond();
             let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) else {
@@ -568,7 +578,7 @@ impl<'a> Service<'a> {
     /// Writes a snapshot of one partition if it changed. Only an accelerator: a failure is
     /// logged and the log stays the truth.
     async fn snapshot_one(&self, p: i32, part: &mut Partition) {
-        if !self.cfg.rules.snapshots {
+        if !self.own.rules.snapshots {
             return;
         }
         let Some(f) = part.folding() else {
@@ -585,14 +595,14 @@ impl<'a> Service<'a> {
             .map(|(t, o)| ((*t).to_owned(), *o))
             .collect();
         let taking = Taking {
-            group: &self.cfg.rules.group,
+            group: &self.own.rules.group,
             partition: p,
             seq: f.seq,
             offsets,
             signals_end: f.signals_end,
             image: &image,
         };
-        match snapshot::write(&self.producer, &self.cfg.policy, taking).await {
+        match snapshot::write(&self.producer, &self.own.policy, taking).await {
             Ok(bytes) => {
                 f.seq += 1;
                 f.changed = false;
@@ -668,12 +678,13 @@ async fn send_until_written<'r, T: serde::Serialize + 'r>(
 /// offsets, and the signal steps written since the snapshot. Blocks.
 fn load(
     cfg: &Config,
+    own: &Settings,
     reader: &CommittedReader,
     p: i32,
     tps: &[(String, i32)],
 ) -> Result<Loaded, String> {
-    let snap = if cfg.rules.snapshots {
-        match snapshot::read(cfg, &cfg.rules.group, p, &cfg.policy) {
+    let snap = if own.rules.snapshots {
+        match snapshot::read(cfg, &own.rules.group, p, &own.policy) {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(partition = p, reason = %e, "snapshot not used; replaying the log");
@@ -717,14 +728,14 @@ fn load(
                 .collect();
             let children = s.image.children.len();
             (
-                Engine::from_image(cfg.policy.clone(), s.image),
+                Engine::from_image(own.policy.clone(), s.image),
                 s.manifest.seq + 1,
                 start,
                 s.manifest.signals_end,
                 Some(children),
             )
         }
-        None => (Engine::new(cfg.policy.clone()), 0, starts, 0, None),
+        None => (Engine::new(own.policy.clone()), 0, starts, 0, None),
     };
     let (written, signals_end) = written_since(cfg, p, signals_from)?;
     Ok(Loaded {
@@ -747,7 +758,7 @@ fn written_since(cfg: &Config, p: i32, from: i64) -> Result<(HashSet<String>, i6
         .get(&p)
         .copied()
         .unwrap_or(0);
-    let reg = Arc::new(schakel_core::schemas::registry());
+    let reg = Arc::new(schakel_core::log::schemas::registry());
     let mut ids = HashSet::new();
     if from < end {
         for r in kafka::read_range(cfg, &topic, p, from, end).map_err(|e| e.to_string())? {

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
-use schakel_core::events::SignalEvent;
-use schakel_core::ids::{hex, ChildKey};
+use schakel_core::domain::events::SignalEvent;
+use schakel_core::domain::ids::{hex, ChildKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

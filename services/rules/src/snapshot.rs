@@ -12,8 +12,8 @@
 //! when its format, the software version or the policy differ from the running ones, or when
 //! any of it cannot be read or does not match its checksum.
 
-use schakel_core::kafka::{self, Producer, Record};
-use schakel_core::policy::Policy;
+use crate::policy::Policy;
+use schakel_core::log::kafka::{self, Producer, Record};
 use schakel_core::Config;
 use serde::{Deserialize, Serialize};
 

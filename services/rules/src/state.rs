@@ -2,9 +2,9 @@
 //! must fit in a few hundred megabytes (see `make bench-rules`).
 
 use jiff::civil::Date;
-use schakel_core::dates::BirthDate;
-use schakel_core::events::{ChildRef, SchoolRef};
-use schakel_core::handoff::Progress;
+use schakel_core::domain::dates::BirthDate;
+use schakel_core::domain::events::{ChildRef, SchoolRef};
+use schakel_core::domain::handoff::Progress;
 use serde::{Deserialize, Serialize};
 
 use crate::rules::Rule;
@@ -226,7 +226,7 @@ pub enum Fact {
         first_absence: Date,
         status: MeldingStatus,
         /// the DUO status, for the lifecycle check
-        stage: schakel_core::verzuim::Status,
+        stage: schakel_core::domain::verzuim::Status,
         id: FactId,
     },
     Vrijstelling {

@@ -4,12 +4,12 @@
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use proptest::prelude::*;
-use schakel_core::dates::DatePrecision;
-use schakel_core::events::{
+use schakel_core::domain::dates::DatePrecision;
+use schakel_core::domain::events::{
     ChildRef, JeugdhulpData, LeerplichtData, LocationRef, Product, SchoolData, SchoolRef,
     SignalEvent, SourceEvent, VoorschoolData,
 };
-use schakel_core::policy::Policy;
+use schakel_rules::policy::Policy;
 use schakel_rules::scenario::key_for;
 use schakel_rules::{Engine, Input};
 

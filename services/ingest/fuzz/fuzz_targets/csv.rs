@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schakel_core::ids::Pseudonymizer;
+use schakel_core::domain::ids::Pseudonymizer;
 use schakel_ingest::csvimport::{read_csv, ImportKind, RowOutcome};
 
 const KINDS: [&str; 5] = [

@@ -14,8 +14,8 @@ pub mod r4_thuiszitter;
 pub mod r5_school_change;
 pub mod r6_verzuim_jeugdhulp;
 
+use crate::policy::Policy;
 use jiff::civil::Date;
-use schakel_core::policy::Policy;
 use serde::{Deserialize, Serialize};
 
 use crate::state::{gemeente_code, ChildState};
@@ -95,7 +95,7 @@ impl Rule {
 
     /// The sending and receiving roles of a handoff task; None for a notice.
     pub fn task_sides(&self) -> Option<(&'static [&'static str], &'static [&'static str])> {
-        schakel_core::handoff::task_sides(self.id())
+        schakel_core::domain::handoff::task_sides(self.id())
     }
 
     /// The episode as it enters the signal id: stable across replays and versions.
@@ -114,7 +114,7 @@ impl Rule {
 }
 
 fn day_label(epoch_days: i32) -> String {
-    schakel_core::dates::from_epoch_days(epoch_days)
+    schakel_core::domain::dates::from_epoch_days(epoch_days)
         .map_or_else(|| epoch_days.to_string(), |d| d.to_string())
 }
 
@@ -170,7 +170,7 @@ impl Cx<'_> {
             .is_some_and(|g| !self.policy.in_region(&gemeente_code(g)))
     }
 
-    pub fn age(&self, a: schakel_core::policy::Age) -> Date {
+    pub fn age(&self, a: crate::policy::Age) -> Date {
         self.state.birth.reaches(a.years, a.months)
     }
 

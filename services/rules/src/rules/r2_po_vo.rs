@@ -14,8 +14,8 @@
 //! is an aanmelding, toelating or secondary inschrijving at another school than the PO school,
 //! dated in the groep-8 school year.
 
+use crate::policy::{SchoolYear, SchoolYearDates};
 use jiff::civil::Date;
-use schakel_core::policy::{SchoolYear, SchoolYearDates};
 
 use super::{Cx, Plan, Rule, Want};
 use crate::state::{plus_days, Enrolment, Fact, School, Sector};

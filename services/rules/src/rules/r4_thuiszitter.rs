@@ -11,7 +11,7 @@
 //! A vrijstelling means the child is not a thuiszitter.
 
 use jiff::civil::Date;
-use schakel_core::dates::to_epoch_days;
+use schakel_core::domain::dates::to_epoch_days;
 
 use super::{Cx, Plan, Rule, Want};
 use crate::state::{plus_days, Fact, MeldingStatus, School};

@@ -6,7 +6,7 @@
 //! starts later (a pupil who changes school over the summer is not lost). Resolved when one
 //! becomes known, or a vrijstelling is granted.
 
-use schakel_core::dates::to_epoch_days;
+use schakel_core::domain::dates::to_epoch_days;
 
 use super::{Cx, Plan, Rule, Want};
 use crate::state::plus_days;

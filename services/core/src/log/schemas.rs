@@ -1,60 +1,60 @@
 //! The Avro schemas of every topic, compiled into the binary.
 
-use crate::avro::Registry;
+use crate::log::codec::Registry;
 
 /// (topic, schema text) for every topic's current value schema.
 pub const CURRENT: &[(&str, &str)] = &[
     (
         "source.school.v1",
-        include_str!("../../../schemas/source.school.v1.avsc"),
+        include_str!("../../../../schemas/source.school.v1.avsc"),
     ),
     (
         "source.voorschool.v1",
-        include_str!("../../../schemas/source.voorschool.v1.avsc"),
+        include_str!("../../../../schemas/source.voorschool.v1.avsc"),
     ),
     (
         "source.leerplicht.v1",
-        include_str!("../../../schemas/source.leerplicht.v1.avsc"),
+        include_str!("../../../../schemas/source.leerplicht.v1.avsc"),
     ),
     (
         "source.jeugdhulp.v1",
-        include_str!("../../../schemas/source.jeugdhulp.v1.avsc"),
+        include_str!("../../../../schemas/source.jeugdhulp.v1.avsc"),
     ),
     (
         "hub.responses.v1",
-        include_str!("../../../schemas/hub.responses.v1.avsc"),
+        include_str!("../../../../schemas/hub.responses.v1.avsc"),
     ),
     (
         "hub.clock.v1",
-        include_str!("../../../schemas/hub.clock.v1.avsc"),
+        include_str!("../../../../schemas/hub.clock.v1.avsc"),
     ),
     (
         "hub.signals.v1",
-        include_str!("../../../schemas/hub.signals.v1.avsc"),
+        include_str!("../../../../schemas/hub.signals.v1.avsc"),
     ),
     (
         "hub.directory.v1",
-        include_str!("../../../schemas/hub.directory.v1.avsc"),
+        include_str!("../../../../schemas/hub.directory.v1.avsc"),
     ),
     (
         "hub.deliveries.v1",
-        include_str!("../../../schemas/hub.deliveries.v1.avsc"),
+        include_str!("../../../../schemas/hub.deliveries.v1.avsc"),
     ),
     (
         "hub.deadletter.v1",
-        include_str!("../../../schemas/hub.deadletter.v1.avsc"),
+        include_str!("../../../../schemas/hub.deadletter.v1.avsc"),
     ),
     (
         "hub.identities.v1",
-        include_str!("../../../schemas/hub.identities.v1.avsc"),
+        include_str!("../../../../schemas/hub.identities.v1.avsc"),
     ),
     (
         "hub.audit.v1",
-        include_str!("../../../schemas/hub.audit.v1.avsc"),
+        include_str!("../../../../schemas/hub.audit.v1.avsc"),
     ),
     (
         "hub.imports.v1",
-        include_str!("../../../schemas/hub.imports.v1.avsc"),
+        include_str!("../../../../schemas/hub.imports.v1.avsc"),
     ),
 ];
 
@@ -63,36 +63,36 @@ pub const CURRENT: &[(&str, &str)] = &[
 pub const HISTORY: &[(&str, &str)] = &[
     (
         "source.school.v1",
-        include_str!("../../../schemas/history/source.school.v1-1.avsc"),
+        include_str!("../../../../schemas/history/source.school.v1-1.avsc"),
     ),
     (
         "hub.signals.v1",
-        include_str!("../../../schemas/history/hub.signals.v1-1.avsc"),
+        include_str!("../../../../schemas/history/hub.signals.v1-1.avsc"),
     ),
     (
         "hub.signals.v1",
-        include_str!("../../../schemas/history/hub.signals.v1-2.avsc"),
+        include_str!("../../../../schemas/history/hub.signals.v1-2.avsc"),
     ),
     (
         "hub.responses.v1",
-        include_str!("../../../schemas/history/hub.responses.v1-1.avsc"),
+        include_str!("../../../../schemas/history/hub.responses.v1-1.avsc"),
     ),
     (
         "source.jeugdhulp.v1",
-        include_str!("../../../schemas/history/source.jeugdhulp.v1-1.avsc"),
+        include_str!("../../../../schemas/history/source.jeugdhulp.v1-1.avsc"),
     ),
     (
         "hub.directory.v1",
-        include_str!("../../../schemas/history/hub.directory.v1-1.avsc"),
+        include_str!("../../../../schemas/history/hub.directory.v1-1.avsc"),
     ),
     (
         "hub.deliveries.v1",
-        include_str!("../../../schemas/history/hub.deliveries.v1-1.avsc"),
+        include_str!("../../../../schemas/history/hub.deliveries.v1-1.avsc"),
     ),
 ];
 
 /// The topics.toml shipped with this binary.
-pub const TOPICS_TOML: &str = include_str!("../../../schemas/topics.toml");
+pub const TOPICS_TOML: &str = include_str!("../../../../schemas/topics.toml");
 
 /// A registry with every current and historical schema.
 pub fn registry() -> Registry {

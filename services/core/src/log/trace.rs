@@ -6,7 +6,7 @@ use std::fmt;
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).expect("the OS has randomness");
-    crate::ids::hex(&buf)
+    crate::domain::ids::hex(&buf)
 }
 
 /// A `traceparent` value: version 00, trace id, parent span id, flags.
@@ -30,7 +30,7 @@ impl TraceParent {
     pub fn derived(seed: &str) -> Self {
         use sha2::Digest;
         let h = sha2::Sha256::digest(seed.as_bytes());
-        let hex = crate::ids::hex(&h);
+        let hex = crate::domain::ids::hex(&h);
         Self {
             trace_id: hex[..32].to_owned(),
             span_id: hex[32..48].to_owned(),

@@ -2,7 +2,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogFormat, TelemetryConfig};
+use crate::runtime::config::{LogFormat, TelemetryConfig};
 
 /// Installs the global subscriber; logs go to stderr.
 pub fn init(cfg: &TelemetryConfig) {

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::events::{DirectoryEntry, DirectoryItem, Preferences, SignalEvent, Webhook};
-use crate::roles::MUNICIPALITY_ROLES;
+use crate::domain::events::{DirectoryEntry, DirectoryItem, Preferences, SignalEvent, Webhook};
+use crate::domain::roles::MUNICIPALITY_ROLES;
 
 /// A contact person as notify needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,12 +11,11 @@ use rdkafka::error::{KafkaError as RdError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::avro::{CodecError, Registry};
-use crate::config::Config;
-use crate::schemas;
-use crate::trace::TraceParent;
+use crate::log::codec::{CodecError, Registry};
+use crate::log::schemas;
+use crate::log::trace::TraceParent;
 
 /// Why a Kafka operation failed, and whether trying again can help.
 #[derive(Debug, thiserror::Error)]
@@ -61,14 +60,60 @@ fn classify(e: RdError) -> KafkaError {
     }
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    pub bootstrap: String,
+    /// Prepended to every topic name, for test isolation or several regions on one cluster.
+    #[serde(default)]
+    pub topic_prefix: String,
+    /// Extra librdkafka properties (e.g. `security.protocol`, `sasl.mechanism`).
+    #[serde(default)]
+    pub properties: std::collections::BTreeMap<String, String>,
+    /// How long a produce may wait for the broker before the request fails.
+    #[serde(
+        default = "default_produce_timeout",
+        deserialize_with = "crate::domain::dates::de_duration"
+    )]
+    pub produce_timeout: Duration,
+    /// How long a consumer-group member may be silent before its partitions go to the others
+    /// (an instance that died is noticed after this).
+    #[serde(
+        default = "default_session_timeout",
+        deserialize_with = "crate::domain::dates::de_duration"
+    )]
+    pub session_timeout: Duration,
+}
+
+fn default_produce_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_session_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+impl KafkaConfig {
+    /// The full name of a topic, with the configured prefix.
+    pub fn topic(&self, name: &str) -> String {
+        format!("{}{}", self.topic_prefix, name)
+    }
+}
+
+impl AsRef<KafkaConfig> for KafkaConfig {
+    fn as_ref(&self) -> &KafkaConfig {
+        self
+    }
+}
+
 /// librdkafka settings shared by every client.
-pub fn client_config(cfg: &Config) -> ClientConfig {
+pub fn client_config(cfg: &impl AsRef<KafkaConfig>) -> ClientConfig {
     let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &cfg.kafka.bootstrap)
+    c.set("bootstrap.servers", &cfg.as_ref().bootstrap)
         // the local broker listens on IPv4; `localhost` may resolve to ::1 first
         .set("broker.address.family", "v4")
         .set("client.id", "schakel");
-    for (k, v) in &cfg.kafka.properties {
+    for (k, v) in &cfg.as_ref().properties {
         c.set(k, v);
     }
     c
@@ -94,21 +139,21 @@ pub struct Outgoing<'a, T: Serialize> {
 }
 
 /// The settings of every Schakel producer: acks=all, idempotent, short batches, lz4.
-pub fn producer_config(cfg: &Config) -> ClientConfig {
+pub fn producer_config(cfg: &impl AsRef<KafkaConfig>) -> ClientConfig {
     let mut c = client_config(cfg);
     c.set("acks", "all")
         .set("enable.idempotence", "true")
         .set("partitioner", "murmur2_random")
         .set(
             "message.timeout.ms",
-            cfg.kafka.produce_timeout.as_millis().to_string(),
+            cfg.as_ref().produce_timeout.as_millis().to_string(),
         )
         // batches of up to 5 ms, compressed: ingest's answer waits for the acknowledgement,
         // so the linger stays short
         .set("linger.ms", "5")
         .set("compression.type", "lz4");
     // the region's own settings win over ours
-    for (k, v) in &cfg.kafka.properties {
+    for (k, v) in &cfg.as_ref().properties {
         c.set(k, v);
     }
     c
@@ -124,13 +169,13 @@ pub struct Producer {
 }
 
 impl Producer {
-    pub fn new(cfg: &Config) -> Result<Self, KafkaError> {
+    pub fn new(cfg: &impl AsRef<KafkaConfig>) -> Result<Self, KafkaError> {
         let inner: FutureProducer = producer_config(cfg).create().map_err(classify)?;
         Ok(Self {
             inner,
             registry: Arc::new(schemas::registry()),
-            prefix: cfg.kafka.topic_prefix.clone(),
-            timeout: cfg.kafka.produce_timeout,
+            prefix: cfg.as_ref().topic_prefix.clone(),
+            timeout: cfg.as_ref().produce_timeout,
         })
     }
 
@@ -141,7 +186,7 @@ impl Producer {
     /// Encodes and produces one record; returns (partition, offset) once the broker has it.
     pub async fn send<T: Serialize>(&self, rec: Outgoing<'_, T>) -> Result<(i32, i64), KafkaError> {
         let schema = self.registry.current(rec.topic)?;
-        let payload = crate::avro::encode(schema, rec.value)?;
+        let payload = crate::log::codec::encode(schema, rec.value)?;
         let headers = ce_headers(
             rec.event,
             &schemas::dataschema(rec.topic, schema.fingerprint()),
@@ -242,7 +287,7 @@ pub fn headers_of<M: Message>(m: &M) -> HashMap<String, String> {
 /// A consumer of many partitions that its caller assigns and positions itself (no group
 /// membership, no commits), with a bounded prefetch per partition: rules reads its inputs
 /// with it.
-pub fn assigned_consumer_config(cfg: &Config, group: &str) -> ClientConfig {
+pub fn assigned_consumer_config(cfg: &impl AsRef<KafkaConfig>, group: &str) -> ClientConfig {
     let mut c = client_config(cfg);
     c.set("group.id", group)
         .set("enable.auto.commit", "false")
@@ -256,7 +301,10 @@ pub fn assigned_consumer_config(cfg: &Config, group: &str) -> ClientConfig {
 }
 
 /// A consumer that never commits on its own; callers commit once effects are durable.
-pub fn stream_consumer(cfg: &Config, group: &str) -> Result<StreamConsumer, KafkaError> {
+pub fn stream_consumer(
+    cfg: &impl AsRef<KafkaConfig>,
+    group: &str,
+) -> Result<StreamConsumer, KafkaError> {
     client_config(cfg)
         .set("group.id", group)
         .set("enable.auto.commit", "false")
@@ -403,11 +451,11 @@ pub fn cached_high_watermark<C: Consumer<X>, X: rdkafka::consumer::ConsumerConte
 }
 
 /// A consumer for one-off reads: its own throw-away group, no commits, assigned by the caller.
-fn reader(cfg: &Config) -> Result<BaseConsumer, KafkaError> {
+fn reader(cfg: &impl AsRef<KafkaConfig>) -> Result<BaseConsumer, KafkaError> {
     client_config(cfg)
         .set(
             "group.id",
-            format!("schakel-reader-{}", crate::trace::random_hex(8)),
+            format!("schakel-reader-{}", crate::log::trace::random_hex(8)),
         )
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
@@ -419,7 +467,7 @@ fn reader(cfg: &Config) -> Result<BaseConsumer, KafkaError> {
 /// pass per partition from the lowest to the highest position asked for. Positions that are
 /// not in the log are left out.
 pub fn read_positions(
-    cfg: &Config,
+    cfg: &impl AsRef<KafkaConfig>,
     topic: &str,
     positions: &[(i32, i64)],
 ) -> Result<HashMap<(i32, i64), Record>, KafkaError> {
@@ -475,7 +523,7 @@ pub fn read_positions(
 
 /// The records of one partition of a topic (full name) with offsets in `from..to`, in order.
 pub fn read_range(
-    cfg: &Config,
+    cfg: &impl AsRef<KafkaConfig>,
     topic: &str,
     partition: i32,
     from: i64,
@@ -519,7 +567,7 @@ pub fn read_range(
 
 /// The record at `offset` of a topic's (full name) partition, if it is there.
 pub fn read_one(
-    cfg: &Config,
+    cfg: &impl AsRef<KafkaConfig>,
     topic: &str,
     partition: i32,
     offset: i64,
@@ -528,7 +576,10 @@ pub fn read_one(
 }
 
 /// Where each partition of a topic (full name) ends now: partition → the next offset.
-pub fn high_watermarks(cfg: &Config, topic: &str) -> Result<HashMap<i32, i64>, KafkaError> {
+pub fn high_watermarks(
+    cfg: &impl AsRef<KafkaConfig>,
+    topic: &str,
+) -> Result<HashMap<i32, i64>, KafkaError> {
     let consumer = reader(cfg)?;
     let mut out = HashMap::new();
     for p in partitions(&consumer, topic)? {
@@ -539,7 +590,7 @@ pub fn high_watermarks(cfg: &Config, topic: &str) -> Result<HashMap<i32, i64>, K
 }
 
 /// Reads every record of a topic (full name) from the beginning up to its current end.
-pub fn read_to_end(cfg: &Config, topic: &str) -> Result<Vec<Record>, KafkaError> {
+pub fn read_to_end(cfg: &impl AsRef<KafkaConfig>, topic: &str) -> Result<Vec<Record>, KafkaError> {
     let consumer = reader(cfg)?;
     let mut tpl = TopicPartitionList::new();
     let mut remaining = HashMap::new();

@@ -5,12 +5,15 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::config::Config;
-use crate::shutdown::{exit, supervise, Shutdown};
+use crate::runtime::config::{Config, ConfigError};
+use crate::runtime::shutdown::{exit, supervise, Shutdown};
 
-/// Runs a service binary. `about` is printed for `--help`.
-pub fn service_main<F, Fut>(name: &'static str, about: &str, run: F) -> ExitCode
+/// Runs a service binary. `about` is printed for `--help`; `check` reads the service's own
+/// sections of the config, so a mistake there exits with the config code before anything
+/// starts.
+pub fn service_main<C, F, Fut>(name: &'static str, about: &str, check: C, run: F) -> ExitCode
 where
+    C: FnOnce(&Config) -> Result<(), ConfigError>,
     F: FnOnce(Config, Shutdown) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
@@ -34,7 +37,11 @@ where
             return ExitCode::from(exit::CONFIG);
         }
     };
-    crate::telemetry::init(&cfg.telemetry);
+    if let Err(e) = check(&cfg) {
+        eprintln!("{name}: {e}");
+        return ExitCode::from(exit::CONFIG);
+    }
+    crate::runtime::telemetry::init(&cfg.telemetry);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use super::schema::{short_name, Node, NodeId, Schema};
 use super::CodecError;
-use crate::dates::{from_epoch_days, parse_date, to_epoch_days};
+use crate::domain::dates::{from_epoch_days, parse_date, to_epoch_days};
 
 fn trunc() -> CodecError {
     CodecError::Decode("truncated datum".into())

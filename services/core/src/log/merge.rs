@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use crate::kafka::Record;
+use crate::log::kafka::Record;
 
 /// Where a record stands in the merged order.
 fn key(topic: usize, r: &Record) -> (i64, usize, i64) {

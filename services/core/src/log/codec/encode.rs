@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use super::schema::{short_name, Node, NodeId, Schema};
 use super::CodecError;
-use crate::dates::{parse_date, to_epoch_days};
+use crate::domain::dates::{parse_date, to_epoch_days};
 
 pub(crate) fn write_long(n: i64, out: &mut Vec<u8>) {
     let mut z = ((n << 1) ^ (n >> 63)) as u64;

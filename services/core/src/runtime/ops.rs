@@ -105,7 +105,7 @@ impl Health {
 /// answers, logging each change once: a broker that is away is waited out, not fatal.
 pub fn watch_broker(cfg: &crate::Config, health: &Health, shutdown: &crate::Shutdown) {
     use rdkafka::consumer::{BaseConsumer, Consumer};
-    let client: BaseConsumer = match crate::kafka::client_config(cfg).create() {
+    let client: BaseConsumer = match crate::log::kafka::client_config(cfg).create() {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "cannot watch the broker");
@@ -172,7 +172,7 @@ async fn metrics(State(h): State<Health>) -> impl IntoResponse {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
-    shutdown: crate::shutdown::Shutdown,
+    shutdown: crate::runtime::shutdown::Shutdown,
 ) -> std::io::Result<()> {
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.wait().await })
@@ -183,7 +183,7 @@ pub async fn serve(
 /// everything is shut down and its result returned.
 pub async fn run_with_health<F, Fut>(
     listener: tokio::net::TcpListener,
-    shutdown: crate::shutdown::Shutdown,
+    shutdown: crate::runtime::shutdown::Shutdown,
     work: F,
 ) -> anyhow::Result<()>
 where

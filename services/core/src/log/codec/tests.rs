@@ -18,7 +18,7 @@ fn fingerprints_match_the_reference_implementation() {
     for (text, want) in cases {
         let s = Schema::parse(text).unwrap();
         assert_eq!(
-            crate::ids::hex(&s.fingerprint().to_le_bytes()),
+            crate::domain::ids::hex(&s.fingerprint().to_le_bytes()),
             want,
             "{text}"
         );

@@ -4,9 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::events::DeliveryEvent;
-use crate::ids::hex;
 use jiff::Timestamp;
+use schakel_core::domain::events::DeliveryEvent;
+use schakel_core::domain::ids::hex;
 use sha2::{Digest, Sha256};
 
 /// Where one delivery stands: queued → in flight → delivered | retry scheduled (→ in flight)

@@ -20,8 +20,8 @@ use rdkafka::error::KafkaError as RdError;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::mpsc;
 
-use crate::config::Config;
-use crate::kafka::{client_config, KafkaError, Record};
+use crate::log::kafka::KafkaConfig;
+use crate::log::kafka::{client_config, KafkaError, Record};
 
 /// (full topic name, partition) → the next offset to read.
 pub type Offsets = Vec<(String, i32, i64)>;
@@ -151,18 +151,18 @@ pub struct Membership<'a> {
 
 impl Group {
     /// Joins the group and starts the poll thread.
-    pub fn join(cfg: &Config, m: Membership<'_>) -> Result<Self, KafkaError> {
+    pub fn join(cfg: &impl AsRef<KafkaConfig>, m: Membership<'_>) -> Result<Self, KafkaError> {
         let (tx, events) = mpsc::channel(m.buffer.max(16));
         let consumer: BaseConsumer<Ctx> = client_config(cfg)
             .set("group.id", m.group)
             .set("partition.assignment.strategy", "cooperative-sticky")
             .set(
                 "session.timeout.ms",
-                cfg.kafka.session_timeout.as_millis().to_string(),
+                cfg.as_ref().session_timeout.as_millis().to_string(),
             )
             .set(
                 "heartbeat.interval.ms",
-                (cfg.kafka.session_timeout.as_millis() / 4)
+                (cfg.as_ref().session_timeout.as_millis() / 4)
                     .max(100)
                     .to_string(),
             )

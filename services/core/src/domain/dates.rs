@@ -3,6 +3,7 @@
 use jiff::civil::Date;
 use jiff::Span;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// How much of a birth date is known (iJw `DatumGebruik`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -91,6 +92,33 @@ pub fn from_epoch_days(days: i32) -> Option<Date> {
     // an out-of-range count (e.g. from a corrupt record) is None, never a panic
     let span = Span::new().try_days(i64::from(days)).ok()?;
     epoch.checked_add(span).ok()
+}
+
+/// Parses durations written as `5s`, `30m`, `2h`, `1d` or ISO 8601 (`PT5M`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Some(days) = s
+        .strip_suffix('d')
+        .and_then(|d| d.trim().parse::<u64>().ok())
+    {
+        return Ok(Duration::from_secs(days * 86_400));
+    }
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("invalid duration {s:?}: {e}"))?;
+    Duration::try_from(d).map_err(|_| format!("negative duration {s:?}"))
+}
+
+pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = <String as serde::Deserialize>::deserialize(d)?;
+    parse_duration(&s).map_err(serde::de::Error::custom)
+}
+
+pub fn de_durations<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
+    let v = <Vec<String> as serde::Deserialize>::deserialize(d)?;
+    v.iter()
+        .map(|s| parse_duration(s).map_err(serde::de::Error::custom))
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@ use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::dates::{BirthDate, DatePrecision};
-use crate::ids::ChildKey;
+use crate::domain::dates::{BirthDate, DatePrecision};
+use crate::domain::ids::ChildKey;
 
 /// The pseudonymous child carried by every source record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -397,7 +397,7 @@ pub struct AuditEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schemas;
+    use crate::log::schemas;
 
     fn child() -> ChildRef {
         ChildRef {

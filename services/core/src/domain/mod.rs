@@ -1,0 +1,11 @@
+//! The domain: who a child is to Schakel (ids, dates), what sources and the hub say about them
+//! (events), who may act (roles, directory) and the rule vocabulary (handoff, verzuim). It knows
+//! nothing of Kafka, configuration or processes.
+
+pub mod dates;
+pub mod directory;
+pub mod events;
+pub mod handoff;
+pub mod ids;
+pub mod roles;
+pub mod verzuim;

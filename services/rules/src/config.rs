@@ -1,0 +1,91 @@
+//! The rules service's own configuration: `[rules]` and `[policy]` of the region's config.
+
+use std::time::Duration;
+
+use schakel_core::domain::dates::de_duration;
+use schakel_core::runtime::config::ConfigError;
+use schakel_core::Config;
+use serde::Deserialize;
+
+use crate::policy::Policy;
+
+/// What rules reads of the region's config besides the common parts.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub rules: RulesConfig,
+    pub policy: Policy,
+}
+
+impl Settings {
+    /// Reads and checks `[rules]` and `[policy]`.
+    pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
+        let rules = cfg.section("rules")?;
+        let policy: Policy = cfg.section("policy")?;
+        policy.check().map_err(ConfigError::Invalid)?;
+        Ok(Self { rules, policy })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    #[serde(default = "default_rules_listen")]
+    pub listen: String,
+    #[serde(default = "default_rules_group")]
+    pub group: String,
+    /// Whether partition snapshots are written to `hub.snapshots.v1` (and read on restore).
+    #[serde(default = "default_true")]
+    pub snapshots: bool,
+    /// How often a changed partition is snapshotted (and always when it is let go).
+    #[serde(default = "default_snapshot_every", deserialize_with = "de_duration")]
+    pub snapshot_every: Duration,
+    /// How old a record must be before it is released in merged order while another input
+    /// topic of its partition has nothing waiting (time for a record appended just before it
+    /// to be fetched).
+    #[serde(default = "default_order_grace", deserialize_with = "de_duration")]
+    pub order_grace: Duration,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_order_grace() -> Duration {
+    Duration::from_millis(500)
+}
+fn default_snapshot_every() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_rules_listen() -> String {
+    "127.0.0.1:8081".into()
+}
+fn default_rules_group() -> String {
+    "schakel-rules".into()
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_rules_listen(),
+            group: default_rules_group(),
+            snapshots: true,
+            order_grace: default_order_grace(),
+            snapshot_every: default_snapshot_every(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_config_spells_out_the_policy_of_domain_md() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/demo/region.toml");
+        let cfg = Config::load_from(&path, []).expect("infra/demo/region.toml loads");
+        let own = Settings::from_config(&cfg).expect("its [rules] and [policy] are valid");
+        assert_eq!(own.policy, Policy::default());
+        assert_eq!(own.rules.group, "schakel-rules");
+    }
+}
