@@ -123,3 +123,105 @@ mod tests {
         }
     }
 }
+
+/// Every topic's Rust type survives its schema.
+#[cfg(test)]
+mod roundtrip_tests {
+    use crate::domain::events::*;
+    use crate::domain::dates::DatePrecision;
+    use crate::domain::ids::ChildKey;
+    use jiff::Timestamp;
+    use crate::log::schemas;
+
+    fn child() -> ChildRef {
+        ChildRef {
+            child_key: ChildKey::parse(&"ab".repeat(32)).unwrap(),
+            birth_date: jiff::civil::date(2009, 5, 1),
+            birth_date_precision: DatePrecision::Month,
+            residence_municipality: Some("0392".into()),
+        }
+    }
+
+    #[test]
+    fn every_topic_roundtrips_its_rust_type() {
+        let reg = schemas::registry();
+        let t: Timestamp = "2026-11-22T08:00:00Z".parse().unwrap();
+        let jh = JeugdhulpEvent {
+            id: "1".into(),
+            source: "urn:nld:gemeente:0392:systeem:jeugd".into(),
+            kind: "nl.schakel.jeugdhulp.assignment-issued.v1".into(),
+            time: t,
+            child: child(),
+            data: JeugdhulpData::AssignmentIssued {
+                toewijzing_nummer: "T1".into(),
+                product: Product {
+                    categorie: "45".into(),
+                    code: None,
+                },
+                ingangsdatum: jiff::civil::date(2026, 1, 1),
+                einddatum: None,
+                toewijzing_tijdstip: t,
+                verlengde_jeugdhulp: Some(false),
+                gemeente: "0392".into(),
+            },
+        };
+        let b = reg.encode("source.jeugdhulp.v1", &jh).unwrap();
+        assert_eq!(
+            reg.decode::<JeugdhulpEvent>("source.jeugdhulp.v1", &b)
+                .unwrap(),
+            jh
+        );
+
+        let sc = SchoolEvent {
+            data: SchoolData::EnrolmentEnded {
+                school: SchoolRef {
+                    brin: "12AB".into(),
+                    vestiging: "00".into(),
+                },
+                end_date: jiff::civil::date(2026, 7, 1),
+                reason: "andere-school".into(),
+                destination: Some(SchoolRef {
+                    brin: "34CD".into(),
+                    vestiging: "01".into(),
+                }),
+                startkwalificatie: Some(false),
+            },
+            id: "2".into(),
+            source: "urn:nld:brin:12AB:systeem:parnassys".into(),
+            kind: "nl.schakel.school.enrolment-ended.v1".into(),
+            time: t,
+            child: child(),
+        };
+        let b = reg.encode("source.school.v1", &sc).unwrap();
+        assert_eq!(
+            reg.decode::<SchoolEvent>("source.school.v1", &b).unwrap(),
+            sc
+        );
+
+        let d = DirectoryEntry {
+            entry: DirectoryItem::Contact {
+                id: "c1".into(),
+                name: "Team Jeugd".into(),
+                organisation: None,
+                institution: "gemeente:0392".into(),
+                roles: vec!["jeugdteam".into()],
+                email: None,
+                webhook: Some(Webhook {
+                    url: "http://x".into(),
+                    secret: "whsec_x".into(),
+                }),
+                preferences: Some(Preferences {
+                    channels: Some(vec!["webhook".into()]),
+                    digest_hour: Some(8),
+                    rules: None,
+                }),
+            },
+        };
+        let b = reg.encode("hub.directory.v1", &d).unwrap();
+        assert_eq!(
+            reg.decode::<DirectoryEntry>("hub.directory.v1", &b)
+                .unwrap(),
+            d
+        );
+    }
+}
