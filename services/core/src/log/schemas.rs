@@ -127,11 +127,11 @@ mod tests {
 /// Every topic's Rust type survives its schema.
 #[cfg(test)]
 mod roundtrip_tests {
-    use crate::domain::events::*;
     use crate::domain::dates::DatePrecision;
+    use crate::domain::events::*;
     use crate::domain::ids::ChildKey;
-    use jiff::Timestamp;
     use crate::log::schemas;
+    use jiff::Timestamp;
 
     fn child() -> ChildRef {
         ChildRef {
