@@ -6,7 +6,9 @@
 //! A number counts when it stands on its own: nine digits not joined to another digit and not
 //! inside a run of 32 or more hex characters (ids, keys and hashes are hex; a BSN written
 //! anywhere in text or JSON is bounded by other characters), and not the fraction of a decimal
-//! or a time stamp (`…:47.123456789Z`). Names are matched without regard to case.
+//! or a time stamp (`…:47.123456789Z`, where a nanosecond field is nine digits too); a number
+//! next to a time stamp still counts. The tests draw their BSNs from 900 000 000 up
+//! ([`crate::bsns`]), apart from the fixtures. Names are matched without regard to case.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -226,6 +228,51 @@ mod tests {
             "ce_time=2026-12-01T22:29:47.999990007Z",
         ] {
             assert!(s.find(text.as_bytes()).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_number_next_to_a_time_stamp_is_found_one_inside_it_is_not() {
+        let s = secrets();
+        for text in [
+            "2026-12-01T22:29:47.123456Z 999990007",
+            "2026-12-01T22:29:47Z999990007",
+            "ce_time=2026-12-01T22:29:47.000000001Z,bsn=999990007",
+            "2026-12-01T22:29:47.999990007Z 999990007",
+        ] {
+            let found = s.find(text.as_bytes());
+            assert_eq!(found.len(), 1, "{text}: {found:?}");
+            let at = found[0].0;
+            assert_eq!(&text[at..at + 9], "999990007", "{text}");
+            assert!(
+                at >= 20,
+                "the number after the time stamp, not in it: {text}"
+            );
+        }
+        for text in [
+            "2026-12-01T22:29:47.999990007Z",
+            "2026-12-01T22:29:47.999990007+01:00",
+            "took 1.999990007s",
+        ] {
+            assert!(s.find(text.as_bytes()).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_tests_draw_numbers_the_fixtures_do_not_hold() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut fixtures = Secrets::default();
+        fixtures.add_fixtures(&root).unwrap();
+        for seed in [0, 1, 81, 82, 201, 298] {
+            let all = crate::bsns(25_000, seed);
+            assert!(
+                all.last().unwrap() < &crate::bsns(1, seed + 1)[0],
+                "seed {seed} overlaps"
+            );
+            for n in all.iter().step_by(97) {
+                assert!(n.starts_with('9'), "{n}");
+                assert!(fixtures.find(n.as_bytes()).is_empty(), "{n} is a fixture's");
+            }
         }
     }
 
