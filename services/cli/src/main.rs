@@ -18,7 +18,8 @@ use schakel_core::Config;
 /// Operate a Schakel region: topics, clock ticks, the directory of contacts, explanations.
 ///
 /// Every command reads the region config named by SCHAKEL_CONFIG (SCHAKEL_* variables override
-/// single keys, e.g. SCHAKEL_KAFKA__BOOTSTRAP=127.0.0.1:9092).
+/// single keys, e.g. SCHAKEL_KAFKA__BOOTSTRAP=127.0.0.1:9092). Without SCHAKEL_CONFIG, inside a
+/// Schakel checkout, it uses the demo region's infra/demo/region.toml and says so.
 #[derive(Parser)]
 #[command(name = "schakel", version)]
 struct Cli {
@@ -176,9 +177,31 @@ enum DirectoryAction {
     Diff { file: PathBuf },
 }
 
+/// The demo region's config, when `SCHAKEL_CONFIG` is unset and the working directory is
+/// inside a Schakel checkout: found by walking up to `infra/demo/region.toml`.
+fn demo_config() -> Option<PathBuf> {
+    if std::env::var_os("SCHAKEL_CONFIG").is_some() {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .map(|d| d.join("infra/demo/region.toml"))
+        .find(|p| p.is_file())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let cfg = match Config::load() {
+    let loaded = match demo_config() {
+        Some(path) => {
+            eprintln!(
+                "schakel: SCHAKEL_CONFIG is not set; using the demo region's config {}",
+                path.display()
+            );
+            Config::load_from(&path, std::env::vars())
+        }
+        None => Config::load(),
+    };
+    let cfg = match loaded {
         Ok(c) => c,
         Err(e) => {
             eprintln!("schakel: {e}");
