@@ -1,5 +1,6 @@
 """The keys the region config accepts, read from the Rust structs that define it
-(services/core/src: `Config` and the structs of its fields, all `deny_unknown_fields`), so
+(core's `Config` with its common tables, and the structs each service reads its own section
+into, `SECTION_TYPES` below; all `deny_unknown_fields`), so
 that a manifest or an env file using a key the loader would refuse fails validation, and a
 key renamed in the code fails it until the manifests follow. Standard library only.
 
@@ -19,18 +20,39 @@ WRAPPER = re.compile(r"^(?:Option|Vec|Box)<(.+)>$")
 MAP = re.compile(r"^(?:std::collections::)?(?:BTreeMap|HashMap)<\s*String\s*,\s*(.+)>$")
 
 
+# The struct each service section is read into (`Config::section`); core's `SECTIONS` must
+# name exactly these, so a new section fails validation until it is added here.
+SECTION_TYPES = {
+    "ingest": "IngestConfig",
+    "rules": "RulesConfig",
+    "policy": "Policy",
+    "notify": "NotifyConfig",
+    "vault": "VaultConfig",
+    "pseudonym": "PseudonymConfig",
+}
+SECTIONS = re.compile(r"pub const SECTIONS: &\[&str\] = &\[(.*?)\];", re.S)
+
+
 class ConfigKeys:
     def __init__(self, core_src: Path):
+        """`core_src` is services/core/src; every crate under services/ is read."""
         self.structs: dict[str, dict[str, str]] = {}
         renaming: dict[str, Path] = {}
-        for f in sorted(core_src.glob("*.rs")):
+        services = core_src.parent.parent
+        declared = None
+        for f in sorted(services.glob("*/src/**/*.rs")):
+            if (m := SECTIONS.search(f.read_text())):
+                declared = set(re.findall(r'"(\w+)"', m.group(1)))
             for m in STRUCT.finditer(f.read_text()):
                 body = m.group(2)
                 if "serde(flatten" in body or "serde(rename =" in body or "serde(alias" in body:
                     renaming[m.group(1)] = f
                 self.structs[m.group(1)] = dict(FIELD.findall(body))
         if "Config" not in self.structs:
-            raise SystemExit(f"no struct Config in {core_src}")
+            raise SystemExit(f"no struct Config in {services}")
+        if declared != set(SECTION_TYPES):
+            raise SystemExit(f"core's SECTIONS {sorted(declared or [])} differ from configkeys.py's {sorted(SECTION_TYPES)}")
+        self.structs["Config"].update(SECTION_TYPES)
         # only the structs of the config matter; one that renames fields would need more
         # than field names
         todo, seen = ["Config"], set()
