@@ -213,7 +213,7 @@ fn ledger_of(env: &Env, contact: &str) -> std::collections::BTreeMap<String, Vec
         .into_iter()
         .filter(|e| e.contact == contact)
     {
-        out.entry(ev.id).or_default().push(ev.status);
+        out.entry(ev.id).or_default().push(ev.status.to_string());
     }
     out
 }

@@ -291,7 +291,7 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
     let ledger = || {
         let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for ev in env.deliveries() {
-            m.entry(ev.id).or_default().push(ev.status);
+            m.entry(ev.id).or_default().push(ev.status.to_string());
         }
         m
     };

@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use schakel_core::domain::events::DeliveryEvent;
+use schakel_core::domain::events::{DeliveryEvent, DeliveryStatus};
 use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
 use schakel_core::log::trace::TraceParent;
 use schakel_core::Config;
 use schakel_notify::ledger::{DeliveryState, Ledger};
+use schakel_notify::lifecycle::{self, Outcome, Schedule};
 
 /// Every ledger record, in log order per delivery.
 fn history(cfg: &Config) -> anyhow::Result<BTreeMap<String, Vec<DeliveryEvent>>> {
@@ -120,19 +121,27 @@ pub async fn retry(cfg: &Config, id: &str) -> anyhow::Result<()> {
         .get(id)
         .with_context(|| format!("no delivery {id} in hub.deliveries.v1"))?;
     let ledger = fold(events);
-    match ledger.get(id) {
-        Some(DeliveryState::DeadLettered { .. } | DeliveryState::Unroutable) => {}
-        Some(s) => anyhow::bail!(
+    let Some(state) = ledger.get(id) else {
+        anyhow::bail!("no delivery {id}");
+    };
+    let now = jiff::Timestamp::now();
+    if lifecycle::next(
+        Some(state),
+        Outcome::RetryRequested,
+        &Schedule::single(id),
+        now,
+    )
+    .is_err()
+    {
+        anyhow::bail!(
             "delivery {id} is {}; only a dead-lettered or unroutable delivery can be retried",
-            s.label()
-        ),
-        None => anyhow::bail!("no delivery {id}"),
+            state.label()
+        );
     }
     let last = ledger.last(id).expect("a state has a record");
-    let now = jiff::Timestamp::now();
     let ev = DeliveryEvent {
-        kind: "nl.schakel.delivery.retry-requested.v1".into(),
-        status: "retry-requested".into(),
+        kind: DeliveryStatus::RetryRequested.event_type(),
+        status: DeliveryStatus::RetryRequested,
         error: None,
         at: now,
         next_attempt_at: None,

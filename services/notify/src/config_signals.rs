@@ -15,7 +15,8 @@ use schakel_core::Shutdown;
 use crate::deps::Deps;
 use crate::directory::Directory;
 use crate::ledger::{delivery_id, Ledger};
-use crate::ledger_writer::{ledger_record, record_until_durable, Subject};
+use crate::ledger_writer::{record_step, Step, Subject};
+use crate::lifecycle::{Outcome, Schedule};
 
 /// A configuration signal to raise.
 pub struct Raise<'a> {
@@ -110,19 +111,24 @@ pub async fn raise_unroutable(
         let contact = format!("role:{role}");
         let id = delivery_id(&signal.id, &contact, "none");
         if ledger.get(&id).is_none() {
-            let s = Subject {
-                id: &id,
-                signal,
-                contact: &contact,
-                channel: "none",
-                position: u.position,
+            let step = Step {
+                subject: Subject {
+                    id: &id,
+                    signal,
+                    contact: &contact,
+                    channel: "none",
+                    position: u.position,
+                },
+                outcome: Outcome::NoContact,
+                error: Some(format!(
+                    "no contact in the directory holds {role} at {inst}"
+                )),
+                schedule: Schedule::single(&id),
             };
-            let error = format!("no contact in the directory holds {role} at {inst}");
-            let ev = ledger_record(&s, "unroutable", 0, Some(error), deps.clock.now(), None);
-            if !record_until_durable(deps, &ev, stop).await {
+            let Some(done) = record_step(deps, step, None, stop).await else {
                 return;
-            }
-            ledger.apply(&ev);
+            };
+            ledger.apply(&done.record);
         }
         if !raised.insert((role.clone(), inst.clone())) {
             continue;

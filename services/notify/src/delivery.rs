@@ -1,12 +1,12 @@
 //! One delivery through its lifecycle: queued → in flight → delivered, retry scheduled
 //! (→ in flight …) or dead-lettered, each step recorded in `hub.deliveries.v1` before the next.
 
-use jiff::Timestamp;
-use schakel_core::domain::events::{DeliveryEvent, SignalEvent};
+use schakel_core::domain::events::SignalEvent;
 use schakel_core::Shutdown;
 
 use crate::deps::Deps;
-use crate::ledger_writer::{ledger_record, record_until_durable, Subject};
+use crate::ledger_writer::{record_step, Recorded, Step, Subject};
+use crate::lifecycle::{DeliveryState, Outcome, Schedule};
 use crate::{digest, email, endpoints, message, webhook};
 
 /// One delivery to run: a signal step to one contact over one channel.
@@ -15,10 +15,8 @@ pub struct Job {
     pub signal: SignalEvent,
     pub contact: String,
     pub send: Send,
-    pub next_attempt: i32,
-    pub not_before: Option<Timestamp>,
-    /// the ledger knows nothing of it yet: record it as queued first
-    pub fresh: bool,
+    /// where the ledger says it stands (None: nothing recorded yet, it is queued first)
+    pub state: Option<DeliveryState>,
     /// where the signal step is in hub.signals.v1
     pub position: (i32, i64),
     /// an operator's retry of a dead letter: one attempt, then dead-lettered again
@@ -78,15 +76,31 @@ impl Job {
         }
     }
 
-    fn event(
+    /// The retries this delivery may still get.
+    fn schedule<'a>(&'a self, deps: &'a Deps) -> Schedule<'a> {
+        if self.single_attempt {
+            Schedule::single(&self.id)
+        } else {
+            Schedule::new(&deps.schedule, &self.id)
+        }
+    }
+
+    /// Takes one lifecycle step and records it; None when the delivery cannot go on now.
+    async fn step(
         &self,
-        status: &str,
-        attempt: i32,
+        deps: &Deps,
+        state: Option<&DeliveryState>,
+        outcome: Outcome,
         error: Option<String>,
-        at: Timestamp,
-        next_attempt_at: Option<Timestamp>,
-    ) -> DeliveryEvent {
-        ledger_record(&self.subject(), status, attempt, error, at, next_attempt_at)
+        stop: &Shutdown,
+    ) -> Option<Recorded> {
+        let step = Step {
+            subject: self.subject(),
+            outcome,
+            error,
+            schedule: self.schedule(deps),
+        };
+        record_step(deps, step, state, stop).await
     }
 }
 
@@ -133,21 +147,6 @@ fn not_to_call(deps: &Deps, job: &Job) -> Option<String> {
     })
 }
 
-/// The wait before attempt `attempt + 1`: the schedule's, give or take up to 10 %, the same
-/// for the same delivery and attempt every time. Without the spread, every retry of an
-/// endpoint that was down fires in the same second.
-pub fn retry_wait(deps: &Deps, id: &str, attempt: i32) -> Option<std::time::Duration> {
-    let base = *deps.schedule.get((attempt - 1).max(0) as usize)?;
-    let h = format!("{id}/{attempt}")
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-    // a factor in [0.9, 1.1)
-    let permille = 900 + (h % 200);
-    Some(base * permille as u32 / 1000)
-}
-
 /// Runs one delivery through its lifecycle. Retries wait on notify's clock. Returns true once
 /// the outcome is final and recorded; false when `stop` interrupted it (shutdown, or its
 /// partition went to another instance: the delivery resumes there, with the same id).
@@ -156,99 +155,85 @@ pub async fn deliver(deps: &Deps, mut job: Job, stop: &Shutdown) -> bool {
         _ = deps.clock.ready() => {},
         _ = stop.wait() => return false,
     }
-    let mut attempt = job.next_attempt;
     let channel = job.send.channel();
-    if job.fresh {
-        let ev = job.event("queued", 0, None, deps.clock.now(), None);
-        if !record_until_durable(deps, &ev, stop).await {
-            return false;
-        }
-    }
+    let mut state = match job.state.take() {
+        Some(s) => s,
+        None => match job.step(deps, None, Outcome::Planned, None, stop).await {
+            Some(r) => r.state,
+            None => return false,
+        },
+    };
     if let Some((hour, _)) = job.digest.take() {
         // durable in the ledger, the signal may be committed; the contact's digest owner
         // (maybe another instance) reads it from the ledger and sends the digest
-        let due = digest::next_digest_at(deps.clock.now(), hour, &deps.tz);
-        let ev = job.event("digest-scheduled", 1, None, deps.clock.now(), Some(due));
-        return record_until_durable(deps, &ev, stop).await;
-    }
-    if let Some(at) = job.not_before {
-        tokio::select! {
-            _ = deps.clock.sleep_until(at) => {},
-            _ = stop.wait() => return false,
-        }
+        let at = digest::next_digest_at(deps.clock.now(), hour, &deps.tz);
+        let digest = Outcome::Digest { at };
+        return job
+            .step(deps, Some(&state), digest, None, stop)
+            .await
+            .is_some();
     }
     let cap = deps
         .endpoints
         .cap(&job.send.endpoint(deps.mailer.as_deref()));
     loop {
+        if let DeliveryState::RetryScheduled { at, .. } = state {
+            tokio::select! {
+                _ = deps.clock.sleep_until(at) => {},
+                _ = stop.wait() => return false,
+            }
+        }
         if stop.is_triggered() {
             return false;
         }
         if let Some(error) = not_to_call(deps, &job) {
-            let ev = job.event(
-                "dead-lettered",
-                attempt,
-                Some(error),
-                deps.clock.now(),
-                None,
-            );
             deps.health.metrics.inc(
                 "schakel_notify_deliveries_total",
                 &format!("channel=\"{channel}\",status=\"dead-lettered\""),
             );
-            return record_until_durable(deps, &ev, stop).await;
+            let refused = job.step(deps, Some(&state), Outcome::Refused, Some(error), stop);
+            return refused.await.is_some();
         }
         let result = {
             let _slot = tokio::select! {
                 s = cap.acquire() => s.expect("semaphore open"),
                 _ = stop.wait() => return false,
             };
-            let ev = job.event("in-flight", attempt, None, deps.clock.now(), None);
-            if !record_until_durable(deps, &ev, stop).await {
-                return false;
+            match job
+                .step(deps, Some(&state), Outcome::Attempt, None, stop)
+                .await
+            {
+                Some(r) => state = r.state,
+                None => return false,
             }
             send_once(deps, &job).await
         };
-        let max_attempts = deps.schedule.len() as i32 + 1;
-        let (status, error, wait) = match &result {
-            Ok(_) => ("succeeded", None, None),
-            Err(e) if attempt >= max_attempts || job.single_attempt => {
-                ("dead-lettered", Some(e.clone()), None)
-            }
-            Err(e) => (
-                "failed",
-                Some(e.clone()),
-                retry_wait(deps, &job.id, attempt),
-            ),
+        let (outcome, error) = match result {
+            Ok(()) => (Outcome::Sent, None),
+            Err(e) => (Outcome::Failed, Some(e)),
         };
-        let now = deps.clock.now();
-        let next_at = wait.and_then(|w| {
-            now.checked_add(jiff::SignedDuration::try_from(w).ok()?)
-                .ok()
-        });
-        let ev = job.event(status, attempt, error.clone(), now, next_at);
+        let Some(done) = job.step(deps, Some(&state), outcome, error, stop).await else {
+            return false;
+        };
+        state = done.state;
+        let status = state.status();
         deps.health.metrics.inc(
             "schakel_notify_deliveries_total",
             &format!("channel=\"{channel}\",status=\"{status}\""),
         );
-        if !record_until_durable(deps, &ev, stop).await {
+        if !endpoints::check(deps, &job, &done.record, stop).await {
             return false;
         }
-        if !endpoints::check(deps, &job, &ev, stop).await {
-            return false;
-        }
-        match (wait, next_at) {
-            (Some(w), Some(at)) => {
-                tracing::info!(delivery_id = %job.id, attempt, error = error.as_deref().unwrap_or(""), retry_in_s = w.as_secs(), "delivery failed; retry scheduled");
-                tokio::select! {
-                    _ = deps.clock.sleep_until(at) => {},
-                    _ = stop.wait() => return false,
-                }
-                attempt += 1;
+        let attempt = state.attempt();
+        match state {
+            DeliveryState::RetryScheduled { at, .. } => {
+                let retry_in_s = at.duration_since(done.record.at).as_secs();
+                let error = done.record.error.as_deref().unwrap_or("");
+                tracing::info!(delivery_id = %job.id, attempt, error, retry_in_s, "delivery failed; retry scheduled");
             }
             _ => {
-                tracing::debug!(delivery_id = %job.id, attempt, status, "delivery final");
-                if status == "dead-lettered" {
+                tracing::debug!(delivery_id = %job.id, attempt, %status, "delivery final");
+                if let DeliveryState::DeadLettered { .. } = state {
                     tracing::warn!(delivery_id = %job.id, contact = %job.contact, attempt, "delivery dead-lettered");
                 }
                 return true;

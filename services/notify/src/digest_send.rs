@@ -3,14 +3,15 @@
 //! planned it; at the contact's hour the steps are read back from hub.signals.v1, rendered
 //! with the directory as it is then, sent as one mail, and each outcome recorded.
 
-use schakel_core::domain::events::{DeliveryEvent, SignalEvent};
+use schakel_core::domain::events::{DeliveryEvent, DeliveryStatus, SignalEvent};
 use schakel_core::log::kafka;
 use schakel_core::Shutdown;
 
 use crate::deps::Deps;
 use crate::digest::Item;
 use crate::ledger::{delivery_id, Ledger};
-use crate::ledger_writer::{ledger_record, record_until_durable, Subject};
+use crate::ledger_writer::{record_step, Step, Subject};
+use crate::lifecycle::{DeliveryState, Outcome, Schedule};
 use crate::{email, message};
 
 /// Folds a ledger record into the digests: a step scheduled for a digest of a contact this
@@ -22,8 +23,8 @@ pub fn from_ledger(deps: &Deps, ev: &DeliveryEvent) {
     let (Some(p), Some(o)) = (ev.signal_partition, ev.signal_offset) else {
         return;
     };
-    match ev.status.as_str() {
-        "digest-scheduled" => deps.digests.schedule(
+    match ev.status {
+        DeliveryStatus::DigestScheduled => deps.digests.schedule(
             &ev.contact,
             Item {
                 delivery_id: ev.id.clone(),
@@ -32,7 +33,9 @@ pub fn from_ledger(deps: &Deps, ev: &DeliveryEvent) {
                 due: ev.next_attempt_at.unwrap_or(ev.at),
             },
         ),
-        "succeeded" | "dead-lettered" => deps.digests.remove(&ev.contact, &ev.id),
+        DeliveryStatus::Succeeded | DeliveryStatus::DeadLettered => {
+            deps.digests.remove(&ev.contact, &ev.id)
+        }
         _ => {}
     }
 }
@@ -48,8 +51,8 @@ pub fn rehydrate(deps: &Deps, ledger: &Ledger, partition: i32) {
         n += 1;
         // an item caught in flight by a crash is due at once
         let mut ev = ev.clone();
-        if ev.status != "digest-scheduled" {
-            ev.status = "digest-scheduled".into();
+        if ev.status != DeliveryStatus::DigestScheduled {
+            ev.status = DeliveryStatus::DigestScheduled;
             ev.next_attempt_at = Some(deps.clock.now());
         }
         from_ledger(deps, &ev);
@@ -154,18 +157,22 @@ async fn send(deps: &Deps, contact: &str, items: Vec<Item>, stop: &Shutdown) -> 
         (to, names.join(", "), notes)
     };
     let removed = deps.removed.lock().expect("removed lock").contains(contact);
+    let mut steps = Vec::new();
     for (item, signal) in items.iter().zip(&signals) {
         let Some(signal) = signal else { continue };
-        let s = Subject {
-            id: &item.delivery_id,
-            signal,
-            contact,
-            channel: "email",
-            position: item.position,
+        let scheduled = DeliveryState::DigestScheduled {
+            attempt: item.attempt,
+            at: item.due,
         };
-        let ev = ledger_record(&s, "in-flight", item.attempt, None, deps.clock.now(), None);
-        if !record_until_durable(deps, &ev, stop).await {
-            return false;
+        let step = Step {
+            subject: subject(item, signal, contact),
+            outcome: Outcome::Attempt,
+            error: None,
+            schedule: Schedule::new(&deps.schedule, &item.delivery_id),
+        };
+        match record_step(deps, step, Some(&scheduled), stop).await {
+            Some(r) => steps.push(r.state),
+            None => return false,
         }
     }
     let result = match (&to, removed) {
@@ -183,69 +190,50 @@ async fn send(deps: &Deps, contact: &str, items: Vec<Item>, stop: &Shutdown) -> 
         }
     };
     let gone = removed || to.is_none();
-    let now = deps.clock.now();
     tracing::info!(
         contact,
         items = items.len(),
         ok = result.is_ok(),
         "digest sent"
     );
+    let mut in_flight = steps.into_iter();
     for ((item, signal), note) in items.iter().zip(&signals).zip(&notes) {
         let Some(signal) = signal else { continue };
-        let s = Subject {
-            id: &item.delivery_id,
-            signal,
-            contact,
-            channel: "email",
-            position: item.position,
-        };
-        let wait = if gone {
-            None
-        } else {
-            crate::delivery::retry_wait(deps, &item.delivery_id, item.attempt)
-        };
-        let ev = match (&result, wait) {
-            (Ok(()), _) if note.is_some() => {
-                ledger_record(&s, "succeeded", item.attempt, None, now, None)
-            }
-            (Ok(()), _) => ledger_record(
-                &s,
-                "dead-lettered",
-                item.attempt,
-                Some("the contact no longer receives this signal".into()),
-                now,
-                None,
+        let state = in_flight.next();
+        let (outcome, error) = match &result {
+            Ok(()) if note.is_some() => (Outcome::Sent, None),
+            Ok(()) => (
+                Outcome::Refused,
+                Some("the contact no longer receives this signal".to_owned()),
             ),
-            (Err(e), Some(w)) => {
-                let at = now
-                    .checked_add(jiff::SignedDuration::try_from(w).unwrap_or_default())
-                    .unwrap_or(now);
-                ledger_record(
-                    &s,
-                    "digest-scheduled",
-                    item.attempt + 1,
-                    Some(e.clone()),
-                    now,
-                    Some(at),
-                )
-            }
-            (Err(e), None) => ledger_record(
-                &s,
-                "dead-lettered",
-                item.attempt,
-                Some(e.clone()),
-                now,
-                None,
-            ),
+            Err(e) if gone => (Outcome::Refused, Some(e.clone())),
+            Err(e) => (Outcome::DigestFailed, Some(e.clone())),
+        };
+        let step = Step {
+            subject: subject(item, signal, contact),
+            outcome,
+            error,
+            schedule: Schedule::new(&deps.schedule, &item.delivery_id),
+        };
+        let Some(done) = record_step(deps, step, state.as_ref(), stop).await else {
+            return false;
         };
         deps.health.metrics.inc(
             "schakel_notify_deliveries_total",
-            &format!("channel=\"email\",status=\"{}\"", ev.status),
+            &format!("channel=\"email\",status=\"{}\"", done.record.status),
         );
-        if !record_until_durable(deps, &ev, stop).await {
-            return false;
-        }
         // a rescheduled item comes back through the ledger (`from_ledger`)
     }
     true
+}
+
+/// What the ledger records of a digest item are about.
+fn subject<'a>(item: &'a Item, signal: &'a SignalEvent, contact: &'a str) -> Subject<'a> {
+    Subject {
+        id: &item.delivery_id,
+        signal,
+        contact,
+        channel: "email",
+        position: item.position,
+    }
 }

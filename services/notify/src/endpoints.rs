@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use schakel_core::domain::events::DeliveryEvent;
+use schakel_core::domain::events::{DeliveryEvent, DeliveryStatus};
 use schakel_core::Shutdown;
 use tokio::sync::Semaphore;
 
@@ -15,7 +15,7 @@ use crate::config_signals;
 use crate::delivery::Job;
 use crate::deps::Deps;
 use crate::ledger::{self, delivery_id, endpoint_id, EndpointHealth};
-use crate::ledger_writer::{ledger_record, record_until_durable, Subject};
+use crate::ledger_writer::{endpoint_record, record_until_durable, Subject};
 
 /// The caps and health of every endpoint.
 #[derive(Clone)]
@@ -75,7 +75,7 @@ pub async fn check(deps: &Deps, job: &Job, outcome: &DeliveryEvent, stop: &Shutd
         }
         // marked at once, so only one delivery of this instance disables it
         let mark = DeliveryEvent {
-            status: "endpoint-disabled".into(),
+            status: DeliveryStatus::EndpointDisabled,
             ..outcome.clone()
         };
         all.apply(&mark);
@@ -90,13 +90,11 @@ pub async fn check(deps: &Deps, job: &Job, outcome: &DeliveryEvent, stop: &Shutd
         position: job.position,
     };
     let since = failing_since.map_or_else(String::new, |t| t.to_string());
-    let ev = ledger_record(
+    let ev = endpoint_record(
         &s,
-        "endpoint-disabled",
-        0,
+        DeliveryStatus::EndpointDisabled,
         Some(format!("failing since {since}")),
         outcome.at,
-        None,
     );
     if !record_until_durable(deps, &ev, stop).await {
         return false;
@@ -151,14 +149,14 @@ pub async fn enable(deps: &Deps, contact: &str, stop: &Shutdown) {
     for channel in disabled {
         let ev = DeliveryEvent {
             id: endpoint_id(contact, channel),
-            kind: "nl.schakel.delivery.endpoint-enabled.v1".into(),
+            kind: DeliveryStatus::EndpointEnabled.event_type(),
             signal_id: String::new(),
             signal_event_id: String::new(),
             step: String::new(),
             contact: contact.to_owned(),
             channel: channel.to_owned(),
             attempt: 0,
-            status: "endpoint-enabled".into(),
+            status: DeliveryStatus::EndpointEnabled,
             error: None,
             at: deps.clock.now(),
             next_attempt_at: None,

@@ -5,92 +5,11 @@
 use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
-use schakel_core::domain::events::DeliveryEvent;
+use schakel_core::domain::events::{DeliveryEvent, DeliveryStatus};
 use schakel_core::domain::ids::hex;
 use sha2::{Digest, Sha256};
 
-/// Where one delivery stands: queued → in flight → delivered | retry scheduled (→ in flight)
-/// | dead-lettered; a dead letter an operator retries (`schakel deliveries retry`) goes back
-/// to in flight once more.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeliveryState {
-    Queued,
-    InFlight {
-        attempt: i32,
-    },
-    Delivered {
-        attempt: i32,
-    },
-    RetryScheduled {
-        attempt: i32,
-        at: Timestamp,
-    },
-    DeadLettered {
-        attempt: i32,
-    },
-    RetryRequested {
-        attempt: i32,
-    },
-    /// waits for the contact's daily digest at `at`
-    DigestScheduled {
-        attempt: i32,
-        at: Timestamp,
-    },
-    /// no contact holds the role (the delivery's contact is `role:<role>`); a configuration
-    /// signal went to the municipality's `beheer`
-    Unroutable,
-    /// an unroutable role was retried after the directory was fixed: handed to its contacts
-    Rerouted,
-}
-
-impl DeliveryState {
-    pub fn is_final(&self) -> bool {
-        matches!(
-            self,
-            DeliveryState::Delivered { .. }
-                | DeliveryState::DeadLettered { .. }
-                | DeliveryState::Unroutable
-                | DeliveryState::Rerouted
-        )
-    }
-
-    /// The state a ledger record stands for.
-    pub fn of(ev: &DeliveryEvent) -> Self {
-        let attempt = ev.attempt;
-        match ev.status.as_str() {
-            "succeeded" => DeliveryState::Delivered { attempt },
-            "dead-lettered" => DeliveryState::DeadLettered { attempt },
-            "queued" => DeliveryState::Queued,
-            "in-flight" => DeliveryState::InFlight { attempt },
-            "retry-requested" => DeliveryState::RetryRequested { attempt },
-            "unroutable" => DeliveryState::Unroutable,
-            "rerouted" => DeliveryState::Rerouted,
-            "digest-scheduled" => DeliveryState::DigestScheduled {
-                attempt,
-                at: ev.next_attempt_at.unwrap_or(ev.at),
-            },
-            _ => DeliveryState::RetryScheduled {
-                attempt,
-                at: ev.next_attempt_at.unwrap_or(ev.at),
-            },
-        }
-    }
-
-    /// The word `schakel deliveries` shows.
-    pub fn label(&self) -> &'static str {
-        match self {
-            DeliveryState::Queued => "queued",
-            DeliveryState::InFlight { .. } => "in-flight",
-            DeliveryState::Delivered { .. } => "delivered",
-            DeliveryState::RetryScheduled { .. } => "retry-scheduled",
-            DeliveryState::DeadLettered { .. } => "dead-lettered",
-            DeliveryState::RetryRequested { .. } => "retry-requested",
-            DeliveryState::DigestScheduled { .. } => "digest-scheduled",
-            DeliveryState::Unroutable => "unroutable",
-            DeliveryState::Rerouted => "rerouted",
-        }
-    }
-}
+pub use crate::lifecycle::DeliveryState;
 
 /// The id of delivering one signal step to one contact over one channel; also the
 /// CloudEvents id and `webhook-id` the receiver sees, so a re-send carries the same id.
@@ -147,19 +66,19 @@ impl Endpoints {
         let t = self.0.entry(key).or_default();
         let at = ev.at;
         let later = |x: Option<Timestamp>| Some(x.map_or(at, |x| x.max(at)));
-        match ev.status.as_str() {
-            "succeeded" => t.forgiven = later(t.forgiven),
-            "endpoint-enabled" => {
+        match ev.status {
+            DeliveryStatus::Succeeded => t.forgiven = later(t.forgiven),
+            DeliveryStatus::EndpointEnabled => {
                 t.forgiven = later(t.forgiven);
                 t.enabled_at = later(t.enabled_at);
             }
-            "failed" | "dead-lettered" => {
+            DeliveryStatus::Failed | DeliveryStatus::DeadLettered => {
                 if let Err(i) = t.failures.binary_search(&at) {
                     t.failures.insert(i, at);
                     t.failures.truncate(KEPT);
                 }
             }
-            "endpoint-disabled" => t.disabled_at = later(t.disabled_at),
+            DeliveryStatus::EndpointDisabled => t.disabled_at = later(t.disabled_at),
             _ => {}
         }
         // failures a success (or re-enabling) came after are forgiven
@@ -207,7 +126,9 @@ impl Ledger {
         if ev.id.starts_with(ENDPOINT_PREFIX) {
             return; // an endpoint's record, not a delivery's
         }
-        let state = DeliveryState::of(ev);
+        let Some(state) = DeliveryState::of(ev) else {
+            return;
+        };
         let current = self.states.get(&ev.id);
         match (&state, current) {
             (
@@ -306,7 +227,7 @@ mod tests {
             contact: "c".into(),
             channel: "webhook".into(),
             attempt,
-            status: status.into(),
+            status: status.parse().expect("a status"),
             error: None,
             at: Timestamp::UNIX_EPOCH,
             next_attempt_at: None,

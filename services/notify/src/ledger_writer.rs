@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use schakel_core::domain::events::{DeliveryEvent, SignalEvent};
+use schakel_core::domain::events::{DeliveryEvent, DeliveryStatus, SignalEvent};
 use schakel_core::log::kafka::{CloudEvent, Outgoing};
 use schakel_core::log::trace::TraceParent;
 use schakel_core::Shutdown;
 
 use crate::deps::Deps;
+use crate::lifecycle::{self, DeliveryState, Outcome, Schedule};
 
 /// What a ledger record is about.
 pub struct Subject<'a> {
@@ -20,28 +21,95 @@ pub struct Subject<'a> {
     pub position: (i32, i64),
 }
 
-/// The ledger record of one step of a delivery's lifecycle.
+/// The ledger record of a delivery that reached `state`.
 pub fn ledger_record(
     s: &Subject<'_>,
-    status: &str,
-    attempt: i32,
+    state: &DeliveryState,
     error: Option<String>,
     at: Timestamp,
-    next_attempt_at: Option<Timestamp>,
 ) -> DeliveryEvent {
     DeliveryEvent {
         id: s.id.to_owned(),
-        kind: format!("nl.schakel.delivery.{status}.v1"),
+        kind: state.status().event_type(),
         signal_id: s.signal.signal_id.clone(),
         signal_event_id: s.signal.id.clone(),
         step: s.signal.step.clone(),
         contact: s.contact.to_owned(),
         channel: s.channel.to_owned(),
-        attempt,
-        status: status.into(),
+        attempt: state.attempt(),
+        status: state.status(),
         error,
         at,
-        next_attempt_at,
+        next_attempt_at: state.next_attempt_at(),
+        signal_partition: Some(s.position.0),
+        signal_offset: Some(s.position.1),
+    }
+}
+
+/// Takes the lifecycle step `step.outcome` from `state` and writes its record, durable before
+/// the caller goes on. The new state; None when `stop` came first, or when the lifecycle has
+/// no such step (a bug: logged and counted; the delivery stays open, so nothing is lost).
+pub async fn record_step(
+    deps: &Deps,
+    step: Step<'_>,
+    state: Option<&DeliveryState>,
+    stop: &Shutdown,
+) -> Option<Recorded> {
+    let now = deps.clock.now();
+    let next = match lifecycle::next(state, step.outcome, &step.schedule, now) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(delivery_id = %step.subject.id, error = %e, "illegal delivery step refused");
+            deps.health
+                .metrics
+                .inc("schakel_notify_illegal_steps_total", "");
+            return None;
+        }
+    };
+    let record = ledger_record(&step.subject, &next, step.error, now);
+    record_until_durable(deps, &record, stop)
+        .await
+        .then_some(Recorded {
+            state: next,
+            record,
+        })
+}
+
+/// A step taken and durable: where the delivery stands now, and the record that says so.
+pub struct Recorded {
+    pub state: DeliveryState,
+    pub record: DeliveryEvent,
+}
+
+/// One step to record: about what, what happened, with which error, on which schedule.
+pub struct Step<'a> {
+    pub subject: Subject<'a>,
+    pub outcome: Outcome,
+    pub error: Option<String>,
+    pub schedule: Schedule<'a>,
+}
+
+/// A record about a contact's endpoint on a channel (not about one delivery).
+pub fn endpoint_record(
+    s: &Subject<'_>,
+    status: DeliveryStatus,
+    error: Option<String>,
+    at: Timestamp,
+) -> DeliveryEvent {
+    debug_assert!(status.is_endpoint());
+    DeliveryEvent {
+        id: s.id.to_owned(),
+        kind: status.event_type(),
+        signal_id: s.signal.signal_id.clone(),
+        signal_event_id: s.signal.id.clone(),
+        step: s.signal.step.clone(),
+        contact: s.contact.to_owned(),
+        channel: s.channel.to_owned(),
+        attempt: 0,
+        status,
+        error,
+        at,
+        next_attempt_at: None,
         signal_partition: Some(s.position.0),
         signal_offset: Some(s.position.1),
     }

@@ -14,6 +14,7 @@ pub mod email;
 pub mod endpoints;
 pub mod ledger;
 pub mod ledger_writer;
+pub mod lifecycle;
 pub mod message;
 pub mod plan;
 pub mod redrive;

@@ -67,18 +67,14 @@ pub fn plan(
                 continue;
             }
             let state = ledger.get(&id);
-            let (next_attempt, not_before) = match state {
+            match state {
                 Some(s) if s.is_final() => continue,
-                Some(DeliveryState::RetryScheduled { attempt, at }) => (attempt + 1, Some(*at)),
-                // it may or may not have arrived: send it again, with the same id
-                Some(DeliveryState::InFlight { attempt }) => (*attempt, None),
-                Some(DeliveryState::RetryRequested { attempt }) => (attempt + 1, None),
                 // in its contact's digest already
                 Some(DeliveryState::DigestScheduled { .. }) if matches!(only, Only::All) => {
                     continue
                 }
-                _ => (1, None),
-            };
+                _ => {}
+            }
             let note = message::build(message::Build {
                 signal,
                 recipient: contact,
@@ -116,9 +112,7 @@ pub fn plan(
                 contact: contact.id.clone(),
                 send,
                 digest,
-                next_attempt,
-                not_before,
-                fresh: state.is_none(),
+                state: state.cloned(),
                 position,
                 single_attempt: matches!(only, Only::Delivery(_)),
             });

@@ -11,6 +11,7 @@ use crate::delivery::{deliver, Job};
 use crate::deps::Deps;
 use crate::ledger::Ledger;
 use crate::ledger_writer::{ledger_record, record_until_durable, Subject};
+use crate::lifecycle::{self, Outcome, Schedule};
 use crate::plan::{plan, Only};
 
 /// The work of one retried delivery: its jobs, run in turn, then (for a role) the record
@@ -72,7 +73,16 @@ pub async fn prepare(deps: &Deps, ledger: &Ledger, ev: &DeliveryEvent) -> Option
             channel: "none",
             position: (p, o),
         };
-        let then = ledger_record(&s, "rerouted", ev.attempt, None, deps.clock.now(), None);
+        let now = deps.clock.now();
+        let single = Schedule::single(&ev.id);
+        let rerouted = match lifecycle::next(ledger.get(&ev.id), Outcome::Rerouted, &single, now) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(delivery_id = %ev.id, error = %e, "illegal delivery step refused");
+                return None;
+            }
+        };
+        let then = ledger_record(&s, &rerouted, None, now);
         return Some(Redrive {
             jobs: planned.jobs,
             then: Some(then),
@@ -83,7 +93,8 @@ pub async fn prepare(deps: &Deps, ledger: &Ledger, ev: &DeliveryEvent) -> Option
         return None;
     }
     for job in &planned.jobs {
-        tracing::info!(delivery_id = %job.id, attempt = job.next_attempt, "dead letter re-driven");
+        let attempt = job.state.as_ref().map_or(0, |s| s.attempt()) + 1;
+        tracing::info!(delivery_id = %job.id, attempt, "dead letter re-driven");
     }
     Some(Redrive {
         jobs: planned.jobs,

@@ -48,7 +48,8 @@ pub fn decode_ledger(reg: &Registry, r: &Record) -> Option<DeliveryEvent> {
     {
         Some(Ok(ev)) => Some(ev),
         Some(Err(e)) => {
-            tracing::warn!(offset = r.offset, error = %e, "unreadable ledger record skipped");
+            // e.g. a status this version does not know: never taken for another one
+            tracing::error!(offset = r.offset, error = %e, "unreadable ledger record skipped");
             None
         }
         None => None,
@@ -126,4 +127,39 @@ pub fn follower(
     }
     consumer.assign(&tpl)?;
     Ok(consumer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use schakel_core::domain::events::DeliveryStatus;
+
+    fn record(status: &str) -> Record {
+        let json = serde_json::json!({
+            "id": "d", "type": format!("nl.schakel.delivery.{status}.v1"),
+            "signalId": "s", "signalEventId": "se", "step": "opened", "contact": "c",
+            "channel": "webhook", "attempt": 1, "status": status, "error": null,
+            "at": "2026-03-01T08:00:00Z", "nextAttemptAt": null,
+            "signalPartition": 0, "signalOffset": 7,
+        });
+        let reg = schakel_core::log::schemas::registry();
+        let schema = reg.current("hub.deliveries.v1").unwrap();
+        Record {
+            topic: "hub.deliveries.v1".into(),
+            partition: 0,
+            offset: 3,
+            key: Some("d".into()),
+            value: Some(schakel_core::log::codec::encode_json(schema, &json).unwrap()),
+            timestamp: None,
+        }
+    }
+
+    #[test]
+    fn an_unknown_status_on_the_ledger_is_unreadable_not_a_retry() {
+        let reg = schakel_core::log::schemas::registry();
+        let known = decode_ledger(&reg, &record("failed")).expect("a known status reads");
+        assert_eq!(known.status, DeliveryStatus::Failed);
+        assert_eq!(decode_ledger(&reg, &record("retry-scheduled")), None);
+        assert_eq!(decode_ledger(&reg, &record("")), None);
+    }
 }
