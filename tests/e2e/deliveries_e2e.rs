@@ -290,7 +290,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
             .values()
             .map(|e| (
                 e[0].contact.clone(),
-                e.iter().map(|x| x.status.clone()).collect::<Vec<_>>()
+                e.iter().map(|x| x.status).collect::<Vec<_>>()
             ))
             .collect::<Vec<_>>()
     );
