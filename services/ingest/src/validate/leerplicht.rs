@@ -1,0 +1,90 @@
+//! The data of the `leerplicht.*` types: verzuim meldingen, vrijstellingen and thuiszitters
+//! (the leerplicht administration publishes them).
+
+use super::*;
+
+const VRIJSTELLINGEN: &[&str] = &["5-onder-a", "5-onder-b", "5-onder-c", "art-15", "art-3a"];
+const OFFERS: &[&str] = &["onderwijs", "zorg", "combinatie", "dagbesteding"];
+
+/// The data of a `leerplicht.*` type (`name` without `nl.schakel.` and `.v1`).
+pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
+    match name {
+        "leerplicht.verzuim-reported" => {
+            f.no_unknown(
+                d,
+                "data",
+                &[
+                    "child",
+                    "school",
+                    "meldingsnummer",
+                    "kind",
+                    "firstAbsenceDate",
+                ],
+            );
+            let school = school_ref(d, "school", true, f);
+            let nr = f.parsed(d, "data", "meldingsnummer", true, slug(32));
+            let kind = f.one_of(d, "data", "kind", schakel_core::domain::verzuim::KINDS);
+            let first = f.date(d, "data", "firstAbsenceDate", true);
+            Some((
+                Vec::new(),
+                Body::Leerplicht(LeerplichtData::VerzuimReported {
+                    school: school?,
+                    meldingsnummer: nr?,
+                    kind: kind?,
+                    first_absence_date: first?,
+                }),
+            ))
+        }
+        "leerplicht.verzuim-status-changed" => {
+            f.no_unknown(d, "data", &["child", "meldingsnummer", "status"]);
+            let nr = f.parsed(d, "data", "meldingsnummer", true, slug(32));
+            let status = f.one_of(d, "data", "status", schakel_core::domain::verzuim::STATUSES);
+            Some((
+                Vec::new(),
+                Body::Leerplicht(LeerplichtData::VerzuimStatusChanged {
+                    meldingsnummer: nr?,
+                    status: status?,
+                }),
+            ))
+        }
+        "leerplicht.vrijstelling-granted" | "leerplicht.vrijstelling-ended" => {
+            f.no_unknown(d, "data", &["child", "kind", "from", "until"]);
+            let kind = f.one_of(d, "data", "kind", VRIJSTELLINGEN);
+            let from = f.date(d, "data", "from", true);
+            let until = f.date(d, "data", "until", false);
+            f.not_before(from, until, "data", "until", "from");
+            let (kind, from) = (kind?, from?);
+            let data = if name.ends_with("granted") {
+                LeerplichtData::VrijstellingGranted { kind, from, until }
+            } else {
+                LeerplichtData::VrijstellingEnded { kind, from, until }
+            };
+            Some((Vec::new(), Body::Leerplicht(data)))
+        }
+        "leerplicht.thuiszitter-registered" => {
+            f.no_unknown(d, "data", &["child", "since", "school"]);
+            let since = f.date(d, "data", "since", true);
+            let school = school_ref(d, "school", false, f);
+            Some((
+                Vec::new(),
+                Body::Leerplicht(LeerplichtData::ThuiszitterRegistered {
+                    since: since?,
+                    school,
+                }),
+            ))
+        }
+        "leerplicht.thuiszitter-resolved" => {
+            f.no_unknown(d, "data", &["child", "date", "offer"]);
+            let date = f.date(d, "data", "date", true);
+            let offer = f.one_of(d, "data", "offer", OFFERS);
+            Some((
+                Vec::new(),
+                Body::Leerplicht(LeerplichtData::ThuiszitterResolved {
+                    date: date?,
+                    offer: offer?,
+                }),
+            ))
+        }
+        _ => unknown_type(f),
+    }
+}
