@@ -97,7 +97,9 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
         "got {:?}",
         rx.received()
     );
-    tokio::time::sleep(Duration::from_secs(2)).await; // anything extra would arrive now
+    // every tick folded and every signal's deliveries final: anything extra would be here now
+    env.await_committed("rules", "hub.clock.v1").await;
+    env.await_committed("notify", "hub.signals.v1").await;
     let got = rx.received();
     assert!(
         got.iter().all(|r| r.signal_is_valid()),
@@ -216,7 +218,9 @@ async fn notify_killed_during_deliveries_loses_nothing_and_never_changes_ids() {
         "all {want} deliveries after the restart, got {}",
         by_delivery(&rx).len()
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // every tick folded and every signal's deliveries final: anything extra would be here now
+    env.await_committed("rules", "hub.clock.v1").await;
+    env.await_committed("notify", "hub.signals.v1").await;
     let deliveries = by_delivery(&rx);
     assert_eq!(deliveries.len(), want, "nothing lost, nothing extra");
     let mut resent = 0;

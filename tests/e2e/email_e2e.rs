@@ -124,7 +124,9 @@ async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks()
     );
     notify.kill9();
     let _notify = env.spawn_notify();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // the restarted notify has read every signal again and found each delivery final
+    Env::await_ready(env.notify_port, Duration::from_secs(60)).await;
+    env.await_committed("notify", "hub.signals.v1").await;
 
     let mails = smtp.mails();
     let got: BTreeSet<(String, String)> = mails

@@ -352,7 +352,8 @@ async fn a_pupil_goes_from_po_to_vo_with_an_acknowledged_and_completed_handoff()
     for d in ["2026-06-27", "2026-06-28", "2026-07-01", "2026-07-16"] {
         env.schakel(&["clock", "tick", "--date", d]);
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // every tick folded (its signals, if any, written before the commit)
+    env.await_committed("rules", "hub.clock.v1").await;
     assert_eq!(r2b_steps(&env), ["opened", "acknowledged", "completed"]);
     let responses = env.read("hub.responses.v1");
     assert_eq!(responses.len(), 3, "ack and two confirmations are logged");

@@ -223,8 +223,9 @@ async fn instances_that_die_and_join_change_no_signal_and_no_delivery_id() {
         Duration::from_secs(120),
     )
     .await;
-    // and nothing more comes late
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // and nothing more comes late: every tick folded, every delivery final
+    env.await_committed("rules", "hub.clock.v1").await;
+    env.await_committed("notify", "hub.signals.v1").await;
 
     let got = signals(&env);
     let missing: Vec<&String> = want.keys().filter(|k| !got.contains_key(*k)).collect();
@@ -281,7 +282,7 @@ async fn history(env: &Env, input: &Input, days: i32) {
     }
     // every tick read: the offsets are committed within half a second after
     env.await_rules_read("hub.clock.v1", 6 * days as u64).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    env.await_committed("rules", "hub.clock.v1").await;
     rules.stop();
 }
 

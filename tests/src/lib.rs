@@ -437,6 +437,50 @@ group = "notify-{prefix}"
         }
     }
 
+    /// Whether `service`'s consumer group (`rules` or `notify`) has committed every record of
+    /// `topic` (logical name) that is in it now.
+    pub fn committed_all(&self, service: &str, topic: &str) -> bool {
+        use schakel_core::log::kafka;
+        let group = format!("{service}-{}", self.config.kafka.topic_prefix);
+        let full = self.config.topic(topic);
+        let Ok(ends) = kafka::high_watermarks(&self.config, &full) else {
+            return false;
+        };
+        let consumer: rdkafka::consumer::BaseConsumer = match kafka::client_config(&self.config)
+            .set("group.id", &group)
+            .set("enable.auto.commit", "false")
+            .create()
+        {
+            Ok(c) => c,
+            Err(_) => return false,
+        };
+        let tps: Vec<(String, i32)> = ends.keys().map(|p| (full.clone(), *p)).collect();
+        let Ok(committed) = kafka::committed(&consumer, &tps) else {
+            return false;
+        };
+        ends.iter().all(|(p, end)| {
+            *end == 0 || committed.get(&(full.clone(), *p)).is_some_and(|c| c >= end)
+        })
+    }
+
+    /// Waits until `service` has processed and committed every record of `topic` there is now:
+    /// for rules, every signal of it is written; for notify (on `hub.signals.v1`), every
+    /// delivery of every signal is final. The positive marker a "nothing more happens" check
+    /// waits for before it looks.
+    pub async fn await_committed(&self, service: &str, topic: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if self.committed_all(service, topic) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{service} did not commit all of {topic} in 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Every record of `hub.deliveries.v1`, decoded, in log order per delivery.
     pub fn deliveries(&self) -> Vec<schakel_core::domain::events::DeliveryEvent> {
         self.decoded("hub.deliveries.v1")
