@@ -106,9 +106,11 @@ async fn retries_wait_for_the_clock_dead_letters_are_listed_and_retried() {
         "three deliveries with a retry scheduled: {:?}",
         ledger(&env).values().map(|e| state(e)).collect::<Vec<_>>()
     );
-    // the receiver comes back, but time stands still: nothing is sent
+    // the receiver comes back, but time moves less than the first retry's wait (5 s, give or
+    // take 10 %): once notify read that tick, nothing is sent
     rx.set_down("jt-a", false);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tick(&env, "2026-01-12", "2026-01-12T07:00:04+01:00");
+    env.await_notify_followed("hub.clock.v1").await;
     assert!(rx.received().is_empty(), "no retry before its time");
 
     // six minutes later by the log clock: past the 5 s and the 5 min retries
@@ -409,7 +411,8 @@ webhook = {{ url = "{}", secret = "{SECRET_B}" }}
         .await,
         "the jeugdteam role is unroutable now"
     );
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // notify (on the system clock here) has followed the directory change
+    env.await_notify_followed("hub.directory.v1").await;
     assert_eq!(
         rx.received().iter().filter(|r| r.contact == "jt-a").count(),
         jt_before,
@@ -551,7 +554,10 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
     );
     let calls = rx.refused("jt-a");
     tick(&env, "2026-01-13", "2026-01-13T07:00:00+01:00");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // the tick folded, read by notify, and every delivery of every signal final
+    env.await_committed("rules", "hub.clock.v1").await;
+    env.await_notify_followed("hub.clock.v1").await;
+    env.await_committed("notify", "hub.signals.v1").await;
     assert_eq!(rx.refused("jt-a"), calls, "no calls to a disabled endpoint");
 
     // fixed: the directory entry changes, the endpoint is enabled, the dead letters retried
@@ -643,7 +649,7 @@ async fn a_contact_removed_while_its_delivery_waits_for_a_retry_gets_nothing_mor
         .join("[[contact]]");
     let dir = env.write("directory.toml", &only_jt);
     env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    env.await_notify_followed("hub.directory.v1").await;
     tick(&env, "2026-01-12", "2026-01-12T07:20:00+01:00");
     assert!(
         eventually(Duration::from_secs(30), || matches!(

@@ -481,6 +481,29 @@ group = "notify-{prefix}"
         }
     }
 
+    /// Waits until notify has followed `topic` (logical name: `hub.directory.v1`,
+    /// `hub.deliveries.v1` or `hub.clock.v1`) up to where it ends now: it read the directory
+    /// change or the tick, from its metric `schakel_notify_followed_offsets_total`.
+    pub async fn await_notify_followed(&self, topic: &str) {
+        let full = self.config.topic(topic);
+        let ends = schakel_core::log::kafka::high_watermarks(&self.config, &full)
+            .expect("high watermarks");
+        let want: i64 = ends.values().sum();
+        let series = format!("schakel_notify_followed_offsets_total{{topic=\"{topic}\"}}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got = Self::metric(self.notify_port, &series).await;
+            if got as i64 >= want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "notify followed {got} of {want} offsets of {topic} in 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Every record of `hub.deliveries.v1`, decoded, in log order per delivery.
     pub fn deliveries(&self) -> Vec<schakel_core::domain::events::DeliveryEvent> {
         self.decoded("hub.deliveries.v1")

@@ -88,6 +88,8 @@ struct Service {
     joined: bool,
     topics: Topics,
     last_follow_error: Option<std::time::Instant>,
+    /// per followed (topic, partition): the next offset, read back or followed
+    followed: HashMap<(String, i32), i64>,
 }
 
 struct Topics {

@@ -15,12 +15,44 @@ use crate::ledger::DeliveryState;
 use crate::restore;
 
 impl Service {
+    /// Counts how far a followed topic is read: `schakel_notify_followed_offsets_total` is the
+    /// sum over its partitions of the next offset (what a test waits for before it checks that
+    /// nothing more happens, and an operator's view of notify following the log).
+    pub(super) fn followed_to(&mut self, topic: String, partition: i32, next: i64) {
+        let logical = [
+            ("hub.directory.v1", &self.topics.directory),
+            ("hub.deliveries.v1", &self.topics.deliveries),
+            ("hub.clock.v1", &self.topics.clock),
+        ]
+        .into_iter()
+        .find(|(_, full)| **full == topic)
+        .map(|(l, _)| l);
+        let prev = self.followed.entry((topic, partition)).or_insert(0);
+        let step = next - *prev;
+        if step <= 0 {
+            return;
+        }
+        *prev = next;
+        if let Some(l) = logical {
+            self.deps.health.metrics.add(
+                "schakel_notify_followed_offsets_total",
+                &format!("topic=\"{l}\""),
+                step as u64,
+            );
+        }
+    }
+
     pub(super) async fn on_followed(&mut self, rec: Record, shutdown: &Shutdown) {
+        self.apply_followed(&rec, shutdown).await;
+        self.followed_to(rec.topic, rec.partition, rec.offset + 1);
+    }
+
+    async fn apply_followed(&mut self, rec: &Record, shutdown: &Shutdown) {
         let reg = self.deps.producer.registry().clone();
         if rec.topic == self.topics.directory {
             {
                 let mut dir = self.deps.directory.write().expect("directory lock");
-                restore::apply_directory(&reg, &mut dir, &rec);
+                restore::apply_directory(&reg, &mut dir, rec);
             }
             if let Some(c) = rec.key.as_deref().and_then(|k| k.strip_prefix("contact:")) {
                 if rec.value.is_some() {
@@ -36,7 +68,7 @@ impl Service {
             }
         } else if rec.topic == self.topics.deliveries {
             self.ledger_next.insert(rec.partition, rec.offset + 1);
-            if let Some(ev) = restore::decode_ledger(&reg, &rec) {
+            if let Some(ev) = restore::decode_ledger(&reg, rec) {
                 self.ledger.apply(&ev);
                 self.deps.endpoints.apply(&ev);
                 digest_send::from_ledger(&self.deps, &ev);
@@ -67,7 +99,7 @@ impl Service {
             }
         } else if rec.topic == self.topics.clock {
             if let Some(h) = &self.hand {
-                restore::apply_tick(&reg, h, &rec);
+                restore::apply_tick(&reg, h, rec);
             }
         }
     }

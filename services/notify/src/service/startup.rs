@@ -1,7 +1,7 @@
 //! Starting notify: the directory, the ledger and (on a log clock) the clock read back,
 //! waiting out a broker that is away; then the group joined.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -81,6 +81,7 @@ impl Service {
             .map(|((_, p), o)| (*p, *o))
             .collect();
         let follow = restore::follower(&cfg, &ends)?;
+        let followed = ends.clone();
         let deps = Deps {
             clock,
             directory: Arc::new(std::sync::RwLock::new(directory)),
@@ -123,7 +124,7 @@ impl Service {
             deliveries,
             clock: cfg.topic("hub.clock.v1"),
         };
-        Ok(Some(Self {
+        let mut svc = Self {
             deps,
             ledger,
             hand,
@@ -142,6 +143,11 @@ impl Service {
             joined: false,
             topics,
             last_follow_error: None,
-        }))
+            followed: HashMap::new(),
+        };
+        for ((topic, p), next) in followed {
+            svc.followed_to(topic, p, next);
+        }
+        Ok(Some(svc))
     }
 }
