@@ -1,0 +1,97 @@
+//! One input record folded: decoded, applied to the engine, its new signal steps written and a
+//! refused record dead-lettered. While a partition restores, nothing is written; a step
+//! already in the log is not written again.
+
+use jiff::Timestamp;
+use schakel_core::domain::events::{ClockTick, SignalEvent};
+use schakel_core::log::kafka::Record;
+use schakel_core::Shutdown;
+
+use super::{Service, INPUTS};
+use crate::partition::Partition;
+use crate::Input;
+
+impl Service<'_> {
+    fn decode(&self, t: usize, rec: &Record) -> Result<Input, String> {
+        let reg = self.producer.registry();
+        let topic = INPUTS[t];
+        let bytes = rec.value.as_deref().ok_or("record without a value")?;
+        let r = match topic {
+            "source.jeugdhulp.v1" => reg.decode(topic, bytes).map(Input::Jeugdhulp),
+            "source.school.v1" => reg.decode(topic, bytes).map(Input::School),
+            "source.voorschool.v1" => reg.decode(topic, bytes).map(Input::Voorschool),
+            "source.leerplicht.v1" => reg.decode(topic, bytes).map(Input::Leerplicht),
+            "hub.responses.v1" => reg.decode(topic, bytes).map(Input::Response),
+            "hub.clock.v1" => reg
+                .decode::<ClockTick>(topic, bytes)
+                .map(|t| Input::Tick(t.date)),
+            other => return Err(format!("unexpected topic {other}")),
+        };
+        r.map_err(|e| e.to_string())
+    }
+
+    pub(super) async fn process(
+        &mut self,
+        p: i32,
+        t: usize,
+        rec: Record,
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<()> {
+        let logical = INPUTS[t];
+        let decoded = self.decode(t, &rec);
+        let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) else {
+            return Ok(());
+        };
+        let silent = f.silent(t, rec.offset);
+        tracing::debug!(
+            topic = logical,
+            partition = p,
+            offset = rec.offset,
+            silent,
+            "input read"
+        );
+        self.counted[t] += 1;
+        let mut signals = Vec::new();
+        let mut refused = None;
+        match decoded {
+            Ok(input) => match f.engine.apply(&input) {
+                Ok(s) => signals = s,
+                Err(refusal) => refused = Some(format!("refused: {}", refusal.0)),
+            },
+            Err(reason) => refused = Some(reason),
+        }
+        if !silent {
+            let (fresh, repeated): (Vec<SignalEvent>, Vec<SignalEvent>) = signals
+                .into_iter()
+                .partition(|s| !f.written.contains(&s.id));
+            if !repeated.is_empty() {
+                tracing::info!(
+                    partition = p,
+                    steps = repeated.len(),
+                    "signal steps already in the log; not written again"
+                );
+                self.health.metrics.add(
+                    "schakel_rules_signals_already_written_total",
+                    "",
+                    repeated.len() as u64,
+                );
+            }
+            let when = rec
+                .timestamp
+                .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+                .unwrap_or(Timestamp::UNIX_EPOCH);
+            let end = self.emit(p, fresh, when, shutdown).await?;
+            if let Some(reason) = refused {
+                self.dead_letter(&rec, logical, reason, when, shutdown)
+                    .await?;
+            }
+            if let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) {
+                f.signals_end = f.signals_end.max(end);
+            }
+        }
+        if let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) {
+            f.processed(t, rec.offset);
+        }
+        Ok(())
+    }
+}
