@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use schakel_core::domain::events::SignalEvent;
 use schakel_rules::rules::Rule;
 use schakel_rules::scenario::Scenario;
 
@@ -55,26 +56,29 @@ fn cut_points(n: usize) -> [Vec<usize>; 3] {
     ]
 }
 
-#[test]
-fn stop_and_restore_gives_identical_signals() {
+/// Every scenario, stopped at each set of cut points and restored the way `run` does (`how`
+/// names it in a failure), gives exactly the signals of a straight run.
+fn assert_restored_runs_equal_straight(
+    how: &str,
+    run: impl Fn(&Scenario, &[usize]) -> Vec<SignalEvent>,
+) {
     for (name, s) in scenarios() {
         let straight = s.run_straight();
         for cuts in cut_points(s.inputs.len()) {
-            let restored = s.run_with_restores(&cuts);
-            assert_eq!(restored, straight, "{name}: restore at {cuts:?} differs");
+            let restored = run(&s, &cuts);
+            assert_eq!(restored, straight, "{name}: {how} at {cuts:?} differs");
         }
     }
 }
 
 #[test]
+fn stop_and_restore_gives_identical_signals() {
+    assert_restored_runs_equal_straight("restore", Scenario::run_with_restores);
+}
+
+#[test]
 fn restore_from_snapshots_gives_identical_signals() {
-    for (name, s) in scenarios() {
-        let straight = s.run_straight();
-        for cuts in cut_points(s.inputs.len()) {
-            let restored = s.run_with_snapshots(&cuts);
-            assert_eq!(restored, straight, "{name}: snapshot at {cuts:?} differs");
-        }
-    }
+    assert_restored_runs_equal_straight("snapshot", Scenario::run_with_snapshots);
 }
 
 #[test]
