@@ -132,14 +132,7 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
     env.schakel(&["topics", "apply"]);
     let dir = env.write("directory.toml", &directory(&rx, &specs));
     env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
-    env.schakel(&[
-        "clock",
-        "tick",
-        "--date",
-        "2026-03-02",
-        "--at",
-        "2026-03-02T07:30:00+01:00",
-    ]);
+    tick(&env, "2026-03-02", "2026-03-02T07:30:00+01:00");
 
     // 1 000 signal steps, written as rules writes them
     let pseudo = Pseudonymizer::new(b"load-test-pseudonym-secret-0123");
@@ -266,37 +259,16 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
     }
     // time moves less than the first retry's wait (5 s, give or take 10 %): once notify read
     // that tick, still nothing is sent
-    env.schakel(&[
-        "clock",
-        "tick",
-        "--date",
-        "2026-03-02",
-        "--at",
-        "2026-03-02T07:30:04+01:00",
-    ]);
+    tick(&env, "2026-03-02", "2026-03-02T07:30:04+01:00");
     env.await_notify_followed("hub.clock.v1").await;
     assert!(rx.received().is_empty(), "no retry before its time");
-    env.schakel(&[
-        "clock",
-        "tick",
-        "--date",
-        "2026-03-02",
-        "--at",
-        "2026-03-02T07:36:00+01:00",
-    ]);
+    tick(&env, "2026-03-02", "2026-03-02T07:36:00+01:00");
     tokio::time::sleep(Duration::from_millis(300 + rng.next(1500))).await;
     notify.kill9();
     kills += 1;
     let _notify = env.spawn_notify();
     // past every retry wait, and the digest hour
-    env.schakel(&[
-        "clock",
-        "tick",
-        "--date",
-        "2026-03-02",
-        "--at",
-        "2026-03-02T08:10:00+01:00",
-    ]);
+    tick(&env, "2026-03-02", "2026-03-02T08:10:00+01:00");
 
     let ledger = || {
         let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -409,4 +381,9 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
         single.len() - mids.len(),
         digests.len()
     );
+}
+
+/// Ticks rules and notify (on the log clock) to `date` at the instant `at`.
+fn tick(env: &Env, date: &str, at: &str) {
+    env.schakel(&["clock", "tick", "--date", date, "--at", at]);
 }
