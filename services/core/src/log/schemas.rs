@@ -94,18 +94,23 @@ pub const HISTORY: &[(&str, &str)] = &[
 /// The topics.toml shipped with this binary.
 pub const TOPICS_TOML: &str = include_str!("../../../../schemas/topics.toml");
 
-/// A registry with every current and historical schema.
+/// A registry with every current and historical schema. The schemas are parsed once per
+/// process (parsing is costly and a parsed schema lives as long as the process); each call
+/// hands out a cheap copy of that registry.
 pub fn registry() -> Registry {
-    let mut r = Registry::default();
-    for (topic, text) in CURRENT {
-        r.add_current(topic, text)
-            .unwrap_or_else(|e| panic!("schema of {topic}: {e}"));
-    }
-    for (topic, text) in HISTORY {
-        r.add_history(text)
-            .unwrap_or_else(|e| panic!("old schema of {topic}: {e}"));
-    }
-    r
+    static PARSED: std::sync::LazyLock<Registry> = std::sync::LazyLock::new(|| {
+        let mut r = Registry::default();
+        for (topic, text) in CURRENT {
+            r.add_current(topic, text)
+                .unwrap_or_else(|e| panic!("schema of {topic}: {e}"));
+        }
+        for (topic, text) in HISTORY {
+            r.add_history(text)
+                .unwrap_or_else(|e| panic!("old schema of {topic}: {e}"));
+        }
+        r
+    });
+    PARSED.clone()
 }
 
 /// The CloudEvents `dataschema` of a topic's current schema.
@@ -120,6 +125,49 @@ mod tests {
         let r = super::registry();
         for (topic, _) in super::CURRENT {
             assert!(r.current(topic).is_ok());
+        }
+    }
+    /// The fingerprints under which every schema, current and old, has been written to the
+    /// log (they are in every record's header and every CloudEvent's `dataschema`). A change
+    /// of codec must not move them, or records already in the log can no longer be read.
+    #[test]
+    fn fingerprints_stay_what_the_log_holds() {
+        const WRITTEN: &[(&str, u64)] = &[
+            ("source.school.v1", 0x04cd986b0aed24b7),
+            ("source.voorschool.v1", 0x7c9ec758c4df0317),
+            ("source.leerplicht.v1", 0xd9ae742f9d69274e),
+            ("source.jeugdhulp.v1", 0x62cc94687d719a7c),
+            ("hub.responses.v1", 0xb29a43934f6755b5),
+            ("hub.clock.v1", 0xbfc71ddbbfddc076),
+            ("hub.signals.v1", 0x3b3c4dee53a0cf9f),
+            ("hub.directory.v1", 0x6123635004c5f9fd),
+            ("hub.deliveries.v1", 0xb6aacd2c7d7c4ada),
+            ("hub.deadletter.v1", 0xa0d2a235413c6f17),
+            ("hub.identities.v1", 0x120a05614ffec90f),
+            ("hub.audit.v1", 0xbe255e908e6c8b2e),
+            ("hub.imports.v1", 0xf8f13f43d789b9c8),
+            ("source.school.v1", 0x0be6e9416b9bd217),
+            ("hub.signals.v1", 0xfcdc43575470a17b),
+            ("hub.signals.v1", 0xe218697b791ecbbd),
+            ("hub.responses.v1", 0x4ed9cb83a8beb0b9),
+            ("source.jeugdhulp.v1", 0xaad2df0ba83b203b),
+            ("hub.directory.v1", 0x15893aade9458923),
+            ("hub.deliveries.v1", 0x2a5489db52fa82a0),
+        ];
+        let all = super::CURRENT.iter().chain(super::HISTORY);
+        assert_eq!(
+            all.clone().count(),
+            WRITTEN.len(),
+            "pin the fingerprint of a new schema here"
+        );
+        for ((topic, text), (pinned_topic, fingerprint)) in all.zip(WRITTEN) {
+            assert_eq!(topic, pinned_topic);
+            let schema = crate::log::codec::Schema::parse(text).unwrap();
+            assert_eq!(
+                schema.fingerprint(),
+                *fingerprint,
+                "fingerprint of a {topic} schema moved"
+            );
         }
     }
 }

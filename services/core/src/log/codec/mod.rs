@@ -1,19 +1,23 @@
 //! Avro single-object encoding against schemas compiled into the binary, so no registry is
-//! needed. Values travel through serde as JSON: records are objects, enums strings, `date` is
-//! `YYYY-MM-DD`, `timestamp-millis` RFC 3339, and a union of several record types is written
+//! needed. apache-avro parses the schemas, gives their Parsing Canonical Form and CRC-64-AVRO
+//! fingerprint, reads datums and resolves a writer's schema against the reader's; `write`
+//! writes the binary encoding (checked against apache-avro's writer in the tests). Values
+//! travel through serde as JSON: records are objects, enums strings, `date` is `YYYY-MM-DD`,
+//! `timestamp-millis` RFC 3339, and a union of several record types is written
 //! `{"RecordName": {...}}` (serde's externally tagged enums); `["null", T]` is a plain option.
 
-mod decode;
-mod encode;
+mod from_avro;
 mod schema;
+mod write;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use apache_avro::reader::datum::GenericDatumReader;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use schema::{crc64_avro, Schema};
+pub use schema::Schema;
 
 /// Why a value could not be encoded or decoded. None of these is helped by a retry.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +53,8 @@ pub fn encode_json(schema: &Schema, json: &serde_json::Value) -> Result<Vec<u8>,
     let mut out = Vec::with_capacity(128);
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&schema.fingerprint().to_le_bytes());
-    encode::write(schema, schema.root, json, "", &mut out)?;
+    write::write(schema.avro, schema.names(), json, &mut out)
+        .map_err(|m| CodecError::Encode(m.message()))?;
     Ok(out)
 }
 
@@ -69,12 +74,24 @@ pub fn decode_json_with(
     reader: &Schema,
     datum: &[u8],
 ) -> Result<serde_json::Value, CodecError> {
-    let mut rd = decode::Reader::new(datum);
-    let v = decode::read(writer, writer.root, reader, reader.root, &mut rd)?;
-    if rd.remaining() != 0 {
+    let mut rd = datum;
+    let value = if writer.fingerprint() == reader.fingerprint() {
+        writer.reader.read_value(&mut rd)
+    } else {
+        // an older record: resolved against the reader schema (rare, so built per call)
+        GenericDatumReader::builder(writer.avro)
+            .resolved_writer_schemata(writer.names.clone())
+            .reader_schema(reader.avro)
+            .resolved_reader_schemata(reader.names.clone())
+            .build()
+            .map_err(|e| CodecError::Resolve(e.to_string()))?
+            .read_value(&mut rd)
+    }
+    .map_err(|e| CodecError::Decode(e.to_string()))?;
+    if !rd.is_empty() {
         return Err(CodecError::Decode("trailing bytes after datum".into()));
     }
-    Ok(v)
+    from_avro::to_json(reader.avro, reader.names(), value)
 }
 
 /// The schemas a binary knows: the current one per topic and every older version, by

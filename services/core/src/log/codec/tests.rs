@@ -152,6 +152,34 @@ fn errors_name_the_field() {
     assert!(e.contains("day"), "{e}");
 }
 
+/// What `write` writes is what apache-avro's own writer writes for the datum it reads back.
+#[test]
+fn the_bytes_are_apache_avros() {
+    use apache_avro::writer::datum::GenericDatumWriter;
+    let s = Schema::parse(V2).unwrap();
+    let oracle = GenericDatumWriter::builder(s.avro)
+        .resolved_schemata(s.names.clone())
+        .build()
+        .unwrap();
+    let records = [
+        json!({"id": "e-1", "day": "2008-02-29", "at": "2026-11-22T10:00:00.123Z",
+               "n": -5_000_000_000i64, "tags": ["x", "", "ÿ"], "note": "hallo", "kind": "c",
+               "data": {"Stopped": {"y": "w", "z": true}}, "extra": {"k": "v"}}),
+        json!({"id": "", "day": "1969-12-31", "at": 0, "n": 0, "tags": [], "note": null,
+               "kind": "a", "data": {"Started": {"x": -1}}}),
+        json!({"id": "x".repeat(300), "day": "2100-01-01", "at": "1970-01-01T00:00:00Z",
+               "n": i64::MAX, "tags": vec!["a"; 200], "kind": "b",
+               "data": {"Started": {"x": i32::MIN}}, "extra": {}}),
+    ];
+    for json in records {
+        let ours = encode_json(&s, &json).unwrap();
+        let value = s.reader.read_value(&mut &ours[10..]).unwrap();
+        let mut theirs = Vec::new();
+        oracle.write_value_ref(&mut theirs, &value).unwrap();
+        assert_eq!(ours[10..], theirs[..], "{json}");
+    }
+}
+
 #[test]
 fn garbage_is_refused_not_panicked_on() {
     let mut reg = Registry::default();
