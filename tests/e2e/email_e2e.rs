@@ -283,7 +283,18 @@ digest_hour = 8
         eventually(Duration::from_secs(30), || !smtp.mails().is_empty()).await,
         "the digest at 08:00"
     );
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // both steps recorded as delivered: every mail for them has been accepted by the server
+    let delivered = |env: &Env| {
+        ledger_of(env, "jt-digest")
+            .values()
+            .filter(|st| st.last().map(String::as_str) == Some("succeeded"))
+            .count()
+    };
+    assert!(
+        eventually(Duration::from_secs(30), || delivered(&env) == 2).await,
+        "both steps delivered by the digest: {:?}",
+        ledger_of(&env, "jt-digest")
+    );
     let mails = smtp.mails();
     assert_eq!(mails.len(), 1, "one digest, not a mail per step");
     let d = &mails[0];
