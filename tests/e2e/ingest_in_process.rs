@@ -16,7 +16,6 @@ const VOORSCHOOL: &str = "urn:nld:lrk:123456789:systeem:kinderopvang";
 const LEERPLICHT: &str = "urn:nld:gemeente:0392:systeem:leerplicht";
 const JEUGDHULP: &str = "urn:nld:gemeente:0392:systeem:jeugdhulp";
 
-/// The `data` (besides `child`) of every type, by source kind: (token, source, topic, types).
 /// One source kind: its token, its source URN, its topic and the `data` of each of its types.
 type Kind = (
     &'static str,
@@ -25,6 +24,7 @@ type Kind = (
     Vec<(&'static str, Value)>,
 );
 
+/// The `data` (besides `child`) of every type, by source kind.
 fn samples() -> Vec<Kind> {
     let school = json!({"brin": "12AB", "vestiging": "00"});
     let product = json!({"categorie": "45", "code": "45A12"});
