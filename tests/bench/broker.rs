@@ -13,6 +13,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::log::kafka;
 use schakel_e2e::Env;
 
@@ -130,8 +131,8 @@ async fn main() {
     env.schakel(&["topics", "apply"]);
     let recs = records(n);
     // two topics of the same shape, so each producer starts on an empty one
-    let project_topic = env.config.topic("source.jeugdhulp.v1");
-    let default_topic = env.config.topic("source.school.v1");
+    let project_topic = env.config.topic(Topic::JEUGDHULP);
+    let default_topic = env.config.topic(Topic::SCHOOL);
     let consumer: BaseConsumer = kafka::client_config(&env.config).create().expect("c");
     let partitions = kafka::partitions(&consumer, &project_topic).expect("partitions");
 

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::*;
 use schakel_core::log::codec::Registry;
 use serde::de::DeserializeOwned;
@@ -34,11 +35,11 @@ fn fact(kind: &str, data: Value) -> Value {
            "type": format!("nl.schakel.{kind}.v1"), "time": T, "child": child(), "data": data})
 }
 
-fn source_topics() -> Vec<(&'static str, Vec<Value>)> {
+fn source_topics() -> Vec<(Topic, Vec<Value>)> {
     let s = school();
     vec![
         (
-            "source.school.v1",
+            Topic::SCHOOL,
             vec![
                 fact(
                     "school.enrolment-registered",
@@ -80,7 +81,7 @@ fn source_topics() -> Vec<(&'static str, Vec<Value>)> {
             ],
         ),
         (
-            "source.voorschool.v1",
+            Topic::VOORSCHOOL,
             vec![
                 fact(
                     "voorschool.placement-started",
@@ -97,7 +98,7 @@ fn source_topics() -> Vec<(&'static str, Vec<Value>)> {
             ],
         ),
         (
-            "source.leerplicht.v1",
+            Topic::LEERPLICHT,
             vec![
                 fact(
                     "leerplicht.verzuim-reported",
@@ -133,7 +134,7 @@ fn source_topics() -> Vec<(&'static str, Vec<Value>)> {
             ],
         ),
         (
-            "source.jeugdhulp.v1",
+            Topic::JEUGDHULP,
             vec![
                 fact(
                     "jeugdhulp.assignment-issued",
@@ -175,7 +176,7 @@ fn source_topics() -> Vec<(&'static str, Vec<Value>)> {
     ]
 }
 
-fn hub_topics() -> Vec<(&'static str, Vec<Value>)> {
+fn hub_topics() -> Vec<(Topic, Vec<Value>)> {
     let contact = json!({"Contact": {"id": "c-ib-12ab", "name": "Intern begeleider",
         "organisation": "OBS De Regenboog", "institution": "brin:12AB",
         "roles": ["ib", "zorgcoordinator"], "email": "ib@regenboog.example",
@@ -183,11 +184,11 @@ fn hub_topics() -> Vec<(&'static str, Vec<Value>)> {
         "preferences": {"channels": ["webhook", "email"], "digestHour": 8, "rules": null}}});
     vec![
         (
-            "hub.clock.v1",
+            Topic::CLOCK,
             vec![json!({"id": "tick-2026-11-22", "date": "2026-11-22", "producedAt": T})],
         ),
         (
-            "hub.signals.v1",
+            Topic::SIGNALS,
             vec![
                 json!({"id": "sig-1:opened", "type": "nl.schakel.hub.handoff-opened.v1",
                 "step": "opened", "signalId": "sig-1", "rule": "R2", "childKey": KEY,
@@ -199,21 +200,21 @@ fn hub_topics() -> Vec<(&'static str, Vec<Value>)> {
             ],
         ),
         (
-            "hub.responses.v1",
+            Topic::RESPONSES,
             vec![json!({"id": "r-1", "source": "urn:nl:schakel:monitor",
                 "type": "nl.schakel.hub.handoff-acknowledged.v1", "time": T, "childKey": KEY,
                 "signalId": "sig-1", "contact": "c-ib-12ab", "at": T, "note": null,
                 "roles": ["ib"]})],
         ),
         (
-            "hub.directory.v1",
+            Topic::DIRECTORY,
             vec![
                 json!({"entry": {"Institution": {"id": "brin:12AB", "name": "OBS De Regenboog"}}}),
                 json!({"entry": contact}),
             ],
         ),
         (
-            "hub.deliveries.v1",
+            Topic::DELIVERIES,
             vec![json!({"id": "d-1", "type": "nl.schakel.delivery.failed.v1",
                 "signalId": "sig-1", "signalEventId": "sig-1:opened", "step": "opened",
                 "contact": "c-ib-12ab", "channel": "webhook", "attempt": 2,
@@ -222,7 +223,7 @@ fn hub_topics() -> Vec<(&'static str, Vec<Value>)> {
                 "signalOffset": 48213})],
         ),
         (
-            "hub.deadletter.v1",
+            Topic::DEADLETTER,
             vec![
                 json!({"id": "dl-1", "topic": "source.school.v1", "partition": 2,
                 "offset": 991, "service": "rules", "reason": "cannot decode",
@@ -230,7 +231,7 @@ fn hub_topics() -> Vec<(&'static str, Vec<Value>)> {
             ],
         ),
         (
-            "hub.identities.v1",
+            Topic::IDENTITIES,
             vec![
                 json!({"childKey": KEY, "keyId": "k-2026-11", "nonce": "AAECAwQFBgcICQoL",
                 "ciphertext": "c2VjcmV0IGJ5dGVzIG9mIGEgY2hpbGQncyBpZGVudGl0eQ==",
@@ -238,7 +239,7 @@ fn hub_topics() -> Vec<(&'static str, Vec<Value>)> {
             ],
         ),
         (
-            "hub.audit.v1",
+            Topic::AUDIT,
             vec![
                 json!({"id": "a-1", "type": "nl.schakel.hub.identity-read.v1", "childKey": KEY,
                 "actor": "lpa@gemeente.example", "onBehalfOf": null,
@@ -246,7 +247,7 @@ fn hub_topics() -> Vec<(&'static str, Vec<Value>)> {
             ],
         ),
         (
-            "hub.imports.v1",
+            Topic::IMPORTS,
             vec![
                 json!({"importId": "imp-1", "kind": "school", "linesDone": 5000,
                 "accepted": 4990, "rejected": 10, "finished": false, "at": T}),
@@ -259,8 +260,8 @@ type Encode = dyn Fn(&Registry) -> Vec<Vec<u8>>;
 type OverBytes<R> = dyn Fn(&Registry, &[Vec<u8>]) -> R;
 
 /// One topic's records, typed, and the loop over them.
-struct Topic {
-    name: &'static str,
+struct Sample {
+    name: Topic,
     records: usize,
     /// encodes every record once: the bytes
     encode: Box<Encode>,
@@ -271,11 +272,11 @@ struct Topic {
 }
 
 fn topic<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug + 'static>(
-    samples: &mut HashMap<&'static str, Vec<Value>>,
-    name: &'static str,
-) -> Topic {
+    samples: &mut HashMap<Topic, Vec<Value>>,
+    name: Topic,
+) -> Sample {
     let values: Vec<T> = samples
-        .remove(name)
+        .remove(&name)
         .unwrap_or_else(|| panic!("{name}: no sample records"))
         .into_iter()
         .map(|v| serde_json::from_value(v).unwrap_or_else(|e| panic!("{name}: sample: {e}")))
@@ -288,7 +289,7 @@ fn topic<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug + 'static
     let records = values.len();
     let values = std::rc::Rc::new(values);
     let expected = values.clone();
-    Topic {
+    Sample {
         name,
         records,
         same: Box::new(move |reg, bytes| {
@@ -316,22 +317,22 @@ fn topic<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug + 'static
 }
 
 /// Every topic of `schemas::CURRENT` with its Rust type; a topic without samples fails here.
-fn topics() -> Vec<Topic> {
+fn topics() -> Vec<Sample> {
     let mut m: HashMap<_, _> = source_topics().into_iter().chain(hub_topics()).collect();
     let out = vec![
-        topic::<SchoolEvent>(&mut m, "source.school.v1"),
-        topic::<VoorschoolEvent>(&mut m, "source.voorschool.v1"),
-        topic::<LeerplichtEvent>(&mut m, "source.leerplicht.v1"),
-        topic::<JeugdhulpEvent>(&mut m, "source.jeugdhulp.v1"),
-        topic::<ClockTick>(&mut m, "hub.clock.v1"),
-        topic::<SignalEvent>(&mut m, "hub.signals.v1"),
-        topic::<ResponseEvent>(&mut m, "hub.responses.v1"),
-        topic::<DirectoryEntry>(&mut m, "hub.directory.v1"),
-        topic::<DeliveryEvent>(&mut m, "hub.deliveries.v1"),
-        topic::<DeadLetter>(&mut m, "hub.deadletter.v1"),
-        topic::<IdentityRecord>(&mut m, "hub.identities.v1"),
-        topic::<AuditEvent>(&mut m, "hub.audit.v1"),
-        topic::<ImportProgress>(&mut m, "hub.imports.v1"),
+        topic::<SchoolEvent>(&mut m, Topic::SCHOOL),
+        topic::<VoorschoolEvent>(&mut m, Topic::VOORSCHOOL),
+        topic::<LeerplichtEvent>(&mut m, Topic::LEERPLICHT),
+        topic::<JeugdhulpEvent>(&mut m, Topic::JEUGDHULP),
+        topic::<ClockTick>(&mut m, Topic::CLOCK),
+        topic::<SignalEvent>(&mut m, Topic::SIGNALS),
+        topic::<ResponseEvent>(&mut m, Topic::RESPONSES),
+        topic::<DirectoryEntry>(&mut m, Topic::DIRECTORY),
+        topic::<DeliveryEvent>(&mut m, Topic::DELIVERIES),
+        topic::<DeadLetter>(&mut m, Topic::DEADLETTER),
+        topic::<IdentityRecord>(&mut m, Topic::IDENTITIES),
+        topic::<AuditEvent>(&mut m, Topic::AUDIT),
+        topic::<ImportProgress>(&mut m, Topic::IMPORTS),
     ];
     assert!(m.is_empty(), "samples without a type: {:?}", m.keys());
     for (t, _) in schakel_core::log::schemas::CURRENT {
@@ -357,7 +358,7 @@ fn text_arg(name: &str) -> Option<String> {
 }
 
 /// `--dump FILE`: the bytes this build writes for every sample record, as hex per topic.
-fn dump(reg: &Registry, topics: &[Topic], file: &str) {
+fn dump(reg: &Registry, topics: &[Sample], file: &str) {
     let all: serde_json::Map<String, Value> = topics
         .iter()
         .map(|t| {
@@ -374,7 +375,7 @@ fn dump(reg: &Registry, topics: &[Topic], file: &str) {
 
 /// `--read FILE`: decodes a dump (of another build, say the codec before a change) and
 /// checks that every record reads back as the sample it was written from.
-fn read(reg: &Registry, topics: &[Topic], file: &str) -> bool {
+fn read(reg: &Registry, topics: &[Sample], file: &str) -> bool {
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
     let all: HashMap<String, Vec<String>> = serde_json::from_str(&text).expect("a --dump file");
     let unhex = |h: &str| -> Vec<u8> {
@@ -386,7 +387,7 @@ fn read(reg: &Registry, topics: &[Topic], file: &str) -> bool {
     let mut ok = true;
     for t in topics {
         let bytes: Vec<Vec<u8>> = all
-            .get(t.name)
+            .get(t.name.name())
             .map_or(vec![], |v| v.iter().map(|h| unhex(h)).collect());
         let same = (t.same)(reg, &bytes);
         eprintln!(
@@ -455,7 +456,7 @@ fn main() {
             "{:<22} {:>2} records  encode {enc_ns:>7.0} ns  decode {dec_ns:>7.0} ns",
             t.name, t.records
         );
-        rows.push(json!({"topic": t.name, "records": t.records,
+        rows.push(json!({"topic": t.name.name(), "records": t.records,
                          "encode_ns": enc_ns.round(), "decode_ns": dec_ns.round()}));
         enc_total += best_enc;
         dec_total += best_dec;

@@ -15,6 +15,7 @@ use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::dates::DatePrecision;
 use schakel_core::domain::events::{
     ChildRef, ClockTick, JeugdhulpData, LeerplichtData, LocationRef, Product, SchoolData,
@@ -94,14 +95,13 @@ fn region(n: usize) -> Vec<Input> {
         let sch = school(r.below(400));
         macro_rules! ev {
             ($variant:ident, $family:literal, $data:expr) => {
-                out.push(Input::$variant(SourceEvent {
-                    id: uuid(&mut r),
-                    source: concat!("urn:nld:gemeente:0392:systeem:", $family).into(),
-                    kind: "nl.schakel.bench.v1".into(),
-                    time: t,
-                    child: child.clone(),
-                    data: $data,
-                }))
+                out.push(Input::$variant(SourceEvent::new(
+                    uuid(&mut r),
+                    concat!("urn:nld:gemeente:0392:systeem:", $family).into(),
+                    t,
+                    child.clone(),
+                    $data,
+                )))
             };
         }
         let since = |d: i64| TODAY.saturating_sub(d.days());
@@ -286,35 +286,26 @@ async fn produce(env: &Env, inputs: &[Input]) -> usize {
     let producer = Producer::new(&cfg).expect("producer");
     let mut inflight = tokio::task::JoinSet::new();
     let mut sent = 0;
-    let ce = |id: &str| CloudEvent {
-        id: id.to_owned(),
-        source: "urn:nl:schakel:bench".into(),
-        kind: "nl.schakel.bench.v1".into(),
-        time: Timestamp::now(),
-        trace: TraceParent::new_root(),
-    };
     for (k, i) in inputs.iter().enumerate() {
         let p = producer.clone();
         let i = i.clone();
-        let ev = ce(&format!("e{k}"));
         inflight.spawn(async move {
             macro_rules! send {
-                ($topic:literal, $e:expr) => {
+                ($e:expr) => {
                     p.send(Outgoing {
-                        topic: $topic,
                         key: $e.child.child_key.as_str(),
                         value: &$e,
-                        event: &ev,
+                        event: &CloudEvent::of_source($e, TraceParent::new_root()),
                         partition: None,
                     })
                     .await
                 };
             }
             match &i {
-                Input::School(e) => send!("source.school.v1", e),
-                Input::Voorschool(e) => send!("source.voorschool.v1", e),
-                Input::Leerplicht(e) => send!("source.leerplicht.v1", e),
-                Input::Jeugdhulp(e) => send!("source.jeugdhulp.v1", e),
+                Input::School(e) => send!(e),
+                Input::Voorschool(e) => send!(e),
+                Input::Leerplicht(e) => send!(e),
+                Input::Jeugdhulp(e) => send!(e),
                 _ => unreachable!("only facts"),
             }
             .expect("produce")
@@ -330,8 +321,6 @@ async fn produce(env: &Env, inputs: &[Input]) -> usize {
     while let Some(r) = inflight.join_next().await {
         r.expect("join");
     }
-    let parts = env.config.kafka.topic_prefix.clone();
-    let _ = parts;
     for d in ticks() {
         for p in 0..6 {
             let tick = ClockTick {
@@ -339,10 +328,9 @@ async fn produce(env: &Env, inputs: &[Input]) -> usize {
                 date: d,
                 produced_at: Timestamp::now(),
             };
-            let ev = ce(&tick.id);
+            let ev = CloudEvent::of_tick(&tick);
             producer
                 .send(Outgoing {
-                    topic: "hub.clock.v1",
                     key: &format!("clock-{p}"),
                     value: &tick,
                     event: &ev,
@@ -359,7 +347,7 @@ async fn produce(env: &Env, inputs: &[Input]) -> usize {
 
 fn high_watermarks(env: &Env, consumer: &BaseConsumer) -> HashMap<(String, i32), i64> {
     let mut out = HashMap::new();
-    for t in INPUTS {
+    for &t in INPUTS {
         let full = env.config.topic(t);
         for p in kafka::partitions(consumer, &full).expect("partitions") {
             let (_, high) = consumer
@@ -431,18 +419,15 @@ fn decoding_read(env: &Env, total: usize) -> f64 {
             continue;
         };
         let m = m.expect("record");
-        let topic = m
-            .topic()
-            .strip_prefix(&prefix)
-            .unwrap_or(m.topic())
-            .to_owned();
+        let topic = Topic::parse(m.topic().strip_prefix(&prefix).unwrap_or(m.topic()))
+            .expect("a topic of the catalogue");
         let bytes = m.payload().unwrap_or_default();
-        let ok = match topic.as_str() {
-            "source.jeugdhulp.v1" => reg.decode(&topic, bytes).map(Input::Jeugdhulp).is_ok(),
-            "source.school.v1" => reg.decode(&topic, bytes).map(Input::School).is_ok(),
-            "source.voorschool.v1" => reg.decode(&topic, bytes).map(Input::Voorschool).is_ok(),
-            "source.leerplicht.v1" => reg.decode(&topic, bytes).map(Input::Leerplicht).is_ok(),
-            _ => reg.decode::<ClockTick>(&topic, bytes).is_ok(),
+        let ok = match topic {
+            Topic::JEUGDHULP => reg.decode(topic, bytes).map(Input::Jeugdhulp).is_ok(),
+            Topic::SCHOOL => reg.decode(topic, bytes).map(Input::School).is_ok(),
+            Topic::VOORSCHOOL => reg.decode(topic, bytes).map(Input::Voorschool).is_ok(),
+            Topic::LEERPLICHT => reg.decode(topic, bytes).map(Input::Leerplicht).is_ok(),
+            _ => reg.decode::<ClockTick>(topic, bytes).is_ok(),
         };
         assert!(ok, "a record of {topic} decodes");
         n += 1;

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::{assignment_event, bsns, eventually, Env, JEUGDHULP_TOKEN};
 
@@ -85,8 +86,8 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
     tick(&env, 5, 10);
     // rules has folded the child and every tick (six partitions each) before it stops, so its
     // stop snapshot holds the child
-    env.await_rules_read("source.jeugdhulp.v1", 1).await;
-    env.await_rules_read("hub.clock.v1", 6 * 6).await;
+    env.await_rules_read(Topic::JEUGDHULP, 1).await;
+    env.await_rules_read(Topic::CLOCK, 6 * 6).await;
     // a graceful restart of rules in the middle: it restores without re-emitting
     rules.stop();
     let rules2 = env.spawn_rules();
@@ -98,8 +99,8 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
         rx.received()
     );
     // every tick folded and every signal's deliveries final: anything extra would be here now
-    env.await_committed("rules", "hub.clock.v1").await;
-    env.await_committed("notify", "hub.signals.v1").await;
+    env.await_committed("rules", Topic::CLOCK).await;
+    env.await_committed("notify", Topic::SIGNALS).await;
     let got = rx.received();
     assert!(
         got.iter().all(|r| r.signal_is_valid()),
@@ -153,7 +154,7 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
             );
         }
     }
-    let signals = env.read("hub.signals.v1");
+    let signals = env.read(Topic::SIGNALS);
     assert_eq!(
         signals.len(),
         2,
@@ -166,7 +167,7 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
             && !l.contains("children=0")),
         "the restarted rules service restores the child's partition from the snapshot written at its stop: {log}"
     );
-    for topic in ["source.jeugdhulp.v1", "hub.signals.v1", "hub.deliveries.v1"] {
+    for topic in [Topic::JEUGDHULP, Topic::SIGNALS, Topic::DELIVERIES] {
         for rec in env.read(topic) {
             let bytes = rec.value.unwrap_or_default();
             assert!(
@@ -199,7 +200,7 @@ async fn notify_killed_during_deliveries_loses_nothing_and_never_changes_ids() {
         .map(|(i, b)| assignment_event(&format!("k-{i}"), b, "2008-07-12", &format!("K{i}")))
         .collect();
     post(&env, events).await;
-    env.await_rules_read("source.jeugdhulp.v1", n as u64).await;
+    env.await_rules_read(Topic::JEUGDHULP, n as u64).await;
     tick(&env, 12, 12); // R3a is past; R3b opens for every child: 2 recipients each
     let want = 2 * n;
     assert!(
@@ -219,8 +220,8 @@ async fn notify_killed_during_deliveries_loses_nothing_and_never_changes_ids() {
         by_delivery(&rx).len()
     );
     // every tick folded and every signal's deliveries final: anything extra would be here now
-    env.await_committed("rules", "hub.clock.v1").await;
-    env.await_committed("notify", "hub.signals.v1").await;
+    env.await_committed("rules", Topic::CLOCK).await;
+    env.await_committed("notify", Topic::SIGNALS).await;
     let deliveries = by_delivery(&rx);
     assert_eq!(deliveries.len(), want, "nothing lost, nothing extra");
     let mut resent = 0;

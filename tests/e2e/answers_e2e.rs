@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::{bsns, eventually, Env, LAS_TOKEN};
 use serde_json::{json, Value};
 
@@ -159,7 +160,7 @@ async fn answers_in_quick_succession_are_judged_as_rules_judges_them() {
     for (tag, bsn) in tags.iter().zip(&children) {
         open_r2b(&env, tag, bsn).await;
     }
-    env.await_rules_read("source.school.v1", 4 * tags.len() as u64)
+    env.await_rules_read(Topic::SCHOOL, 4 * tags.len() as u64)
         .await;
     for d in 9..=11 {
         env.schakel(&["clock", "tick", "--date", &format!("2026-05-{d:02}")]);
@@ -239,8 +240,8 @@ async fn answers_in_quick_succession_are_judged_as_rules_judges_them() {
     );
 
     // rules folds every accepted answer and refuses none of them
-    let logged = env.read("hub.responses.v1").len() as u64;
-    env.await_rules_read("hub.responses.v1", logged).await;
+    let logged = env.read(Topic::RESPONSES).len() as u64;
+    env.await_rules_read(Topic::RESPONSES, logged).await;
     let want: [(&str, &[&str]); 5] = [
         ("twice", &["opened", "acknowledged"]),
         ("complete", &["opened", "acknowledged", "completed"]),
@@ -260,7 +261,7 @@ async fn answers_in_quick_succession_are_judged_as_rules_judges_them() {
     for (tag, w) in want {
         assert_eq!(of(&got, tag), w, "steps of {tag}");
     }
-    let refused = env.read("hub.deadletter.v1");
+    let refused = env.read(Topic::DEADLETTER);
     assert!(
         refused.is_empty(),
         "rules refused {} answer(s) that ingest accepted",
@@ -288,7 +289,7 @@ async fn a_contact_token_posting_a_source_event_is_out_of_scope() {
     assert_eq!(p["errors"][0]["index"], 0, "{p}");
     assert_eq!(p["errors"][0]["field"], "type", "{p}");
     assert!(
-        env.read("source.school.v1").is_empty() && env.read("hub.responses.v1").is_empty(),
+        env.read(Topic::SCHOOL).is_empty() && env.read(Topic::RESPONSES).is_empty(),
         "nothing is written"
     );
 }

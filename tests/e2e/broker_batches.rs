@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::ClockTick;
 use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
-use schakel_core::log::trace::TraceParent;
 use schakel_e2e::Env;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -25,15 +25,8 @@ async fn records_sent_together_are_all_readable_from_any_offset() {
                 date: d,
                 produced_at: jiff::Timestamp::now(),
             };
-            let ev = CloudEvent {
-                id: tick.id.clone(),
-                source: "urn:test".into(),
-                kind: "t".into(),
-                time: jiff::Timestamp::now(),
-                trace: TraceParent::new_root(),
-            };
+            let ev = CloudEvent::of_tick(&tick);
             p.send(Outgoing {
-                topic: "hub.clock.v1",
                 key: "k",
                 value: &tick,
                 event: &ev,
@@ -46,7 +39,7 @@ async fn records_sent_together_are_all_readable_from_any_offset() {
     while let Some(r) = sends.join_next().await {
         r.expect("join");
     }
-    let topic = env.config.topic("hub.clock.v1");
+    let topic = env.config.topic(Topic::CLOCK);
     let consumer: BaseConsumer = kafka::client_config(&env.config)
         .set("group.id", "batches-test")
         .create()

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::{assignment_event, bsns, eventually, Env, Proc, JEUGDHULP_TOKEN};
 
@@ -123,12 +124,9 @@ impl Load {
 fn facts(env: &Env) -> HashMap<String, usize> {
     let reg = schakel_core::log::schemas::registry();
     let mut m = HashMap::new();
-    for r in env.read("source.jeugdhulp.v1") {
+    for r in env.read(Topic::JEUGDHULP) {
         let v = reg
-            .decode_json(
-                "source.jeugdhulp.v1",
-                r.value.as_deref().unwrap_or_default(),
-            )
+            .decode_json(Topic::JEUGDHULP, r.value.as_deref().unwrap_or_default())
             .expect("a fact");
         let id = v["id"].as_str().unwrap_or_default().to_owned();
         *m.entry(id).or_default() += 1;
@@ -298,7 +296,7 @@ async fn a_broker_killed_under_load_and_started_30_s_later_loses_nothing() {
 }
 
 /// The broker id leading the partition of `topic` that holds the most records.
-fn leader_of_busiest(env: &Env, topic: &str) -> i32 {
+fn leader_of_busiest(env: &Env, topic: Topic) -> i32 {
     let consumer: BaseConsumer = schakel_core::log::kafka::client_config(&env.config)
         .create()
         .expect("consumer");
@@ -340,7 +338,7 @@ async fn losing_the_leader_of_the_busiest_partition_loses_nothing() {
         eventually(Duration::from_secs(30), || load.accepted() >= 200).await,
         "the load is accepted"
     );
-    let leader = leader_of_busiest(&env, "source.jeugdhulp.v1");
+    let leader = leader_of_busiest(&env, Topic::JEUGDHULP);
     env.cluster().node(leader).kill9();
     let killed = Instant::now();
     let before = load.accepted();

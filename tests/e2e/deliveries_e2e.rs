@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::DeliveryEvent;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::{assignment_event, bsns, eventually, Env, JEUGDHULP_TOKEN};
@@ -84,7 +85,7 @@ async fn retries_wait_for_the_clock_dead_letters_are_listed_and_retried() {
         )
         .await;
     assert_eq!(s, 202, "{b}");
-    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    env.await_rules_read(Topic::JEUGDHULP, 1).await;
     // the days go by for rules, but notify's time stands at one instant
     for d in 5..=12 {
         tick(
@@ -110,7 +111,7 @@ async fn retries_wait_for_the_clock_dead_letters_are_listed_and_retried() {
     // take 10 %): once notify read that tick, nothing is sent
     rx.set_down("jt-a", false);
     tick(&env, "2026-01-12", "2026-01-12T07:00:04+01:00");
-    env.await_notify_followed("hub.clock.v1").await;
+    env.await_notify_followed(Topic::CLOCK).await;
     assert!(rx.received().is_empty(), "no retry before its time");
 
     // six minutes later by the log clock: past the 5 s and the 5 min retries
@@ -277,7 +278,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         )
         .await;
     assert_eq!(s, 202, "{b}");
-    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    env.await_rules_read(Topic::JEUGDHULP, 1).await;
     for d in 5..=12 {
         env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
     }
@@ -390,7 +391,7 @@ webhook = {{ url = "{}", secret = "{SECRET_B}" }}
         )
         .await;
     assert_eq!(s, 202, "{b}");
-    env.await_rules_read("source.jeugdhulp.v1", 2).await;
+    env.await_rules_read(Topic::JEUGDHULP, 2).await;
     for d in 13..=20 {
         env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
     }
@@ -412,7 +413,7 @@ webhook = {{ url = "{}", secret = "{SECRET_B}" }}
         "the jeugdteam role is unroutable now"
     );
     // notify (on the system clock here) has followed the directory change
-    env.await_notify_followed("hub.directory.v1").await;
+    env.await_notify_followed(Topic::DIRECTORY).await;
     assert_eq!(
         rx.received().iter().filter(|r| r.contact == "jt-a").count(),
         jt_before,
@@ -475,7 +476,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         )
         .await;
     assert_eq!(s, 202, "{b}");
-    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    env.await_rules_read(Topic::JEUGDHULP, 1).await;
     // a week goes by with jt-a down: R3a fails on the 5th (notify's clock follows the ticks
     // on its own, so the next days come only once that failure is in the ledger), R3b on the
     // 12th
@@ -555,9 +556,9 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
     let calls = rx.refused("jt-a");
     tick(&env, "2026-01-13", "2026-01-13T07:00:00+01:00");
     // the tick folded, read by notify, and every delivery of every signal final
-    env.await_committed("rules", "hub.clock.v1").await;
-    env.await_notify_followed("hub.clock.v1").await;
-    env.await_committed("notify", "hub.signals.v1").await;
+    env.await_committed("rules", Topic::CLOCK).await;
+    env.await_notify_followed(Topic::CLOCK).await;
+    env.await_committed("notify", Topic::SIGNALS).await;
     assert_eq!(rx.refused("jt-a"), calls, "no calls to a disabled endpoint");
 
     // fixed: the directory entry changes, the endpoint is enabled, the dead letters retried
@@ -617,7 +618,7 @@ async fn a_contact_removed_while_its_delivery_waits_for_a_retry_gets_nothing_mor
         )
         .await;
     assert_eq!(s, 202, "{b}");
-    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    env.await_rules_read(Topic::JEUGDHULP, 1).await;
     for d in 5..=12 {
         tick(
             &env,
@@ -649,7 +650,7 @@ async fn a_contact_removed_while_its_delivery_waits_for_a_retry_gets_nothing_mor
         .join("[[contact]]");
     let dir = env.write("directory.toml", &only_jt);
     env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
-    env.await_notify_followed("hub.directory.v1").await;
+    env.await_notify_followed(Topic::DIRECTORY).await;
     tick(&env, "2026-01-12", "2026-01-12T07:20:00+01:00");
     assert!(
         eventually(Duration::from_secs(30), || matches!(

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::smtp::SmtpServer;
 use schakel_e2e::{assignment_event, bsns, eventually, Env, JEUGDHULP_TOKEN};
@@ -85,7 +86,7 @@ async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks()
         )
         .await;
     assert_eq!(s, 202, "{b}");
-    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    env.await_rules_read(Topic::JEUGDHULP, 1).await;
     for d in 5..=13 {
         env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
     }
@@ -126,7 +127,7 @@ async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks()
     let _notify = env.spawn_notify();
     // the restarted notify has read every signal again and found each delivery final
     Env::await_ready(env.notify_port, Duration::from_secs(60)).await;
-    env.await_committed("notify", "hub.signals.v1").await;
+    env.await_committed("notify", Topic::SIGNALS).await;
 
     let mails = smtp.mails();
     let got: BTreeSet<(String, String)> = mails
@@ -258,7 +259,7 @@ digest_hour = 8
         )
         .await;
     assert_eq!(s, 202, "{b}");
-    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    env.await_rules_read(Topic::JEUGDHULP, 1).await;
     for d in 5..=12 {
         tick(&format!("2026-01-{d:02}"), "2026-01-12T07:00:00+01:00");
     }
@@ -409,7 +410,7 @@ email = "jt-tls@haarlem.example"
         )
         .await;
     assert_eq!(s, 202, "{b}");
-    env.await_rules_read("source.jeugdhulp.v1", 1).await;
+    env.await_rules_read(Topic::JEUGDHULP, 1).await;
     env.schakel(&["clock", "tick", "--date", "2026-01-05"]);
     assert!(
         eventually(Duration::from_secs(30), || !smtp.mails().is_empty()).await,

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::{JeugdhulpEvent, SignalEvent};
 use schakel_e2e::{eventually, Env, JEUGDHULP_TOKEN, LAS_TOKEN};
 use serde_json::Value;
@@ -81,7 +82,7 @@ async fn a_jw301_for_a_youth_of_17_and_a_half_opens_the_adulthood_handoff() {
         403
     );
     assert!(
-        env.read("source.jeugdhulp.v1").is_empty(),
+        env.read(Topic::JEUGDHULP).is_empty(),
         "nothing written so far"
     );
 
@@ -116,12 +117,9 @@ async fn a_jw301_for_a_youth_of_17_and_a_half_opens_the_adulthood_handoff() {
     }
     let reg = schakel_core::log::schemas::registry();
     let facts: Vec<JeugdhulpEvent> = env
-        .read("source.jeugdhulp.v1")
+        .read(Topic::JEUGDHULP)
         .into_iter()
-        .map(|r| {
-            reg.decode("source.jeugdhulp.v1", &r.value.unwrap())
-                .unwrap()
-        })
+        .map(|r| reg.decode(Topic::JEUGDHULP, &r.value.unwrap()).unwrap())
         .collect();
     assert_eq!(facts.len(), 3);
     // (partitions are read in no fixed order: find the re-sent pair by its id)
@@ -130,14 +128,14 @@ async fn a_jw301_for_a_youth_of_17_and_a_half_opens_the_adulthood_handoff() {
         .filter(|f| facts.iter().filter(|g| g.id == f.id).count() == 2)
         .collect();
     assert_eq!(twice.len(), 2, "the re-send carries the same event id");
-    env.await_rules_read("source.jeugdhulp.v1", 3).await;
+    env.await_rules_read(Topic::JEUGDHULP, 3).await;
     env.schakel(&["clock", "tick", "--date", "2026-01-12"]);
 
     let child = twice[0].child.child_key.clone();
     let r3b = || {
-        env.read("hub.signals.v1")
+        env.read(Topic::SIGNALS)
             .into_iter()
-            .filter_map(|r| reg.decode::<SignalEvent>("hub.signals.v1", &r.value?).ok())
+            .filter_map(|r| reg.decode::<SignalEvent>(Topic::SIGNALS, &r.value?).ok())
             .filter(|s| s.child_key == child && s.rule == "R3b")
             .collect::<Vec<_>>()
     };
@@ -152,7 +150,7 @@ async fn a_jw301_for_a_youth_of_17_and_a_half_opens_the_adulthood_handoff() {
     assert_eq!(signals[0].municipality.as_deref(), Some("0392"));
 
     // the BSN and the name reached the vault only, sealed
-    for topic in ["source.jeugdhulp.v1", "hub.signals.v1", "hub.identities.v1"] {
+    for topic in [Topic::JEUGDHULP, Topic::SIGNALS, Topic::IDENTITIES] {
         for rec in env.read(topic) {
             let text = String::from_utf8_lossy(&rec.value.unwrap_or_default()).into_owned();
             assert!(
@@ -162,7 +160,7 @@ async fn a_jw301_for_a_youth_of_17_and_a_half_opens_the_adulthood_handoff() {
         }
     }
     assert_eq!(
-        env.read("hub.identities.v1").len(),
+        env.read(Topic::IDENTITIES).len(),
         2,
         "one sealed identity per child"
     );

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::{bin, bsns, Env, LAS_TOKEN};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -56,7 +57,7 @@ async fn an_interrupted_import_of_10000_enrolments_lands_exactly_10000_facts() {
     assert!(!out.status.success(), "the interrupted run fails");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("run the same command again"), "{stderr}");
-    let written_before = env.read("source.school.v1").len();
+    let written_before = env.read(Topic::SCHOOL).len();
     assert!(
         (1500..n).contains(&written_before),
         "interrupted midway: {written_before}"
@@ -78,13 +79,13 @@ async fn an_interrupted_import_of_10000_enrolments_lands_exactly_10000_facts() {
         "the re-run skips rows: {stdout}"
     );
 
-    let records = env.read("source.school.v1");
+    let records = env.read(Topic::SCHOOL);
     let reg = schakel_core::log::schemas::registry();
     let ids: HashSet<String> = records
         .iter()
         .map(|r| {
             reg.decode::<schakel_core::domain::events::SchoolEvent>(
-                "source.school.v1",
+                Topic::SCHOOL,
                 r.value.as_ref().unwrap(),
             )
             .unwrap()
@@ -102,10 +103,10 @@ async fn an_interrupted_import_of_10000_enrolments_lands_exactly_10000_facts() {
     let out = import().wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 accepted"));
-    assert_eq!(env.read("source.school.v1").len(), before);
+    assert_eq!(env.read(Topic::SCHOOL).len(), before);
     // identities went to the vault, sealed
     let keys: HashSet<String> = env
-        .read("hub.identities.v1")
+        .read(Topic::IDENTITIES)
         .into_iter()
         .filter_map(|r| r.key)
         .collect();

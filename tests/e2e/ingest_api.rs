@@ -2,14 +2,15 @@
 //! documented status and a problem document naming every wrong field, and nothing reaches
 //! Kafka; a good batch is written with CloudEvents headers and without the BSN.
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::{assignment_event, bsns, Env, JEUGDHULP_TOKEN, LAS_TOKEN};
 use serde_json::{json, Value};
 
-const SOURCE_TOPICS: &[&str] = &[
-    "source.school.v1",
-    "source.voorschool.v1",
-    "source.leerplicht.v1",
-    "source.jeugdhulp.v1",
+const SOURCE_TOPICS: &[Topic] = &[
+    Topic::SCHOOL,
+    Topic::VOORSCHOOL,
+    Topic::LEERPLICHT,
+    Topic::JEUGDHULP,
 ];
 
 struct Api {
@@ -90,7 +91,7 @@ fn setup_on(env: Env) -> (Env, schakel_e2e::Proc, Api) {
 
 fn assert_nothing_written(env: &Env) {
     for t in SOURCE_TOPICS {
-        assert!(env.read(t).is_empty(), "{t} must stay empty");
+        assert!(env.read(*t).is_empty(), "{t} must stay empty");
     }
 }
 
@@ -223,7 +224,7 @@ async fn a_good_batch_is_acknowledged_after_the_broker_has_it() {
     let (s, p) = api.batch(JEUGDHULP_TOKEN, &events).await;
     assert_eq!(s, 202, "{p}");
     assert_eq!(p, json!({"accepted": 2}));
-    let recs = env.read("source.jeugdhulp.v1");
+    let recs = env.read(Topic::JEUGDHULP);
     assert_eq!(recs.len(), 2);
     for r in &recs {
         let v = r.value.as_deref().unwrap();

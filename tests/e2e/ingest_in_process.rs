@@ -1,10 +1,11 @@
 //! Ingest in process: its `run` on a listener of port 0, against the run's broker, takes every
-//! event type a source system may post (EVENTS.md; `schakel_ingest::validate::TYPES`) and
+//! event type a source system may post (EVENTS.md; the source types of the catalogue) and
 //! writes each to its source topic, under its own type and source, without the BSN.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use schakel_core::domain::catalogue::{EventType, Topic};
 use schakel_core::runtime::config::Config;
 use schakel_core::runtime::shutdown::Shutdown;
 use schakel_e2e::{assignment_event, bsns, Env, JEUGDHULP_TOKEN, LAS_TOKEN, LEERPLICHT_TOKEN};
@@ -20,7 +21,7 @@ const JEUGDHULP: &str = "urn:nld:gemeente:0392:systeem:jeugdhulp";
 type Kind = (
     &'static str,
     &'static str,
-    &'static str,
+    Topic,
     Vec<(&'static str, Value)>,
 );
 
@@ -32,7 +33,7 @@ fn samples() -> Vec<Kind> {
         (
             LAS_TOKEN,
             SCHOOL,
-            "source.school.v1",
+            Topic::SCHOOL,
             vec![
                 (
                     "school.enrolment-registered",
@@ -67,7 +68,7 @@ fn samples() -> Vec<Kind> {
         (
             VOORSCHOOL_TOKEN,
             VOORSCHOOL,
-            "source.voorschool.v1",
+            Topic::VOORSCHOOL,
             vec![
                 (
                     "voorschool.placement-started",
@@ -82,7 +83,7 @@ fn samples() -> Vec<Kind> {
         (
             LEERPLICHT_TOKEN,
             LEERPLICHT,
-            "source.leerplicht.v1",
+            Topic::LEERPLICHT,
             vec![
                 (
                     "leerplicht.verzuim-reported",
@@ -113,7 +114,7 @@ fn samples() -> Vec<Kind> {
         (
             JEUGDHULP_TOKEN,
             JEUGDHULP,
-            "source.jeugdhulp.v1",
+            Topic::JEUGDHULP,
             vec![
                 (
                     "jeugdhulp.assignment-issued",
@@ -174,10 +175,7 @@ async fn every_event_type_goes_through_ingest_run_in_process() {
         .iter()
         .flat_map(|(_, _, _, types)| types.iter().map(|(k, _)| format!("nl.schakel.{k}.v1")))
         .collect();
-    let catalogue: BTreeSet<String> = schakel_ingest::validate::TYPES
-        .iter()
-        .map(|t| t.to_string())
-        .collect();
+    let catalogue: BTreeSet<String> = EventType::sourced().map(|t| t.to_string()).collect();
     assert_eq!(
         posted, catalogue,
         "one sample for every type a source may post"
@@ -185,7 +183,7 @@ async fn every_event_type_goes_through_ingest_run_in_process() {
 
     let client = reqwest::Client::new();
     let bsn = bsns(1, 11).remove(0);
-    let mut want: BTreeMap<&str, BTreeSet<(String, String)>> = BTreeMap::new();
+    let mut want: BTreeMap<Topic, BTreeSet<(String, String)>> = BTreeMap::new();
     for (token, source, topic, types) in &samples {
         let batch: Vec<Value> = types
             .iter()
@@ -203,7 +201,7 @@ async fn every_event_type_goes_through_ingest_run_in_process() {
         let body: Value = resp.json().await.expect("a JSON answer");
         assert_eq!(status, 202, "{topic}: {body}");
         assert_eq!(body, json!({"accepted": types.len()}), "{topic}");
-        want.entry(topic).or_default().extend(
+        want.entry(*topic).or_default().extend(
             types
                 .iter()
                 .map(|(kind, _)| (format!("nl.schakel.{kind}.v1"), source.to_string())),

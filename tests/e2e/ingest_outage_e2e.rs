@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::{assignment_event, bsns, Env, JEUGDHULP_TOKEN};
 use serde_json::json;
 
@@ -184,12 +185,12 @@ async fn ingest_tells_the_truth_while_the_broker_is_away_and_resumes_by_itself()
         p.slowest
     );
     let ids: Vec<String> = env
-        .read("source.jeugdhulp.v1")
+        .read(Topic::JEUGDHULP)
         .iter()
         .filter_map(|r| {
             schakel_core::log::schemas::registry()
                 .decode::<schakel_core::domain::events::JeugdhulpEvent>(
-                    "source.jeugdhulp.v1",
+                    Topic::JEUGDHULP,
                     r.value.as_deref()?,
                 )
                 .ok()

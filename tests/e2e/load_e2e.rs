@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use jiff::civil::date;
+use schakel_core::domain::catalogue::EventType;
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::SignalEvent;
 use schakel_core::domain::ids::{Bsn, ChildId, Pseudonymizer};
 use schakel_core::log::kafka::{CloudEvent, Outgoing, Producer};
@@ -144,7 +146,7 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
         let signal_id = format!("{:032x}", i as u128 * 7919 + 1);
         signals.push(SignalEvent {
             id: format!("{signal_id}-{step}"),
-            kind: format!("nl.schakel.signal.{step}.v1"),
+            kind: EventType::parse(&format!("nl.schakel.signal.{step}.v1")).unwrap(),
             step: step.into(),
             signal_id,
             rule: rule.into(),
@@ -170,7 +172,7 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
         let ce = CloudEvent {
             id: s.id.clone(),
             source: "urn:nl:schakel:rules".into(),
-            kind: s.kind.clone(),
+            kind: s.kind,
             time: jiff::Timestamp::now(),
             trace: TraceParent::new_root(),
         };
@@ -178,7 +180,6 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
         async move {
             producer
                 .send(Outgoing {
-                    topic: "hub.signals.v1",
                     key: s.child_key.as_str(),
                     value: s,
                     event: &ce,
@@ -260,7 +261,7 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
     // time moves less than the first retry's wait (5 s, give or take 10 %): once notify read
     // that tick, still nothing is sent
     tick(&env, "2026-03-02", "2026-03-02T07:30:04+01:00");
-    env.await_notify_followed("hub.clock.v1").await;
+    env.await_notify_followed(Topic::CLOCK).await;
     assert!(rx.received().is_empty(), "no retry before its time");
     tick(&env, "2026-03-02", "2026-03-02T07:36:00+01:00");
     tokio::time::sleep(Duration::from_millis(300 + rng.next(1500))).await;

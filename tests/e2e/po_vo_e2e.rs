@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::SignalEvent;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::{bsns, eventually, Env, LAS_TOKEN};
@@ -116,10 +117,10 @@ async fn post(env: &Env, token: &str, events: Value) -> (u16, Value) {
 
 fn r2b_steps(env: &Env) -> Vec<String> {
     let reg = schakel_core::log::schemas::registry();
-    env.read("hub.signals.v1")
+    env.read(Topic::SIGNALS)
         .iter()
         .filter_map(|r| {
-            reg.decode::<SignalEvent>("hub.signals.v1", r.value.as_deref()?)
+            reg.decode::<SignalEvent>(Topic::SIGNALS, r.value.as_deref()?)
                 .ok()
         })
         .filter(|s| s.rule == "R2b")
@@ -268,7 +269,7 @@ async fn a_pupil_goes_from_po_to_vo_with_an_acknowledged_and_completed_handoff()
     .await;
     assert_eq!(s, 422, "a source token cannot answer tasks");
     assert!(
-        env.read("hub.responses.v1").is_empty(),
+        env.read(Topic::RESPONSES).is_empty(),
         "refused answers are not logged"
     );
 
@@ -353,15 +354,15 @@ async fn a_pupil_goes_from_po_to_vo_with_an_acknowledged_and_completed_handoff()
         env.schakel(&["clock", "tick", "--date", d]);
     }
     // every tick folded (its signals, if any, written before the commit)
-    env.await_committed("rules", "hub.clock.v1").await;
+    env.await_committed("rules", Topic::CLOCK).await;
     assert_eq!(r2b_steps(&env), ["opened", "acknowledged", "completed"]);
-    let responses = env.read("hub.responses.v1");
+    let responses = env.read(Topic::RESPONSES);
     assert_eq!(responses.len(), 3, "ack and two confirmations are logged");
     for r in &responses {
         let raw = String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned();
         assert!(!raw.contains(bsn.as_str()), "no BSN on hub.responses");
     }
-    let deadletters = env.read("hub.deadletter.v1");
+    let deadletters = env.read(Topic::DEADLETTER);
     assert!(
         deadletters.is_empty(),
         "rules refused nothing ingest let through"

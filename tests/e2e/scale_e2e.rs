@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use jiff::civil::Date;
 use jiff::ToSpan;
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::SignalEvent;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::{assignment_event, bsns, eventually, Env, Proc, JEUGDHULP_TOKEN};
@@ -172,7 +173,7 @@ async fn instances_that_die_and_join_change_no_signal_and_no_delivery_id() {
     }
     // every tick folded, and every step fired delivered to each of its recipients (each role
     // is held by one contact here)
-    base.await_rules_read("hub.clock.v1", 6 * DAYS as u64).await;
+    base.await_rules_read(Topic::CLOCK, 6 * DAYS as u64).await;
     assert!(
         eventually(Duration::from_secs(60), || {
             let s = signals(&base);
@@ -224,8 +225,8 @@ async fn instances_that_die_and_join_change_no_signal_and_no_delivery_id() {
     )
     .await;
     // and nothing more comes late: every tick folded, every delivery final
-    env.await_committed("rules", "hub.clock.v1").await;
-    env.await_committed("notify", "hub.signals.v1").await;
+    env.await_committed("rules", Topic::CLOCK).await;
+    env.await_committed("notify", Topic::SIGNALS).await;
 
     let got = signals(&env);
     let missing: Vec<&String> = want.keys().filter(|k| !got.contains_key(*k)).collect();
@@ -281,8 +282,8 @@ async fn history(env: &Env, input: &Input, days: i32) {
         input.post_day(env, d).await;
     }
     // every tick read: the offsets are committed within half a second after
-    env.await_rules_read("hub.clock.v1", 6 * days as u64).await;
-    env.await_committed("rules", "hub.clock.v1").await;
+    env.await_rules_read(Topic::CLOCK, 6 * days as u64).await;
+    env.await_committed("rules", Topic::CLOCK).await;
     rules.stop();
 }
 

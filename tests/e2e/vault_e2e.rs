@@ -1,19 +1,19 @@
 //! The identity vault end to end: identities reach hub.identities.v1 sealed, an entitled read
 //! is audited, and after `schakel vault erase` the old records can never be read again.
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::{AuditEvent, IdentityRecord};
 use schakel_core::vault::{Vault, VaultError};
 use schakel_e2e::{assignment_event, bsns, Env, JEUGDHULP_TOKEN, VAULT_MASTER_KEY};
 
 fn identities(env: &Env) -> Vec<(String, Option<IdentityRecord>)> {
     let reg = schakel_core::log::schemas::registry();
-    env.read("hub.identities.v1")
+    env.read(Topic::IDENTITIES)
         .into_iter()
         .map(|r| {
-            let v = r.value.map(|v| {
-                reg.decode("hub.identities.v1", &v)
-                    .expect("identity record")
-            });
+            let v = r
+                .value
+                .map(|v| reg.decode(Topic::IDENTITIES, &v).expect("identity record"));
             (r.key.unwrap_or_default(), v)
         })
         .collect()
@@ -21,10 +21,10 @@ fn identities(env: &Env) -> Vec<(String, Option<IdentityRecord>)> {
 
 fn audits(env: &Env) -> Vec<AuditEvent> {
     let reg = schakel_core::log::schemas::registry();
-    env.read("hub.audit.v1")
+    env.read(Topic::AUDIT)
         .into_iter()
         .filter_map(|r| r.value)
-        .map(|v| reg.decode("hub.audit.v1", &v).expect("audit event"))
+        .map(|v| reg.decode(Topic::AUDIT, &v).expect("audit event"))
         .collect()
 }
 
@@ -115,7 +115,7 @@ async fn identities_are_sealed_read_with_an_audit_trail_and_erased_for_good() {
         audits(&env)
             .into_iter()
             .filter(|a| a.child_key.as_str() == child)
-            .map(|a| a.kind)
+            .map(|a| a.kind.name().to_owned())
             .collect()
     };
     assert_eq!(

@@ -3,6 +3,7 @@
 //! view survives a crash of ingest, a batch lands in the log in the order it was sent, and a
 //! CSV import rejects the row with the impossible status by line and column.
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::{bsns, Env, LEERPLICHT_TOKEN};
 use serde_json::{json, Value};
 
@@ -56,13 +57,13 @@ fn errors(problem: &Value) -> Vec<(u64, String, String)> {
 }
 
 fn ids(env: &Env) -> Vec<String> {
-    env.read("source.leerplicht.v1")
+    env.read(Topic::LEERPLICHT)
         .iter()
         .map(|r| {
             let v = r.value.as_deref().expect("a fact");
             let ev: schakel_core::domain::events::LeerplichtEvent =
                 schakel_core::log::schemas::registry()
-                    .decode("source.leerplicht.v1", v)
+                    .decode(Topic::LEERPLICHT, v)
                     .expect("decodes");
             ev.id
         })

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::log::kafka::{read_to_end, Record};
 use schakel_core::Config;
 
@@ -414,7 +415,7 @@ group = "notify-{prefix}"
     }
 
     /// How many records of `topic` (logical name) the rules service has read, from its metrics.
-    pub async fn rules_read(&self, topic: &str) -> u64 {
+    pub async fn rules_read(&self, topic: Topic) -> u64 {
         let series = format!("schakel_rules_records_total{{topic=\"{topic}\"}}");
         Self::metric(self.rules_port, &series).await
     }
@@ -422,7 +423,7 @@ group = "notify-{prefix}"
     /// Waits until rules has read at least `n` records of `topic`. Kafka orders records only
     /// within a partition, so a tick written after some facts may reach rules before them
     /// (they would then count from the next tick): a test that ticks once waits for this.
-    pub async fn await_rules_read(&self, topic: &str, n: u64) {
+    pub async fn await_rules_read(&self, topic: Topic, n: u64) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let got = self.rules_read(topic).await;
@@ -439,7 +440,7 @@ group = "notify-{prefix}"
 
     /// Whether `service`'s consumer group (`rules` or `notify`) has committed every record of
     /// `topic` (logical name) that is in it now.
-    pub fn committed_all(&self, service: &str, topic: &str) -> bool {
+    pub fn committed_all(&self, service: &str, topic: Topic) -> bool {
         use schakel_core::log::kafka;
         let group = format!("{service}-{}", self.config.kafka.topic_prefix);
         let full = self.config.topic(topic);
@@ -467,7 +468,7 @@ group = "notify-{prefix}"
     /// for rules, every signal of it is written; for notify (on `hub.signals.v1`), every
     /// delivery of every signal is final. The positive marker a "nothing more happens" check
     /// waits for before it looks.
-    pub async fn await_committed(&self, service: &str, topic: &str) {
+    pub async fn await_committed(&self, service: &str, topic: Topic) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if self.committed_all(service, topic) {
@@ -484,7 +485,7 @@ group = "notify-{prefix}"
     /// Waits until notify has followed `topic` (logical name: `hub.directory.v1`,
     /// `hub.deliveries.v1` or `hub.clock.v1`) up to where it ends now: it read the directory
     /// change or the tick, from its metric `schakel_notify_followed_offsets_total`.
-    pub async fn await_notify_followed(&self, topic: &str) {
+    pub async fn await_notify_followed(&self, topic: Topic) {
         let full = self.config.topic(topic);
         let ends = schakel_core::log::kafka::high_watermarks(&self.config, &full)
             .expect("high watermarks");
@@ -506,15 +507,15 @@ group = "notify-{prefix}"
 
     /// Every record of `hub.deliveries.v1`, decoded, in log order per delivery.
     pub fn deliveries(&self) -> Vec<schakel_core::domain::events::DeliveryEvent> {
-        self.decoded("hub.deliveries.v1")
+        self.decoded(Topic::DELIVERIES)
     }
 
     /// Every signal step in `hub.signals.v1`, decoded.
     pub fn signals(&self) -> Vec<schakel_core::domain::events::SignalEvent> {
-        self.decoded("hub.signals.v1")
+        self.decoded(Topic::SIGNALS)
     }
 
-    fn decoded<T: serde::de::DeserializeOwned>(&self, topic: &str) -> Vec<T> {
+    fn decoded<T: serde::de::DeserializeOwned>(&self, topic: Topic) -> Vec<T> {
         let reg = schakel_core::log::schemas::registry();
         self.read(topic)
             .iter()
@@ -526,8 +527,8 @@ group = "notify-{prefix}"
             .collect()
     }
 
-    /// Every record of a topic (logical name).
-    pub fn read(&self, topic: &str) -> Vec<Record> {
+    /// Every record of a topic.
+    pub fn read(&self, topic: Topic) -> Vec<Record> {
         read_to_end(&self.config, &self.config.topic(topic)).expect("read topic")
     }
 

@@ -7,10 +7,10 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use rdkafka::consumer::BaseConsumer;
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::dates::parse_date;
 use schakel_core::domain::events::ClockTick;
 use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
-use schakel_core::log::trace::TraceParent;
 use schakel_core::Config;
 
 /// Produces the tick for `date` to every partition of the clock topic, stamped `at` (default:
@@ -22,7 +22,7 @@ pub async fn produce_tick(
     at: Option<Timestamp>,
 ) -> anyhow::Result<usize> {
     let probe: BaseConsumer = kafka::client_config(cfg).create()?;
-    let parts = kafka::partitions(&probe, &cfg.topic("hub.clock.v1"))?;
+    let parts = kafka::partitions(&probe, &cfg.topic(Topic::CLOCK))?;
     let tick = ClockTick {
         // a tick stamped by hand is a moment of its own (rules still sees one day)
         id: match at {
@@ -32,17 +32,10 @@ pub async fn produce_tick(
         date,
         produced_at: at.unwrap_or_else(Timestamp::now),
     };
-    let ev = CloudEvent {
-        id: tick.id.clone(),
-        source: "urn:nl:schakel:clock".into(),
-        kind: "nl.schakel.hub.clock-ticked.v1".into(),
-        time: tick.produced_at,
-        trace: TraceParent::new_root(),
-    };
+    let ev = CloudEvent::of_tick(&tick);
     for p in &parts {
         producer
             .send(Outgoing {
-                topic: "hub.clock.v1",
                 key: "clock",
                 value: &tick,
                 event: &ev,

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::{DeliveryEvent, DeliveryStatus};
 use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
 use schakel_core::log::trace::TraceParent;
@@ -16,13 +17,13 @@ use schakel_notify::lifecycle::{self, Outcome, Schedule};
 fn history(cfg: &Config) -> anyhow::Result<BTreeMap<String, Vec<DeliveryEvent>>> {
     let reg = schakel_core::log::schemas::registry();
     let mut out: BTreeMap<String, Vec<DeliveryEvent>> = BTreeMap::new();
-    for r in kafka::read_to_end(cfg, &cfg.topic("hub.deliveries.v1"))
+    for r in kafka::read_to_end(cfg, &cfg.topic(Topic::DELIVERIES))
         .context("reading hub.deliveries.v1")?
     {
         if let Some(Ok(ev)) = r
             .value
             .as_deref()
-            .map(|v| reg.decode::<DeliveryEvent>("hub.deliveries.v1", v))
+            .map(|v| reg.decode::<DeliveryEvent>(Topic::DELIVERIES, v))
         {
             out.entry(ev.id.clone()).or_default().push(ev);
         }
@@ -150,13 +151,12 @@ pub async fn retry(cfg: &Config, id: &str) -> anyhow::Result<()> {
     let ce = CloudEvent {
         id: format!("{id}-{}-retry-{}", ev.attempt, now.as_millisecond()),
         source: "urn:nl:schakel:cli".into(),
-        kind: ev.kind.clone(),
+        kind: ev.kind,
         time: now,
         trace: TraceParent::new_root(),
     };
     Producer::new(cfg)?
         .send(Outgoing {
-            topic: "hub.deliveries.v1",
             key: id,
             value: &ev,
             event: &ce,

@@ -9,6 +9,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use base64::Engine;
+use schakel_core::domain::catalogue::EventType;
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::directory::CHANNELS;
 use schakel_core::domain::events::{DirectoryEntry, DirectoryItem, Preferences, Webhook};
 use schakel_core::domain::ids::{ContactId, InstitutionId};
@@ -199,7 +201,7 @@ pub async fn apply(cfg: &Config, path: &Path, dry_run: bool) -> anyhow::Result<(
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let wanted: BTreeMap<String, DirectoryEntry> =
         load(&text)?.into_iter().map(|e| (e.key(), e)).collect();
-    let topic = cfg.topic("hub.directory.v1");
+    let topic = cfg.topic(Topic::DIRECTORY);
     let cfg2 = cfg.clone();
     let records = tokio::task::spawn_blocking(move || kafka::read_to_end(&cfg2, &topic)).await??;
     let reg = schakel_core::log::schemas::registry();
@@ -209,7 +211,7 @@ pub async fn apply(cfg: &Config, path: &Path, dry_run: bool) -> anyhow::Result<(
         match r
             .value
             .as_deref()
-            .map(|v| reg.decode::<DirectoryEntry>("hub.directory.v1", v))
+            .map(|v| reg.decode::<DirectoryEntry>(Topic::DIRECTORY, v))
         {
             Some(Ok(e)) => {
                 current.insert(key, e);
@@ -240,13 +242,12 @@ pub async fn apply(cfg: &Config, path: &Path, dry_run: bool) -> anyhow::Result<(
                     jiff::Timestamp::now().as_millisecond()
                 ),
                 source: "urn:nl:schakel:directory".into(),
-                kind: "nl.schakel.hub.directory-entry.v1".into(),
+                kind: EventType::DirectoryEntry,
                 time: jiff::Timestamp::now(),
                 trace: TraceParent::new_root(),
             };
             producer
                 .send(Outgoing {
-                    topic: "hub.directory.v1",
                     key,
                     value: entry,
                     event: &ev,
@@ -259,7 +260,7 @@ pub async fn apply(cfg: &Config, path: &Path, dry_run: bool) -> anyhow::Result<(
         println!("remove {key}");
         removed += 1;
         if !dry_run {
-            producer.send_tombstone("hub.directory.v1", key).await?;
+            producer.send_tombstone(Topic::DIRECTORY, key).await?;
         }
     }
     let what = if dry_run { "would be" } else { "were" };

@@ -3,6 +3,7 @@
 //! holds neither) and without care details (product codes, reasons stay out).
 
 use anyhow::{bail, Context};
+use schakel_core::domain::catalogue::{EventType, Topic};
 use schakel_core::domain::events::{
     JeugdhulpEvent, LeerplichtEvent, SchoolEvent, SignalEvent, VoorschoolEvent,
 };
@@ -12,7 +13,7 @@ use schakel_rules::rules::{describe, Rule};
 
 struct Fact {
     id: String,
-    kind: String,
+    kind: EventType,
     recorded: String,
 }
 
@@ -20,7 +21,7 @@ fn facts_of(cfg: &Config, child: &str, ids: &[String]) -> anyhow::Result<Vec<Fac
     let reg = schakel_core::log::schemas::registry();
     let mut out = Vec::new();
     macro_rules! scan {
-        ($topic:literal, $ty:ty) => {
+        ($topic:expr, $ty:ty) => {
             for r in read_to_end(cfg, &cfg.topic($topic))? {
                 let Some(v) = r.value.as_deref() else {
                     continue;
@@ -38,21 +39,21 @@ fn facts_of(cfg: &Config, child: &str, ids: &[String]) -> anyhow::Result<Vec<Fac
             }
         };
     }
-    scan!("source.school.v1", SchoolEvent);
-    scan!("source.voorschool.v1", VoorschoolEvent);
-    scan!("source.leerplicht.v1", LeerplichtEvent);
-    scan!("source.jeugdhulp.v1", JeugdhulpEvent);
+    scan!(Topic::SCHOOL, SchoolEvent);
+    scan!(Topic::VOORSCHOOL, VoorschoolEvent);
+    scan!(Topic::LEERPLICHT, LeerplichtEvent);
+    scan!(Topic::JEUGDHULP, JeugdhulpEvent);
     Ok(out)
 }
 
 pub async fn explain(cfg: &Config, signal_id: &str, lang: &str) -> anyhow::Result<()> {
     let en = lang == "en";
     let reg = schakel_core::log::schemas::registry();
-    let steps: Vec<SignalEvent> = read_to_end(cfg, &cfg.topic("hub.signals.v1"))
+    let steps: Vec<SignalEvent> = read_to_end(cfg, &cfg.topic(Topic::SIGNALS))
         .context("reading hub.signals.v1")?
         .iter()
         .filter_map(|r| {
-            reg.decode::<SignalEvent>("hub.signals.v1", r.value.as_deref()?)
+            reg.decode::<SignalEvent>(Topic::SIGNALS, r.value.as_deref()?)
                 .ok()
         })
         .filter(|s| s.signal_id == signal_id)

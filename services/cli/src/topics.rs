@@ -7,6 +7,7 @@ use anyhow::Context;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::log::kafka::client_config;
 use schakel_core::Config;
 use serde::Deserialize;
@@ -56,7 +57,10 @@ pub async fn apply(cfg: &Config, file: Option<&Path>, rf: Option<i32>) -> anyhow
     let mut existing_topics = Vec::new();
     let mut all = Vec::new();
     for t in &spec.topic {
-        let name = cfg.topic(&t.name);
+        let topic = Topic::parse(&t.name).with_context(|| {
+            format!("{} in topics.toml is not a topic of the catalogue", t.name)
+        })?;
+        let name = cfg.topic(topic);
         let partitions = if t.child_scoped {
             spec.child_partitions
         } else {

@@ -4,6 +4,8 @@
 use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context};
+use schakel_core::domain::catalogue::EventType;
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::IdentityRecord;
 use schakel_core::domain::ids::{Bsn, ChildId, ChildKey, Onderwijsnummer};
 use schakel_core::log::kafka::{self, Producer};
@@ -44,7 +46,7 @@ pub async fn erase(cfg: &Config, child: &str, who: Actor) -> anyhow::Result<()> 
     let key = child_key(cfg, child)?;
     let vault = Vault::from_config(cfg)?;
     let producer = Producer::new(cfg)?;
-    let had = vault::erase(&vault, &producer, &key, vault::ERASED, &who).await?;
+    let had = vault::erase(&vault, &producer, &key, EventType::IdentityErased, &who).await?;
     producer.flush(Duration::from_secs(5));
     if had {
         println!(
@@ -80,7 +82,7 @@ pub async fn expire(cfg: &Config, dry_run: bool) -> anyhow::Result<()> {
         reason: format!("retention term of {years} years passed"),
     };
     for (i, key) in due.iter().enumerate() {
-        vault::erase(&vault, &producer, key, vault::EXPIRED, &who).await?;
+        vault::erase(&vault, &producer, key, EventType::IdentityExpired, &who).await?;
         if (i + 1) % 1000 == 0 {
             eprintln!("{} of {} erased", i + 1, due.len());
         }
@@ -97,14 +99,14 @@ pub async fn expire(cfg: &Config, dry_run: bool) -> anyhow::Result<()> {
 fn latest(cfg: &Config, key: &ChildKey) -> anyhow::Result<Option<IdentityRecord>> {
     let reg = schakel_core::log::schemas::registry();
     let mut last = None;
-    for r in kafka::read_to_end(cfg, &cfg.topic("hub.identities.v1"))? {
+    for r in kafka::read_to_end(cfg, &cfg.topic(Topic::IDENTITIES))? {
         if r.key.as_deref() != Some(key.as_str()) {
             continue;
         }
         last = match r.value {
             None => None,
             Some(v) => Some(
-                reg.decode::<IdentityRecord>("hub.identities.v1", &v)
+                reg.decode::<IdentityRecord>(Topic::IDENTITIES, &v)
                     .context("reading an identity record")?,
             ),
         };

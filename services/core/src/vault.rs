@@ -24,6 +24,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::catalogue::{EventType, Topic};
 use crate::domain::events::{AuditEvent, IdentityRecord};
 use crate::domain::ids::{hex, ChildId, ChildKey};
 
@@ -402,11 +403,6 @@ impl Vault {
     }
 }
 
-/// The audit event kinds of the vault.
-pub const REVEALED: &str = "nl.schakel.audit.identity-revealed.v1";
-pub const ERASED: &str = "nl.schakel.audit.identity-erased.v1";
-pub const EXPIRED: &str = "nl.schakel.audit.identity-expired.v1";
-
 /// Who acts on a child's identity, and why.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -418,14 +414,14 @@ pub struct Actor {
 /// Writes an audit event to `hub.audit.v1`; returns once the broker has it.
 pub async fn audit(
     producer: &crate::log::kafka::Producer,
-    kind: &str,
+    kind: EventType,
     child: &ChildKey,
     who: &Actor,
 ) -> Result<(), crate::log::kafka::KafkaError> {
     let at = Timestamp::now();
     let ev = AuditEvent {
         id: crate::log::trace::random_hex(16),
-        kind: kind.to_owned(),
+        kind,
         child_key: child.clone(),
         actor: who.actor.clone(),
         on_behalf_of: who.on_behalf_of.clone(),
@@ -435,13 +431,12 @@ pub async fn audit(
     let ce = crate::log::kafka::CloudEvent {
         id: ev.id.clone(),
         source: "urn:nl:schakel:vault".into(),
-        kind: ev.kind.clone(),
+        kind,
         time: at,
         trace: crate::log::trace::TraceParent::new_root(),
     };
     producer
         .send(crate::log::kafka::Outgoing {
-            topic: "hub.audit.v1",
             key: child.as_str(),
             value: &ev,
             event: &ce,
@@ -459,7 +454,7 @@ pub async fn reveal(
     rec: &IdentityRecord,
     who: &Actor,
 ) -> anyhow::Result<Identity> {
-    audit(producer, REVEALED, &rec.child_key, who).await?;
+    audit(producer, EventType::IdentityRevealed, &rec.child_key, who).await?;
     Ok(vault.open_record(rec)?)
 }
 
@@ -469,13 +464,13 @@ pub async fn erase(
     vault: &Vault,
     producer: &crate::log::kafka::Producer,
     child: &ChildKey,
-    kind: &str,
+    kind: EventType,
     who: &Actor,
 ) -> anyhow::Result<bool> {
     audit(producer, kind, child, who).await?;
     let had = vault.erase(child)?;
     producer
-        .send_tombstone("hub.identities.v1", child.as_str())
+        .send_tombstone(Topic::IDENTITIES, child.as_str())
         .await?;
     Ok(had)
 }

@@ -14,6 +14,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
+use schakel_core::domain::catalogue::EventType;
 use schakel_core::domain::events::ResponseEvent;
 use schakel_core::domain::handoff::{task_sides, Answer, Progress, Sides};
 use schakel_core::log::kafka::{CloudEvent, Outgoing, Producer};
@@ -21,20 +22,13 @@ use schakel_core::log::trace::TraceParent;
 use serde_json::Value;
 
 use crate::fields::Fields;
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, ErrorKind, FieldError};
 use crate::tasks::Tasks;
-
-/// The answer types a contact token may post.
-pub const TYPES: &[&str] = &[
-    "nl.schakel.hub.handoff-acknowledged.v1",
-    "nl.schakel.hub.handoff-completed.v1",
-    "nl.schakel.hub.handoff-cancelled.v1",
-];
 
 struct Parsed {
     id: String,
     source: String,
-    kind: String,
+    answer: Answer,
     time: Timestamp,
     signal_id: String,
     at: Timestamp,
@@ -43,11 +37,11 @@ struct Parsed {
 
 fn parse(ev: &Value, contact: &str, f: &mut Fields<'_>) -> Option<Parsed> {
     let Some(obj) = ev.as_object() else {
-        f.err("", "an event must be a JSON object");
+        f.err("", ErrorKind::Event, "an event must be a JSON object");
         return None;
     };
-    if obj.get("specversion").and_then(Value::as_str) != Some("1.0") {
-        f.err("specversion", "must be \"1.0\"");
+    if f.value(obj, "specversion").and_then(Value::as_str) != Some("1.0") {
+        f.invalid("specversion", "must be \"1.0\"");
     }
     let id = f.parsed(obj, "", "id", true, |s| {
         (s.len() <= 256)
@@ -59,17 +53,15 @@ fn parse(ev: &Value, contact: &str, f: &mut Fields<'_>) -> Option<Parsed> {
             .then(|| s.to_owned())
             .ok_or("must be a URN, e.g. urn:nld:gemeente:0392:systeem:inbox")
     });
-    let kind = f.parsed(obj, "", "type", true, |s| {
-        TYPES
-            .contains(&s)
-            .then(|| s.to_owned())
+    let answer = f.parsed(obj, "", "type", true, |s| {
+        EventType::parse(s)
+            .and_then(Answer::from_type)
             .ok_or("a contact token posts only nl.schakel.hub.handoff-acknowledged.v1, -completed.v1 or -cancelled.v1")
     });
     let time = f.timestamp(obj, "", "time");
     let data = f.object(obj, "", "data", true);
     let (mut signal_id, mut at, mut note) = (None, None, None);
     if let Some(d) = data {
-        f.no_unknown(d, "data", &["signalId", "contact", "at", "note"]);
         signal_id = f.parsed(d, "data", "signalId", true, |s| {
             (s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()))
                 .then(|| s.to_ascii_lowercase())
@@ -79,6 +71,7 @@ fn parse(ev: &Value, contact: &str, f: &mut Fields<'_>) -> Option<Parsed> {
             if c != contact {
                 f.err(
                     "data.contact",
+                    ErrorKind::OutOfScope,
                     format!("must be the token's contact {contact:?}"),
                 );
             }
@@ -89,11 +82,12 @@ fn parse(ev: &Value, contact: &str, f: &mut Fields<'_>) -> Option<Parsed> {
                 .then(|| s.to_owned())
                 .ok_or("must be at most 500 characters (and never hold care data)")
         });
+        f.done(d, "data");
     }
     Some(Parsed {
         id: id?,
         source: source?,
-        kind: kind?,
+        answer: answer?,
         time: time?,
         signal_id: signal_id?,
         at: at?,
@@ -109,11 +103,14 @@ fn source_events(events: &[Value]) -> Vec<FieldError> {
         .enumerate()
         .filter_map(|(index, ev)| {
             let ty = ev.get("type").and_then(Value::as_str)?;
-            crate::validate::TYPES.contains(&ty).then(|| FieldError {
-                index,
-                field: "type".into(),
-                message: "a contact token answers handoff tasks; it may not write source events"
-                    .into(),
+            let sourced = EventType::parse(ty).is_some_and(|t| t.source().is_some());
+            sourced.then(|| {
+                FieldError::new(
+                    index,
+                    "type",
+                    ErrorKind::OutOfScope,
+                    "a contact token answers handoff tasks; it may not write source events",
+                )
             })
         })
         .collect()
@@ -140,10 +137,7 @@ pub async fn accept(
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
     for (index, ev) in events.iter().enumerate() {
-        let mut f = Fields {
-            index,
-            errors: &mut errors,
-        };
+        let mut f = Fields::new(index, &mut errors);
         parsed.push(parse(ev, contact, &mut f));
     }
     if !errors.is_empty() {
@@ -180,23 +174,25 @@ fn decide(tasks: &Tasks, contact: &str, parsed: &[Parsed]) -> Result<Decided, Ap
             repeats: 0,
         };
         for (index, p) in parsed.iter().enumerate() {
-            let err = |message: String| FieldError {
-                index,
-                field: "data.signalId".into(),
-                message,
-            };
+            let err = |kind, message: String| FieldError::new(index, "data.signalId", kind, message);
             let Some(task) = ix.tasks.get(&p.signal_id) else {
-                unknown.push(err("no handoff task with this signalId is known".into()));
+                unknown.push(err(
+                    ErrorKind::Invalid,
+                    "no handoff task with this signalId is known".into(),
+                ));
                 continue;
             };
             let Some((sender, receiver)) = task_sides(&task.signal.rule) else {
-                unknown.push(err("this signal is a notice, not a handoff task".into()));
+                unknown.push(err(
+                    ErrorKind::Invalid,
+                    "this signal is a notice, not a handoff task".into(),
+                ));
                 continue;
             };
             let all: Vec<&str> = sender.iter().chain(receiver).copied().collect();
             let roles = ix.directory.roles_of(contact, &task.signal, &all);
             if roles.is_empty() {
-                forbidden.push(err(format!(
+                forbidden.push(err(ErrorKind::OutOfScope, format!(
                     "contact {contact:?} holds none of the roles this task is addressed to ({}) at the task's institutions",
                     all.join(", ")
                 )));
@@ -208,20 +204,16 @@ fn decide(tasks: &Tasks, contact: &str, parsed: &[Parsed]) -> Result<Decided, Ap
                 out.repeats += 1;
                 continue;
             }
-            let answer = Answer::from_type(&p.kind).expect("checked type");
+            let answer = p.answer;
             let state = progress.entry(&p.signal_id).or_insert(task.progress);
             if let Err(m) = state.answer(answer, Sides::of(&roles, sender, receiver)) {
-                conflicts.push(FieldError {
-                    index,
-                    field: "type".into(),
-                    message: m.into(),
-                });
+                conflicts.push(FieldError::new(index, "type", ErrorKind::Conflict, m));
                 continue;
             }
             out.new.push(ResponseEvent {
                 id: p.id.clone(),
                 source: p.source.clone(),
-                kind: p.kind.clone(),
+                kind: answer.event_type(),
                 time: p.time,
                 child_key: task.signal.child_key.clone(),
                 signal_id: p.signal_id.clone(),
@@ -253,13 +245,12 @@ async fn write(
         let ce = CloudEvent {
             id: r.id.clone(),
             source: r.source.clone(),
-            kind: r.kind.clone(),
+            kind: r.kind,
             time: r.time,
             trace: trace.clone(),
         };
         producer
             .send(Outgoing {
-                topic: "hub.responses.v1",
                 key: r.child_key.as_str(),
                 value: r,
                 event: &ce,

@@ -11,8 +11,9 @@ use schakel_core::domain::ids::Pseudonymizer;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::problem::FieldError;
+use crate::problem::{ErrorKind, FieldError};
 use crate::validate::{self, Accepted};
+use schakel_core::domain::catalogue::EventType;
 
 /// The kinds of export that can be imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -192,6 +193,7 @@ impl Header {
                     index: 0,
                     field: c.name.into(),
                     message: "this column is required".into(),
+                    kind: ErrorKind::Missing,
                 });
             }
         }
@@ -200,24 +202,27 @@ impl Header {
                 index: 0,
                 field: "bsn".into(),
                 message: "a bsn or onderwijsnummer column is required".into(),
+                kind: ErrorKind::Missing,
             });
         }
         for (i, n) in names.iter().enumerate() {
             if !kind.columns().any(|c| c.name == n) {
-                errors.push(FieldError {
-                    index: 0,
-                    field: row[i].clone(),
-                    message: format!(
+                errors.push(FieldError::new(
+                    0,
+                    row[i].clone(),
+                    ErrorKind::Unknown,
+                    format!(
                         "unknown column; {} takes {}",
                         kind.name(),
                         kind.column_names().join(", ")
                     ),
-                });
+                ));
             } else if names[..i].contains(n) {
                 errors.push(FieldError {
                     index: 0,
                     field: row[i].clone(),
                     message: "this column appears twice".into(),
+                    kind: ErrorKind::Invalid,
                 });
             }
         }
@@ -333,7 +338,7 @@ pub fn row_events(
         || json!({"brin": g("brin").unwrap_or(""), "vestiging": g("vestiging").unwrap_or("")});
     let gemeente = g("gemeente").unwrap_or("");
     let date = |n: &str| g(n).map(iso_date);
-    let mut events: Vec<(&str, String, Value)> = Vec::new();
+    let mut events: Vec<(EventType, String, Value)> = Vec::new();
     let kind = header.kind;
     match kind {
         ImportKind::Enrolments => {
@@ -345,14 +350,14 @@ pub fn row_events(
                     .unwrap_or_else(|_| json!(s))
             });
             events.push((
-                "school.enrolment-registered",
+                EventType::EnrolmentRegistered,
                 source.clone(),
                 json!({"child": child, "school": school(), "sector": g("sector").map(str::to_lowercase),
                        "grade": groep, "startDate": date("startdatum")}),
             ));
             if let Some(end) = date("einddatum") {
                 events.push((
-                    "school.enrolment-ended",
+                    EventType::EnrolmentEnded,
                     source,
                     json!({"child": child, "school": school(), "endDate": end,
                            "reason": g("reden_uitschrijving").unwrap_or("overig")}),
@@ -366,23 +371,23 @@ pub fn row_events(
             if let Some(m) = g("mentor") {
                 d["mentor"] = json!(m);
             }
-            events.push(("voorschool.placement-started", source.clone(), d.clone()));
+            events.push((EventType::PlacementStarted, source.clone(), d.clone()));
             if let Some(end) = date("einddatum") {
                 d["date"] = json!(end);
-                events.push(("voorschool.placement-ended", source, d));
+                events.push((EventType::PlacementEnded, source, d));
             }
         }
         ImportKind::Verzuim => {
             let source = format!("urn:nld:gemeente:{gemeente}:systeem:import");
             events.push((
-                "leerplicht.verzuim-reported",
+                EventType::VerzuimReported,
                 source.clone(),
                 json!({"child": child, "school": school(), "meldingsnummer": g("meldingsnummer"),
                        "kind": g("soort").map(verzuim_kind), "firstAbsenceDate": date("eerste_verzuimdag")}),
             ));
             if let Some(s) = g("status") {
                 events.push((
-                    "leerplicht.verzuim-status-changed",
+                    EventType::VerzuimStatusChanged,
                     source,
                     json!({"child": child, "meldingsnummer": g("meldingsnummer"), "status": status(s)}),
                 ));
@@ -395,7 +400,7 @@ pub fn row_events(
             if let Some(t) = date("tot") {
                 d["until"] = json!(t);
             }
-            events.push(("leerplicht.vrijstelling-granted", source, d));
+            events.push((EventType::VrijstellingGranted, source, d));
         }
         ImportKind::Thuiszitters => {
             let source = format!("urn:nld:gemeente:{gemeente}:systeem:import");
@@ -403,10 +408,10 @@ pub fn row_events(
             if g("brin").is_some() {
                 d["school"] = school();
             }
-            events.push(("leerplicht.thuiszitter-registered", source.clone(), d));
+            events.push((EventType::ThuiszitterRegistered, source.clone(), d));
             if let Some(done) = date("opgelost_op") {
                 events.push((
-                    "leerplicht.thuiszitter-resolved",
+                    EventType::ThuiszitterResolved,
                     source,
                     json!({"child": child, "date": done, "offer": g("aanbod")}),
                 ));
@@ -421,15 +426,7 @@ pub fn row_events(
         .enumerate()
         .map(|(i, (ty, source, data))| {
             let id = pseudo.keyed_id(&[kind.name(), &i.to_string(), &content]);
-            json!({
-                "specversion": "1.0",
-                "id": format!("import:{}:{id}", kind.name()),
-                "source": source,
-                "type": format!("nl.schakel.{ty}.v1"),
-                "time": jiff::Timestamp::now().to_string(),
-                "datacontenttype": "application/json",
-                "data": data,
-            })
+            validate::envelope(ty, format!("import:{}:{id}", kind.name()), source, data)
         })
         .collect();
     match validate::validate_batch(&events, pseudo) {
@@ -656,9 +653,5 @@ impl<R: Read> Read for LfLines<R> {
 }
 
 fn whole(message: String) -> Vec<FieldError> {
-    vec![FieldError {
-        index: 0,
-        field: "file".into(),
-        message,
-    }]
+    vec![FieldError::new(0, "file", ErrorKind::Invalid, message)]
 }

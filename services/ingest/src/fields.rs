@@ -1,18 +1,23 @@
 //! A field-by-field reader of JSON that collects every problem instead of stopping at the first.
+//! It remembers which keys it was asked for, so the keys a type does not have are found
+//! without a list of them kept by hand ([`Fields::done`]).
 
 use jiff::civil::Date;
 use jiff::Timestamp;
 use schakel_core::domain::dates::parse_date;
 use serde_json::{Map, Value};
 
-use crate::problem::FieldError;
+use crate::problem::{ErrorKind, FieldError};
 
 pub type Obj = Map<String, Value>;
 
-/// Reads fields of event `index`, recording each problem with its path.
+/// Reads fields of event `index`, recording each problem with its path and kind.
 pub struct Fields<'e> {
-    pub index: usize,
-    pub errors: &'e mut Vec<FieldError>,
+    index: usize,
+    errors: &'e mut Vec<FieldError>,
+    /// (address of the object, key) of every key asked for; the address only tells the
+    /// objects of one event apart and is never followed
+    asked: std::collections::HashSet<(usize, String)>,
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -23,25 +28,65 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-impl Fields<'_> {
-    pub fn err(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(FieldError {
-            index: self.index,
-            field: field.into(),
-            message: message.into(),
-        });
+impl<'e> Fields<'e> {
+    pub fn new(index: usize, errors: &'e mut Vec<FieldError>) -> Self {
+        Self {
+            index,
+            errors,
+            asked: Default::default(),
+        }
+    }
+
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Records a problem of `kind` with field `field`.
+    pub fn err(&mut self, field: impl Into<String>, kind: ErrorKind, message: impl Into<String>) {
+        self.errors
+            .push(FieldError::new(self.index, field, kind, message));
+    }
+
+    /// A value that fails its check.
+    pub fn invalid(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.err(field, ErrorKind::Invalid, message);
+    }
+
+    /// Counts `keys` of `m` as read: they belong to the type, whether or not they are used.
+    pub fn known(&mut self, m: &Obj, keys: &[&str]) {
+        for k in keys {
+            self.asked
+                .insert((m as *const Obj as usize, (*k).to_owned()));
+        }
+    }
+
+    /// Reports every key of `m` that no read asked for: the type has no such field. Call it
+    /// once every field of `m` has been read.
+    pub fn done(&mut self, m: &Obj, path: &str) {
+        let at = m as *const Obj as usize;
+        for k in m.keys() {
+            if !self.asked.contains(&(at, k.clone())) {
+                self.err(join(path, k), ErrorKind::Unknown, "is not a known field");
+            }
+        }
     }
 
     fn get<'a>(&mut self, m: &'a Obj, path: &str, key: &str, required: bool) -> Option<&'a Value> {
+        self.known(m, &[key]);
         match m.get(key) {
             None | Some(Value::Null) => {
                 if required {
-                    self.err(join(path, key), "is required");
+                    self.err(join(path, key), ErrorKind::Missing, "is required");
                 }
                 None
             }
             Some(v) => Some(v),
         }
+    }
+
+    /// The raw value of `key`, if present and not null (it counts as read).
+    pub fn value<'a>(&mut self, m: &'a Obj, key: &str) -> Option<&'a Value> {
+        self.get(m, "", key, false)
     }
 
     pub fn object<'a>(
@@ -55,7 +100,7 @@ impl Fields<'_> {
         match v.as_object() {
             Some(o) => Some(o),
             None => {
-                self.err(join(path, key), "must be an object");
+                self.err(join(path, key), ErrorKind::WrongType, "must be an object");
                 None
             }
         }
@@ -66,11 +111,11 @@ impl Fields<'_> {
         match v.as_str() {
             Some(s) if !s.trim().is_empty() => Some(s.to_owned()),
             Some(_) => {
-                self.err(join(path, key), "must not be empty");
+                self.invalid(join(path, key), "must not be empty");
                 None
             }
             None => {
-                self.err(join(path, key), "must be a string");
+                self.err(join(path, key), ErrorKind::WrongType, "must be a string");
                 None
             }
         }
@@ -89,7 +134,7 @@ impl Fields<'_> {
         match check(&s) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.err(join(path, key), e.to_string());
+                self.invalid(join(path, key), e.to_string());
                 None
             }
         }
@@ -100,7 +145,7 @@ impl Fields<'_> {
         if allowed.contains(&s.as_str()) {
             Some(s)
         } else {
-            self.err(
+            self.invalid(
                 join(path, key),
                 format!("must be one of {}", allowed.join(", ")),
             );
@@ -127,7 +172,11 @@ impl Fields<'_> {
         match v.as_bool() {
             Some(b) => Some(b),
             None => {
-                self.err(join(path, key), "must be true or false");
+                self.err(
+                    join(path, key),
+                    ErrorKind::WrongType,
+                    "must be true or false",
+                );
                 None
             }
         }
@@ -144,7 +193,7 @@ impl Fields<'_> {
         match v.as_i64() {
             Some(n) if range.contains(&n) => Some(n),
             _ => {
-                self.err(
+                self.invalid(
                     join(path, key),
                     format!(
                         "must be a whole number from {} to {}",
@@ -153,15 +202,6 @@ impl Fields<'_> {
                     ),
                 );
                 None
-            }
-        }
-    }
-
-    /// Reports every key of `m` that is not in `allowed`.
-    pub fn no_unknown(&mut self, m: &Obj, path: &str, allowed: &[&str]) {
-        for k in m.keys() {
-            if !allowed.contains(&k.as_str()) {
-                self.err(join(path, k), "is not a known field");
             }
         }
     }
@@ -177,7 +217,11 @@ impl Fields<'_> {
     ) {
         if let (Some(a), Some(b)) = (earlier, later) {
             if b < a {
-                self.err(join(path, key), format!("must not be before {what}"));
+                self.err(
+                    join(path, key),
+                    ErrorKind::Order,
+                    format!("must not be before {what}"),
+                );
             }
         }
     }

@@ -2,6 +2,7 @@
 //! sealed with the child's data key into `hub.identities.v1`, before the facts are written.
 //! Nothing else in ingest keeps them.
 
+use schakel_core::domain::catalogue::EventType;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -84,13 +85,12 @@ impl IdentityWriter {
                 let ce = CloudEvent {
                     id: format!("identity-{}", schakel_core::domain::ids::hex(&fp)),
                     source: "urn:nl:schakel:ingest".into(),
-                    kind: "nl.schakel.hub.identity-recorded.v1".into(),
+                    kind: EventType::IdentityRecorded,
                     time: rec.recorded_at,
                     trace,
                 };
                 producer
                     .send(Outgoing {
-                        topic: "hub.identities.v1",
                         key: rec.child_key.as_str(),
                         value: &rec,
                         event: &ce,

@@ -15,6 +15,9 @@ use quick_xml::NsReader;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::problem::{ErrorKind, FieldError};
+use schakel_core::domain::catalogue::EventType;
+
 /// Deepest element nesting accepted (iJw messages are about 5 deep).
 const MAX_DEPTH: usize = 24;
 /// Most elements in one message.
@@ -220,9 +223,13 @@ pub struct ProductRecord {
     pub event: Result<Value, Vec<Check>>,
 }
 
-/// The code of a failed field check (docs/ijw.md).
-pub fn check_for(field: &str, message: &str) -> Check {
-    let code = if field.starts_with("data.child.bsn") {
+/// The retour code of a failed field check (docs/ijw.md): an end date before its start is
+/// 8006 whichever field it is; every other code is that of the field.
+pub fn check_for(e: &FieldError) -> Check {
+    let (field, message) = (e.field.as_str(), e.message.as_str());
+    let code = if e.kind == ErrorKind::Order {
+        "8006"
+    } else if field.starts_with("data.child.bsn") {
         "8001"
     } else if field.starts_with("data.child.birthDate") {
         "8002"
@@ -230,8 +237,6 @@ pub fn check_for(field: &str, message: &str) -> Check {
         "8003"
     } else if field.starts_with("data.product") {
         "8004"
-    } else if message.contains("before") {
-        "8006"
     } else if [
         "data.ingangsdatum",
         "data.einddatum",
@@ -406,7 +411,7 @@ pub fn products(msg: &Message) -> Vec<ProductRecord> {
                         )),
                     }
                     d.insert("gemeente".into(), json!(gemeente));
-                    ("assignment-issued", d, format!("{datum}T{tijd}"))
+                    (EventType::AssignmentIssued, d, format!("{datum}T{tijd}"))
                 }
                 (Kind::Jw301, true) => {
                     let mut d = Map::new();
@@ -416,7 +421,7 @@ pub fn products(msg: &Message) -> Vec<ProductRecord> {
                         .or(Some(dagtekening.as_str()))
                         .filter(|s| !s.is_empty());
                     insert_opt(&mut d, "date", date);
-                    ("assignment-withdrawn", d, "withdrawn".to_owned())
+                    (EventType::AssignmentWithdrawn, d, "withdrawn".to_owned())
                 }
                 (Kind::Jw305 | Kind::Jw307, true) => {
                     let mut d = Map::new();
@@ -430,13 +435,13 @@ pub fn products(msg: &Message) -> Vec<ProductRecord> {
                         }),
                     );
                     insert_opt(&mut d, "begindatum", p.text_of("Begindatum"));
-                    ("care-withdrawn", d, "withdrawn".to_owned())
+                    (EventType::CareWithdrawn, d, "withdrawn".to_owned())
                 }
                 (Kind::Jw305, false) => {
                     let mut d = Map::new();
                     insert_opt(&mut d, "toewijzingNummer", p.text_of("ToewijzingNummer"));
                     insert_opt(&mut d, "begindatum", p.text_of("Begindatum"));
-                    ("care-started", d, "1".to_owned())
+                    (EventType::CareStarted, d, "1".to_owned())
                 }
                 (Kind::Jw307, false) => {
                     let mut d = Map::new();
@@ -444,7 +449,7 @@ pub fn products(msg: &Message) -> Vec<ProductRecord> {
                     insert_opt(&mut d, "begindatum", p.text_of("Begindatum"));
                     insert_opt(&mut d, "einddatum", p.text_of("Einddatum"));
                     insert_opt(&mut d, "redenBeeindiging", p.text_of("RedenBeeindiging"));
-                    ("care-stopped", d, "1".to_owned())
+                    (EventType::CareStopped, d, "1".to_owned())
                 }
                 (Kind::Jw315, _) => {
                     let mut d = Map::new();
@@ -459,7 +464,7 @@ pub fn products(msg: &Message) -> Vec<ProductRecord> {
                     insert_opt(&mut d, "ingangsdatum", p.text_of("ToewijzingIngangsdatum"));
                     insert_opt(&mut d, "einddatum", p.text_of("ToewijzingEinddatum"));
                     d.insert("gemeente".into(), json!(gemeente));
-                    ("assignment-requested", d, "1".to_owned())
+                    (EventType::AssignmentRequested, d, "1".to_owned())
                 }
             };
             if !checks.is_empty() {
@@ -485,15 +490,12 @@ pub fn products(msg: &Message) -> Vec<ProductRecord> {
             out.push(ProductRecord {
                 client: ci + 1,
                 referentie,
-                event: Ok(json!({
-                    "specversion": "1.0",
-                    "id": id,
-                    "source": format!("urn:nld:gemeente:{gemeente}:systeem:ijw"),
-                    "type": format!("nl.schakel.jeugdhulp.{ty}.v1"),
-                    "time": jiff::Timestamp::now().to_string(),
-                    "datacontenttype": "application/json",
-                    "data": Value::Object(data),
-                })),
+                event: Ok(crate::validate::envelope(
+                    ty,
+                    id,
+                    format!("urn:nld:gemeente:{gemeente}:systeem:ijw"),
+                    Value::Object(data),
+                )),
             });
         }
     }

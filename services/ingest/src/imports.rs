@@ -4,6 +4,7 @@
 //! again with the same id skips what was already written; event ids derive from row content,
 //! so even a chunk written twice (a crash between facts and progress) adds nothing twice.
 
+use schakel_core::domain::catalogue::{EventType, Topic};
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use schakel_core::log::kafka::{self, CloudEvent, Outgoing};
 use serde::Serialize;
 
 use crate::csvimport::{self, CellError, ImportKind, Rejected, RowOutcome};
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, ErrorKind, FieldError};
 use crate::rejections::{self, ListWriter, ReasonCount, Tally};
 use crate::AppState;
 
@@ -185,11 +186,7 @@ async fn rejected_list(
 }
 
 fn problem(field: &str, message: impl Into<String>) -> Vec<FieldError> {
-    vec![FieldError {
-        index: 0,
-        field: field.into(),
-        message: message.into(),
-    }]
+    vec![FieldError::new(0, field, ErrorKind::Invalid, message)]
 }
 
 /// The progress of an earlier run of this import, if any.
@@ -198,13 +195,13 @@ async fn progress_of(st: &AppState, import_id: &str) -> Result<Option<ImportProg
     let id = import_id.to_owned();
     tokio::task::spawn_blocking(move || {
         let reg = schakel_core::log::schemas::registry();
-        let records = kafka::read_to_end(&cfg, &cfg.topic("hub.imports.v1"))?;
+        let records = kafka::read_to_end(&cfg, &cfg.topic(Topic::IMPORTS))?;
         let mut last = None;
         for r in records {
             if r.key.as_deref() == Some(id.as_str()) {
                 last = r
                     .value
-                    .and_then(|v| reg.decode::<ImportProgress>("hub.imports.v1", &v).ok());
+                    .and_then(|v| reg.decode::<ImportProgress>(Topic::IMPORTS, &v).ok());
             }
         }
         Ok::<_, kafka::KafkaError>(last)
@@ -462,13 +459,12 @@ async fn write_progress(
     let ce = CloudEvent {
         id: format!("import-{id}-{lines_done}"),
         source: "urn:nl:schakel:ingest".into(),
-        kind: "nl.schakel.hub.import-progressed.v1".into(),
+        kind: EventType::ImportProgressed,
         time: p.at,
         trace: schakel_core::log::trace::TraceParent::new_root(),
     };
     st.producer
         .send(Outgoing {
-            topic: "hub.imports.v1",
             key: id,
             value: &p,
             event: &ce,

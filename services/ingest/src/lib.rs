@@ -34,7 +34,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 use crate::auth::Tokens;
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, ErrorKind, FieldError};
 use crate::validate::{Accepted, Typed};
 
 /// Shared state of the request handlers.
@@ -271,11 +271,7 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
         return Err(ApiError::Conflict(
             refused
                 .into_iter()
-                .map(|r| FieldError {
-                    index: r.index,
-                    field: r.field.into(),
-                    message: r.message,
-                })
+                .map(|r| FieldError::new(r.index, r.field, ErrorKind::Conflict, r.message))
                 .collect(),
         ));
     }
@@ -347,11 +343,12 @@ async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> 
         return Err(ApiError::UnsupportedMediaType(ct));
     }
     if !scope.allows_kind("jeugdhulp") {
-        return Err(ApiError::Forbidden(vec![FieldError {
-            index: 0,
-            field: "Bericht".into(),
-            message: "this token may not write jeugdhulp events".into(),
-        }]));
+        return Err(ApiError::Forbidden(vec![FieldError::new(
+            0,
+            "Bericht",
+            ErrorKind::OutOfScope,
+            "this token may not write jeugdhulp events",
+        )]));
     }
     let bytes = read_body(st, &parts.headers, Body::new(body)).await?;
     let text = std::str::from_utf8(&bytes)
@@ -364,10 +361,7 @@ async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> 
         let checks = match p.event {
             Err(checks) => checks,
             Ok(ev) => match validate::validate_batch(std::slice::from_ref(&ev), &st.pseudo) {
-                Err(errors) => errors
-                    .iter()
-                    .map(|e| ijw::check_for(&e.field, &e.message))
-                    .collect(),
+                Err(errors) => errors.iter().map(ijw::check_for).collect(),
                 Ok(mut a) => {
                     let a = a.pop().expect("one event in, one out");
                     match check_scope(&scope, std::slice::from_ref(&a)) {
@@ -422,20 +416,22 @@ async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> 
 fn check_scope(scope: &auth::Scope, accepted: &[Accepted]) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     for (index, a) in accepted.iter().enumerate() {
-        if !scope.allows_kind(a.kind) {
-            errors.push(FieldError {
+        if !scope.allows_kind(a.kind.name()) {
+            errors.push(FieldError::new(
                 index,
-                field: "type".into(),
-                message: format!("this token may not write {} events", a.kind),
-            });
+                "type",
+                ErrorKind::OutOfScope,
+                format!("this token may not write {} events", a.kind),
+            ));
         }
         for (field, inst) in &a.institutions {
             if !scope.allows_institution(inst) {
-                errors.push(FieldError {
+                errors.push(FieldError::new(
                     index,
-                    field: field.clone(),
-                    message: format!("this token may not write for {inst}"),
-                });
+                    field.clone(),
+                    ErrorKind::OutOfScope,
+                    format!("this token may not write for {inst}"),
+                ));
             }
         }
     }
@@ -507,16 +503,9 @@ async fn write_one(
     macro_rules! send {
         ($e:expr) => {{
             let e = $e;
-            let ce = CloudEvent {
-                id: e.id.clone(),
-                source: e.source.clone(),
-                kind: e.kind.clone(),
-                time: e.time,
-                trace: trace.clone(),
-            };
+            let ce = CloudEvent::of_source(e, trace.clone());
             producer
                 .send(Outgoing {
-                    topic: typed.topic(),
                     key: e.child.child_key.as_str(),
                     value: e,
                     event: &ce,

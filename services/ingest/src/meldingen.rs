@@ -7,6 +7,7 @@
 //! request never trips over its own earlier writes. Rules applies the same check to its own
 //! state and has the last word (two ingest instances may race; rules dead-letters the loser).
 
+use schakel_core::domain::catalogue::Topic;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -194,13 +195,13 @@ impl Checker<'_> {
 
 /// Follows `source.leerplicht.v1` until shutdown, riding out a broker that is away.
 pub async fn follow(cfg: Config, meldingen: Meldingen, shutdown: Shutdown) {
-    let topic = cfg.topic("source.leerplicht.v1");
+    let topic = cfg.topic(Topic::LEERPLICHT);
     let reg = schakel_core::log::schemas::registry();
     let view = meldingen.clone();
     let fold = move |rec: Record| match rec
         .value
         .as_deref()
-        .map(|v| reg.decode::<LeerplichtEvent>("source.leerplicht.v1", v))
+        .map(|v| reg.decode::<LeerplichtEvent>(Topic::LEERPLICHT, v))
     {
         Some(Ok(ev)) => view.fold([&ev]),
         _ => tracing::warn!(offset = rec.offset, "unreadable leerplicht record skipped"),

@@ -10,6 +10,48 @@ pub struct FieldError {
     pub index: usize,
     pub field: String,
     pub message: String,
+    /// what is wrong, for callers that answer in codes (iJw retour codes); not in the
+    /// problem document, whose `message` says it in words
+    #[serde(skip)]
+    pub kind: ErrorKind,
+}
+
+impl FieldError {
+    pub fn new(
+        index: usize,
+        field: impl Into<String>,
+        kind: ErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            index,
+            field: field.into(),
+            message: message.into(),
+            kind,
+        }
+    }
+}
+
+/// What kind of mistake a field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// required and absent (or null)
+    Missing,
+    /// another JSON type than the field has: an object, a string, a number, a boolean
+    WrongType,
+    /// the right type but not a valid value: a BSN failing the 11-proef, a date of the wrong
+    /// form, a word not in the list, a number out of range, too long
+    Invalid,
+    /// a date before the one it may not precede (an end before its start)
+    Order,
+    /// a key the type does not have
+    Unknown,
+    /// a value outside what the token may write
+    OutOfScope,
+    /// a type the catalogue does not have, or the event as a whole
+    Event,
+    /// the value does not fit what is known already (a task's state, a melding's status)
+    Conflict,
 }
 
 /// Why a request was refused.

@@ -8,6 +8,7 @@
 //! announces nothing (the first side's confirmation). Rules applies the same lifecycle to its
 //! own state and has the last word.
 
+use schakel_core::domain::catalogue::Topic;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -62,7 +63,7 @@ impl Index {
             return;
         };
         let (Some((sender, receiver)), Some(answer)) =
-            (task_sides(&task.signal.rule), Answer::from_type(&r.kind))
+            (task_sides(&task.signal.rule), Answer::from_type(r.kind))
         else {
             return;
         };
@@ -150,7 +151,7 @@ impl Tasks {
 
     /// The topics whose end an answer waits for: every step and every answer logged so far.
     fn judged_on(cfg: &Config) -> [String; 2] {
-        [cfg.topic("hub.signals.v1"), cfg.topic("hub.responses.v1")]
+        [cfg.topic(Topic::SIGNALS), cfg.topic(Topic::RESPONSES)]
     }
 
     /// Waits up to `wait` until the view has read `hub.signals.v1` and `hub.responses.v1` up
@@ -172,7 +173,7 @@ impl Tasks {
 /// Follows the signals, the answers and the directory until shutdown.
 pub async fn follow(cfg: Config, tasks: Tasks, shutdown: Shutdown) {
     let [signals, responses] = Tasks::judged_on(&cfg);
-    let directory = cfg.topic("hub.directory.v1");
+    let directory = cfg.topic(Topic::DIRECTORY);
     let reg = schakel_core::log::schemas::registry();
     let view = tasks.clone();
     let fold = move |rec: Record| {
@@ -180,7 +181,7 @@ pub async fn follow(cfg: Config, tasks: Tasks, shutdown: Shutdown) {
             match rec
                 .value
                 .as_deref()
-                .map(|v| reg.decode::<SignalEvent>("hub.signals.v1", v))
+                .map(|v| reg.decode::<SignalEvent>(Topic::SIGNALS, v))
             {
                 Some(Ok(s)) => view.fold_signal(s),
                 _ => tracing::warn!(offset = rec.offset, "unreadable signal skipped"),
@@ -189,7 +190,7 @@ pub async fn follow(cfg: Config, tasks: Tasks, shutdown: Shutdown) {
             match rec
                 .value
                 .as_deref()
-                .map(|v| reg.decode::<ResponseEvent>("hub.responses.v1", v))
+                .map(|v| reg.decode::<ResponseEvent>(Topic::RESPONSES, v))
             {
                 Some(Ok(r)) => view.fold_response(r),
                 _ => tracing::warn!(offset = rec.offset, "unreadable answer skipped"),
@@ -197,7 +198,7 @@ pub async fn follow(cfg: Config, tasks: Tasks, shutdown: Shutdown) {
         } else {
             let entry = match rec.value.as_deref() {
                 None => None,
-                Some(v) => match reg.decode::<DirectoryEntry>("hub.directory.v1", v) {
+                Some(v) => match reg.decode::<DirectoryEntry>(Topic::DIRECTORY, v) {
                     Ok(e) => Some(e),
                     Err(_) => {
                         tracing::warn!(offset = rec.offset, "unreadable directory record skipped");
@@ -231,12 +232,13 @@ pub async fn follow(cfg: Config, tasks: Tasks, shutdown: Shutdown) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use schakel_core::domain::catalogue::EventType;
     use schakel_core::domain::ids::ChildKey;
 
     fn signal(step: &str) -> SignalEvent {
         SignalEvent {
             id: format!("s-{step}"),
-            kind: format!("nl.schakel.signal.{step}.v1"),
+            kind: EventType::parse(&format!("nl.schakel.signal.{step}.v1")).unwrap(),
             step: step.into(),
             signal_id: "t1".into(),
             rule: "R2b".into(),
@@ -259,7 +261,7 @@ mod tests {
         ResponseEvent {
             id: id.into(),
             source: "urn:test".into(),
-            kind: format!("nl.schakel.hub.handoff-{kind}.v1"),
+            kind: EventType::parse(&format!("nl.schakel.hub.handoff-{kind}.v1")).unwrap(),
             time: jiff::Timestamp::UNIX_EPOCH,
             child_key: ChildKey::parse(&"a".repeat(64)).unwrap(),
             signal_id: "t1".into(),

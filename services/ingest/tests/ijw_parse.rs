@@ -29,7 +29,7 @@ fn read(name: &str) -> (Kind, String, Products) {
                     Ok(_) => Ok(ev),
                     Err(errs) => Err(errs
                         .iter()
-                        .map(|e| ijw::check_for(&e.field, &e.message).code.to_owned())
+                        .map(|e| ijw::check_for(e).code.to_owned())
                         .collect()),
                 },
             };

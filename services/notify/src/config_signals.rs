@@ -2,6 +2,7 @@
 //! signal is held by nobody in the directory, C2 when an endpoint was disabled after failing
 //! too long. They are written to hub.signals.v1 and delivered like any signal.
 
+use schakel_core::domain::catalogue::EventType;
 use std::collections::{BTreeMap, HashSet};
 
 use jiff::civil::Date;
@@ -49,7 +50,7 @@ pub async fn raise(deps: &Deps, r: Raise<'_>) -> Result<(), ()> {
     };
     let config = SignalEvent {
         id: format!("{}-opened", r.signal_id),
-        kind: "nl.schakel.signal.opened.v1".into(),
+        kind: EventType::SignalOpened,
         step: "opened".into(),
         signal_id: r.signal_id,
         rule: r.rule.into(),
@@ -69,13 +70,12 @@ pub async fn raise(deps: &Deps, r: Raise<'_>) -> Result<(), ()> {
     let ce = CloudEvent {
         id: config.id.clone(),
         source: "urn:nl:schakel:notify".into(),
-        kind: config.kind.clone(),
+        kind: config.kind,
         time: r.at,
         trace: TraceParent::derived(&config.id),
     };
     deps.producer
         .send(Outgoing {
-            topic: "hub.signals.v1",
             key: config.child_key.as_str(),
             value: &config,
             event: &ce,

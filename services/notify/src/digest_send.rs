@@ -3,6 +3,7 @@
 //! planned it; at the contact's hour the steps are read back from hub.signals.v1, rendered
 //! with the directory as it is then, sent as one mail, and each outcome recorded.
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::{DeliveryEvent, DeliveryStatus, SignalEvent};
 use schakel_core::log::kafka;
 use schakel_core::Shutdown;
@@ -88,7 +89,7 @@ pub async fn run(deps: Deps, shutdown: Shutdown) {
 /// The signal steps of the items, read back from the log in one pass.
 async fn read_signals(deps: &Deps, items: &[Item]) -> Vec<Option<SignalEvent>> {
     let positions: Vec<(i32, i64)> = items.iter().map(|i| i.position).collect();
-    let (cfg, topic) = ((*deps.cfg).clone(), deps.cfg.topic("hub.signals.v1"));
+    let (cfg, topic) = ((*deps.cfg).clone(), deps.cfg.topic(Topic::SIGNALS));
     let records =
         tokio::task::spawn_blocking(move || kafka::read_positions(&cfg, &topic, &positions))
             .await
@@ -102,7 +103,7 @@ async fn read_signals(deps: &Deps, items: &[Item]) -> Vec<Option<SignalEvent>> {
                 r.value.as_deref().and_then(|v| {
                     deps.producer
                         .registry()
-                        .decode::<SignalEvent>("hub.signals.v1", v)
+                        .decode::<SignalEvent>(Topic::SIGNALS, v)
                         .ok()
                 })
             })

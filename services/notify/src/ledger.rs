@@ -220,7 +220,10 @@ mod tests {
     fn ev(id: &str, status: &str, attempt: i32) -> DeliveryEvent {
         DeliveryEvent {
             id: id.into(),
-            kind: format!("nl.schakel.delivery.{status}.v1"),
+            kind: status
+                .parse::<DeliveryStatus>()
+                .expect("a status")
+                .event_type(),
             signal_id: "s".into(),
             signal_event_id: "se".into(),
             step: "opened".into(),

@@ -144,12 +144,11 @@ async fn record(deps: &Deps, ev: &DeliveryEvent) -> anyhow::Result<()> {
         trace: TraceParent::derived(&id),
         id,
         source: "urn:nl:schakel:notify".into(),
-        kind: ev.kind.clone(),
+        kind: ev.kind,
         time: ev.at,
     };
     deps.producer
         .send(Outgoing {
-            topic: "hub.deliveries.v1",
             key: &ev.id,
             value: ev,
             event: &ce,

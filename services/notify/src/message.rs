@@ -1,6 +1,7 @@
 //! What a contact person receives: the signal's facts in Dutch, with links, and never a name,
 //! BSN, product or reason.
 
+use schakel_core::domain::catalogue::EventType;
 use schakel_core::domain::events::SignalEvent;
 use serde::Serialize;
 
@@ -106,7 +107,7 @@ pub struct Notification {
     pub id: String,
     pub source: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: EventType,
     pub time: String,
     pub datacontenttype: &'static str,
     pub dataref: String,
@@ -145,7 +146,7 @@ pub fn build(b: Build<'_>) -> Notification {
         specversion: "1.0",
         id: b.delivery_id.to_owned(),
         source: format!("urn:nld:oin:{}:systeem:schakel", b.oin),
-        kind: s.kind.clone(),
+        kind: s.kind,
         time: b.now.to_string(),
         datacontenttype: "application/json",
         dataref: signal_url.clone(),

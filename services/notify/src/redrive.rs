@@ -3,6 +3,7 @@
 //! read back from where the ledger says it is (its offset was committed long ago, so it is not
 //! tracked for commits). Only the owner of the signal's partition re-drives it.
 
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::{DeliveryEvent, SignalEvent};
 use schakel_core::log::kafka;
 use schakel_core::Shutdown;
@@ -27,13 +28,13 @@ pub async fn prepare(deps: &Deps, ledger: &Ledger, ev: &DeliveryEvent) -> Option
         tracing::warn!(delivery_id = %ev.id, "retry requested for a delivery without a signal position; not re-driven");
         return None;
     };
-    let (cfg, topic) = ((*deps.cfg).clone(), deps.cfg.topic("hub.signals.v1"));
+    let (cfg, topic) = ((*deps.cfg).clone(), deps.cfg.topic(Topic::SIGNALS));
     let rec = tokio::task::spawn_blocking(move || kafka::read_one(&cfg, &topic, p, o)).await;
     let signal = match rec {
         Ok(Ok(Some(r))) => r.value.as_deref().and_then(|v| {
             deps.producer
                 .registry()
-                .decode::<SignalEvent>("hub.signals.v1", v)
+                .decode::<SignalEvent>(Topic::SIGNALS, v)
                 .ok()
         }),
         _ => None,

@@ -3,6 +3,7 @@
 //! then a consumer of its own follows those topics from there. Every instance reads and
 //! follows all of them (they are small); only the signals are divided among instances.
 
+use schakel_core::domain::catalogue::Topic;
 use std::collections::HashMap;
 
 use crate::config::NotifyClock;
@@ -30,7 +31,7 @@ pub fn apply_directory(reg: &Registry, dir: &mut Directory, r: &Record) {
     let key = r.key.clone().unwrap_or_default();
     match r.value.as_deref() {
         None => dir.apply(&key, None),
-        Some(v) => match reg.decode::<DirectoryEntry>("hub.directory.v1", v) {
+        Some(v) => match reg.decode::<DirectoryEntry>(Topic::DIRECTORY, v) {
             Ok(e) => dir.apply(&key, Some(e)),
             Err(e) => {
                 tracing::warn!(offset = r.offset, error = %e, "unreadable directory record skipped")
@@ -44,7 +45,7 @@ pub fn decode_ledger(reg: &Registry, r: &Record) -> Option<DeliveryEvent> {
     match r
         .value
         .as_deref()
-        .map(|v| reg.decode::<DeliveryEvent>("hub.deliveries.v1", v))
+        .map(|v| reg.decode::<DeliveryEvent>(Topic::DELIVERIES, v))
     {
         Some(Ok(ev)) => Some(ev),
         Some(Err(e)) => {
@@ -59,7 +60,7 @@ pub fn decode_ledger(reg: &Registry, r: &Record) -> Option<DeliveryEvent> {
 /// A tick's instant moves a log clock.
 pub fn apply_tick(reg: &Registry, hand: &Hand, r: &Record) {
     if let Some(v) = r.value.as_deref() {
-        match reg.decode::<ClockTick>("hub.clock.v1", v) {
+        match reg.decode::<ClockTick>(Topic::CLOCK, v) {
             Ok(t) => hand.advance_to(t.produced_at),
             Err(e) => tracing::warn!(offset = r.offset, error = %e, "unreadable tick skipped"),
         }
@@ -68,12 +69,9 @@ pub fn apply_tick(reg: &Registry, hand: &Hand, r: &Record) {
 
 /// The topics an instance follows in full.
 pub fn followed(cfg: &Settings) -> Vec<String> {
-    let mut t = vec![
-        cfg.topic("hub.directory.v1"),
-        cfg.topic("hub.deliveries.v1"),
-    ];
+    let mut t = vec![cfg.topic(Topic::DIRECTORY), cfg.topic(Topic::DELIVERIES)];
     if cfg.notify.clock == NotifyClock::Log {
-        t.push(cfg.topic("hub.clock.v1"));
+        t.push(cfg.topic(Topic::CLOCK));
     }
     t
 }
@@ -87,6 +85,7 @@ pub fn read_back(cfg: &Settings, hand: Option<&Hand>) -> anyhow::Result<Restored
         endpoints: ledger::Endpoints::default(),
         ends: HashMap::new(),
     };
+    let (directory, deliveries) = (cfg.topic(Topic::DIRECTORY), cfg.topic(Topic::DELIVERIES));
     for topic in followed(cfg) {
         // where each partition ends now: also the start of partitions read empty
         for (p, end) in kafka::high_watermarks(cfg, &topic)? {
@@ -95,9 +94,9 @@ pub fn read_back(cfg: &Settings, hand: Option<&Hand>) -> anyhow::Result<Restored
         for r in kafka::read_to_end(cfg, &topic)? {
             let end = out.ends.entry((topic.clone(), r.partition)).or_default();
             *end = (*end).max(r.offset + 1);
-            if topic.ends_with("hub.directory.v1") {
+            if topic == directory {
                 apply_directory(&reg, &mut out.directory, &r);
-            } else if topic.ends_with("hub.deliveries.v1") {
+            } else if topic == deliveries {
                 if let Some(ev) = decode_ledger(&reg, &r) {
                     out.ledger.apply(&ev);
                     out.endpoints.apply(&ev);
@@ -143,7 +142,7 @@ mod tests {
             "signalPartition": 0, "signalOffset": 7,
         });
         let reg = schakel_core::log::schemas::registry();
-        let schema = reg.current("hub.deliveries.v1").unwrap();
+        let schema = reg.current(Topic::DELIVERIES).unwrap();
         Record {
             topic: "hub.deliveries.v1".into(),
             partition: 0,

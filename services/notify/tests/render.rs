@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::date;
+use schakel_core::domain::catalogue::EventType;
 use schakel_core::domain::directory::Directory;
 use schakel_core::domain::events::{DirectoryEntry, DirectoryItem, SignalEvent, Webhook};
 use schakel_core::domain::ids::{Bsn, ChildId, Pseudonymizer};
@@ -95,7 +96,8 @@ fn every_rule_and_step_renders_in_dutch_with_its_links_and_without_the_childs_id
             for task in [false, true] {
                 let signal = SignalEvent {
                     id: format!("sig-{rule}-{step}"),
-                    kind: format!("nl.schakel.signal.{step}.v1"),
+                    kind: EventType::parse(&format!("nl.schakel.signal.{step}.v1"))
+                        .expect("a signal step of the catalogue"),
                     step: (*step).into(),
                     signal_id: format!("{rule}-0123456789abcdef"),
                     rule: (*rule).into(),

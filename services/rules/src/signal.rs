@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
+use schakel_core::domain::catalogue::EventType;
 use schakel_core::domain::events::SignalEvent;
 use schakel_core::domain::ids::{hex, ChildKey};
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,20 @@ impl Step {
             Step::Acknowledged => "acknowledged",
             Step::Completed => "completed",
             Step::Cancelled => "cancelled",
+        }
+    }
+
+    /// The signal type of a record of this step.
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Step::Opened => EventType::SignalOpened,
+            Step::Reminded => EventType::SignalReminded,
+            Step::Overdue => EventType::SignalOverdue,
+            Step::Escalated => EventType::SignalEscalated,
+            Step::Resolved => EventType::SignalResolved,
+            Step::Acknowledged => EventType::SignalAcknowledged,
+            Step::Completed => EventType::SignalCompleted,
+            Step::Cancelled => EventType::SignalCancelled,
         }
     }
 
@@ -88,7 +103,7 @@ impl Emit {
         let sid = signal_id(self.rule, child.as_str(), &self.episode);
         SignalEvent {
             id: event_id(&sid, self.step),
-            kind: format!("nl.schakel.signal.{}.v1", self.step.as_str()),
+            kind: self.step.event_type(),
             step: self.step.as_str().to_owned(),
             signal_id: sid,
             rule: self.rule.id().to_owned(),

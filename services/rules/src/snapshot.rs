@@ -13,6 +13,7 @@
 //! any of it cannot be read or does not match its checksum.
 
 use crate::policy::Policy;
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::log::kafka::{self, Producer, Record};
 use schakel_core::Config;
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,7 @@ const FORMAT: u32 = 3;
 /// The largest chunk, well below Kafka's default message size limit (1 MiB).
 pub const CHUNK: usize = 512 * 1024;
 /// The topic (logical name).
-pub const TOPIC: &str = "hub.snapshots.v1";
+pub const TOPIC: Topic = Topic::SNAPSHOTS;
 
 /// What a snapshot covers and where its chunks are.
 #[derive(Debug, Clone, Serialize, Deserialize)]

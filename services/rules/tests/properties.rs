@@ -116,14 +116,13 @@ fn to_input(child: usize, birth: Date, id: usize, f: &F) -> Input {
     };
     macro_rules! ev {
         ($data:expr) => {
-            SourceEvent {
-                id: format!("f{id}"),
-                source: "urn:nld:test".into(),
-                kind: "nl.schakel.test.v1".into(),
-                time: Timestamp::UNIX_EPOCH,
-                child: cref.clone(),
-                data: $data,
-            }
+            SourceEvent::new(
+                format!("f{id}"),
+                "urn:nld:test".into(),
+                Timestamp::UNIX_EPOCH,
+                cref.clone(),
+                $data,
+            )
         };
     }
     match f.clone() {

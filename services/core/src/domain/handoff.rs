@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::catalogue::EventType;
+
 /// The sending and receiving roles of the handoff task a rule opens; None for a notice.
 pub fn task_sides(rule: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
     match rule {
@@ -28,12 +30,21 @@ pub enum Answer {
 
 impl Answer {
     /// The answer of a response event type (`nl.schakel.hub.handoff-acknowledged.v1` …).
-    pub fn from_type(kind: &str) -> Option<Self> {
+    pub fn from_type(kind: EventType) -> Option<Self> {
         match kind {
-            "nl.schakel.hub.handoff-acknowledged.v1" => Some(Self::Acknowledge),
-            "nl.schakel.hub.handoff-completed.v1" => Some(Self::Complete),
-            "nl.schakel.hub.handoff-cancelled.v1" => Some(Self::Cancel),
+            EventType::HandoffAcknowledged => Some(Self::Acknowledge),
+            EventType::HandoffCompleted => Some(Self::Complete),
+            EventType::HandoffCancelled => Some(Self::Cancel),
             _ => None,
+        }
+    }
+
+    /// The response type that records this answer.
+    pub fn event_type(self) -> EventType {
+        match self {
+            Self::Acknowledge => EventType::HandoffAcknowledged,
+            Self::Complete => EventType::HandoffCompleted,
+            Self::Cancel => EventType::HandoffCancelled,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The domain: who a child is to Schakel (ids, dates), what sources and the hub say about them
-//! (events), who may act (roles, directory) and the rule vocabulary (handoff, verzuim). It knows
+//! (events, and their catalogue of types and topics), who may act (roles, directory) and the rule vocabulary (handoff, verzuim). It knows
 //! nothing of Kafka, configuration or processes.
 
+pub mod catalogue;
 pub mod dates;
 pub mod directory;
 pub mod events;

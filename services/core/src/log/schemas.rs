@@ -1,92 +1,93 @@
 //! The Avro schemas of every topic, compiled into the binary.
 
+use crate::domain::catalogue::Topic;
 use crate::log::codec::Registry;
 
 /// (topic, schema text) for every topic's current value schema.
-pub const CURRENT: &[(&str, &str)] = &[
+pub const CURRENT: &[(Topic, &str)] = &[
     (
-        "source.school.v1",
+        Topic::SCHOOL,
         include_str!("../../../../schemas/source.school.v1.avsc"),
     ),
     (
-        "source.voorschool.v1",
+        Topic::VOORSCHOOL,
         include_str!("../../../../schemas/source.voorschool.v1.avsc"),
     ),
     (
-        "source.leerplicht.v1",
+        Topic::LEERPLICHT,
         include_str!("../../../../schemas/source.leerplicht.v1.avsc"),
     ),
     (
-        "source.jeugdhulp.v1",
+        Topic::JEUGDHULP,
         include_str!("../../../../schemas/source.jeugdhulp.v1.avsc"),
     ),
     (
-        "hub.responses.v1",
+        Topic::RESPONSES,
         include_str!("../../../../schemas/hub.responses.v1.avsc"),
     ),
     (
-        "hub.clock.v1",
+        Topic::CLOCK,
         include_str!("../../../../schemas/hub.clock.v1.avsc"),
     ),
     (
-        "hub.signals.v1",
+        Topic::SIGNALS,
         include_str!("../../../../schemas/hub.signals.v1.avsc"),
     ),
     (
-        "hub.directory.v1",
+        Topic::DIRECTORY,
         include_str!("../../../../schemas/hub.directory.v1.avsc"),
     ),
     (
-        "hub.deliveries.v1",
+        Topic::DELIVERIES,
         include_str!("../../../../schemas/hub.deliveries.v1.avsc"),
     ),
     (
-        "hub.deadletter.v1",
+        Topic::DEADLETTER,
         include_str!("../../../../schemas/hub.deadletter.v1.avsc"),
     ),
     (
-        "hub.identities.v1",
+        Topic::IDENTITIES,
         include_str!("../../../../schemas/hub.identities.v1.avsc"),
     ),
     (
-        "hub.audit.v1",
+        Topic::AUDIT,
         include_str!("../../../../schemas/hub.audit.v1.avsc"),
     ),
     (
-        "hub.imports.v1",
+        Topic::IMPORTS,
         include_str!("../../../../schemas/hub.imports.v1.avsc"),
     ),
 ];
 
 /// Older schema versions that may still be in the log. Add a file here whenever a topic's
 /// schema changes; the compatibility test reads each one with the current schema.
-pub const HISTORY: &[(&str, &str)] = &[
+pub const HISTORY: &[(Topic, &str)] = &[
     (
-        "source.school.v1",
+        Topic::SCHOOL,
         include_str!("../../../../schemas/history/source.school.v1-1.avsc"),
     ),
     (
-        "hub.signals.v1",
+        Topic::SIGNALS,
         include_str!("../../../../schemas/history/hub.signals.v1-1.avsc"),
     ),
     (
-        "hub.signals.v1",
+        Topic::SIGNALS,
         include_str!("../../../../schemas/history/hub.signals.v1-2.avsc"),
     ),
     (
-        "hub.responses.v1",
+        Topic::RESPONSES,
         include_str!("../../../../schemas/history/hub.responses.v1-1.avsc"),
     ),
     (
-        "source.jeugdhulp.v1",
+        Topic::JEUGDHULP,
         include_str!("../../../../schemas/history/source.jeugdhulp.v1-1.avsc"),
     ),
     (
-        "hub.directory.v1",
+        Topic::DIRECTORY,
         include_str!("../../../../schemas/history/hub.directory.v1-1.avsc"),
     ),
     (
-        "hub.deliveries.v1",
+        Topic::DELIVERIES,
         include_str!("../../../../schemas/history/hub.deliveries.v1-1.avsc"),
     ),
 ];
@@ -101,7 +102,7 @@ pub fn registry() -> Registry {
     static PARSED: std::sync::LazyLock<Registry> = std::sync::LazyLock::new(|| {
         let mut r = Registry::default();
         for (topic, text) in CURRENT {
-            r.add_current(topic, text)
+            r.add_current(*topic, text)
                 .unwrap_or_else(|e| panic!("schema of {topic}: {e}"));
         }
         for (topic, text) in HISTORY {
@@ -114,7 +115,7 @@ pub fn registry() -> Registry {
 }
 
 /// The CloudEvents `dataschema` of a topic's current schema.
-pub fn dataschema(topic: &str, fingerprint: u64) -> String {
+pub fn dataschema(topic: Topic, fingerprint: u64) -> String {
     format!("urn:nl:schakel:schema:{topic}:{fingerprint:016x}")
 }
 
@@ -124,8 +125,28 @@ mod tests {
     fn all_schemas_parse() {
         let r = super::registry();
         for (topic, _) in super::CURRENT {
-            assert!(r.current(topic).is_ok());
+            assert!(r.current(*topic).is_ok());
         }
+    }
+
+    /// The catalogue's topics are those of topics.toml, in its order, and every one but the
+    /// snapshots (raw chunks) has a current schema.
+    #[test]
+    fn the_catalogue_names_the_topics_of_topics_toml() {
+        use crate::domain::catalogue::Topic;
+        let toml: Vec<&str> = super::TOPICS_TOML
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("name = \""))
+            .filter_map(|l| l.split('"').next())
+            .collect();
+        let names: Vec<&str> = Topic::ALL.iter().map(|t| t.name()).collect();
+        assert_eq!(toml, names);
+        let with_schema: Vec<Topic> = super::CURRENT.iter().map(|(t, _)| *t).collect();
+        let expected: Vec<Topic> = Topic::ALL
+            .into_iter()
+            .filter(|t| *t != Topic::SNAPSHOTS)
+            .collect();
+        assert_eq!(with_schema, expected);
     }
     /// The fingerprints under which every schema, current and old, has been written to the
     /// log (they are in every record's header and every CloudEvent's `dataschema`). A change
@@ -161,7 +182,7 @@ mod tests {
             "pin the fingerprint of a new schema here"
         );
         for ((topic, text), (pinned_topic, fingerprint)) in all.zip(WRITTEN) {
-            assert_eq!(topic, pinned_topic);
+            assert_eq!(topic.name(), *pinned_topic);
             let schema = crate::log::codec::Schema::parse(text).unwrap();
             assert_eq!(
                 schema.fingerprint(),
@@ -175,6 +196,7 @@ mod tests {
 /// Every topic's Rust type survives its schema.
 #[cfg(test)]
 mod roundtrip_tests {
+    use crate::domain::catalogue::Topic;
     use crate::domain::dates::DatePrecision;
     use crate::domain::events::*;
     use crate::domain::ids::ChildKey;
@@ -197,7 +219,7 @@ mod roundtrip_tests {
         let jh = JeugdhulpEvent {
             id: "1".into(),
             source: "urn:nld:gemeente:0392:systeem:jeugd".into(),
-            kind: "nl.schakel.jeugdhulp.assignment-issued.v1".into(),
+            kind: crate::domain::catalogue::EventType::AssignmentIssued,
             time: t,
             child: child(),
             data: JeugdhulpData::AssignmentIssued {
@@ -213,10 +235,9 @@ mod roundtrip_tests {
                 gemeente: "0392".into(),
             },
         };
-        let b = reg.encode("source.jeugdhulp.v1", &jh).unwrap();
+        let b = reg.encode(Topic::JEUGDHULP, &jh).unwrap();
         assert_eq!(
-            reg.decode::<JeugdhulpEvent>("source.jeugdhulp.v1", &b)
-                .unwrap(),
+            reg.decode::<JeugdhulpEvent>(Topic::JEUGDHULP, &b).unwrap(),
             jh
         );
 
@@ -236,15 +257,12 @@ mod roundtrip_tests {
             },
             id: "2".into(),
             source: "urn:nld:brin:12AB:systeem:parnassys".into(),
-            kind: "nl.schakel.school.enrolment-ended.v1".into(),
+            kind: crate::domain::catalogue::EventType::EnrolmentEnded,
             time: t,
             child: child(),
         };
-        let b = reg.encode("source.school.v1", &sc).unwrap();
-        assert_eq!(
-            reg.decode::<SchoolEvent>("source.school.v1", &b).unwrap(),
-            sc
-        );
+        let b = reg.encode(Topic::SCHOOL, &sc).unwrap();
+        assert_eq!(reg.decode::<SchoolEvent>(Topic::SCHOOL, &b).unwrap(), sc);
 
         let d = DirectoryEntry {
             entry: DirectoryItem::Contact {
@@ -265,10 +283,9 @@ mod roundtrip_tests {
                 }),
             },
         };
-        let b = reg.encode("hub.directory.v1", &d).unwrap();
+        let b = reg.encode(Topic::DIRECTORY, &d).unwrap();
         assert_eq!(
-            reg.decode::<DirectoryEntry>("hub.directory.v1", &b)
-                .unwrap(),
+            reg.decode::<DirectoryEntry>(Topic::DIRECTORY, &b).unwrap(),
             d
         );
     }

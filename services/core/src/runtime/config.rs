@@ -235,8 +235,8 @@ impl Config {
     }
 
     /// The full name of a topic, with the configured prefix.
-    pub fn topic(&self, name: &str) -> String {
-        self.kafka.topic(name)
+    pub fn topic(&self, topic: crate::domain::catalogue::Topic) -> String {
+        self.kafka.topic(topic)
     }
 }
 
@@ -306,7 +306,10 @@ bootstrap = "127.0.0.1:9092"
     #[test]
     fn minimal_config_needs_no_service_section() {
         let c = Config::parse(MIN, "t", []).unwrap();
-        assert_eq!(c.topic("hub.clock.v1"), "hub.clock.v1");
+        assert_eq!(
+            c.topic(crate::domain::catalogue::Topic::CLOCK),
+            "hub.clock.v1"
+        );
         assert_eq!(c.kafka.produce_timeout, Duration::from_secs(10));
         assert_eq!(c.clock.tick_at, "06:00");
         let p: Part = c.section("notify").unwrap();
@@ -333,7 +336,10 @@ bootstrap = "127.0.0.1:9092"
         ];
         let c = Config::parse(MIN, "t", env).unwrap();
         assert_eq!(c.kafka.bootstrap, "10.0.0.1:9092");
-        assert_eq!(c.topic("hub.clock.v1"), "t1-hub.clock.v1");
+        assert_eq!(
+            c.topic(crate::domain::catalogue::Topic::CLOCK),
+            "t1-hub.clock.v1"
+        );
         let p: Part = c.section("ingest").unwrap();
         assert_eq!(p.max_batch_events, Some(10));
         let p: Part = c.section("notify").unwrap();

@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
             Ok(ev) => {
                 if let Err(errors) = validate::validate_batch(std::slice::from_ref(&ev), &pseudo) {
                     for e in errors {
-                        let c = ijw::check_for(&e.field, &e.message);
+                        let c = ijw::check_for(&e);
                         assert!(c.code.len() == 4, "a retour code has four digits");
                     }
                 }

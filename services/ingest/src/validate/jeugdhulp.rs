@@ -2,13 +2,13 @@
 //! them, also as iJw messages).
 
 use super::*;
+use schakel_core::domain::catalogue::EventType;
 
-/// The data of a `jeugdhulp.*` type (`name` without `nl.schakel.` and `.v1`).
-pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
-    match name {
-        "jeugdhulp.assignment-issued" => jeugdhulp_assignment(d, f),
-        "jeugdhulp.assignment-withdrawn" => {
-            f.no_unknown(d, "data", &["child", "toewijzingNummer", "date"]);
+/// The data of a `jeugdhulp.*` type.
+pub(super) fn data(ty: EventType, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
+    match ty {
+        EventType::AssignmentIssued => jeugdhulp_assignment(d, f),
+        EventType::AssignmentWithdrawn => {
             let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
             let date = f.date(d, "data", "date", true);
             Some((
@@ -19,8 +19,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "jeugdhulp.care-started" => {
-            f.no_unknown(d, "data", &["child", "toewijzingNummer", "begindatum"]);
+        EventType::CareStarted => {
             let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
             let begin = f.date(d, "data", "begindatum", true);
             Some((
@@ -31,18 +30,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "jeugdhulp.care-stopped" => {
-            f.no_unknown(
-                d,
-                "data",
-                &[
-                    "child",
-                    "toewijzingNummer",
-                    "begindatum",
-                    "einddatum",
-                    "redenBeeindiging",
-                ],
-            );
+        EventType::CareStopped => {
             let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
             let begin = f.date(d, "data", "begindatum", true);
             let end = f.date(d, "data", "einddatum", true);
@@ -58,12 +46,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "jeugdhulp.care-withdrawn" => {
-            f.no_unknown(
-                d,
-                "data",
-                &["child", "toewijzingNummer", "record", "begindatum"],
-            );
+        EventType::CareWithdrawn => {
             let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
             let record = f.one_of(d, "data", "record", &["start", "stop"]);
             let begin = f.date(d, "data", "begindatum", true);
@@ -76,19 +59,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "jeugdhulp.assignment-requested" => {
-            f.no_unknown(
-                d,
-                "data",
-                &[
-                    "child",
-                    "referentieAanbieder",
-                    "product",
-                    "ingangsdatum",
-                    "einddatum",
-                    "gemeente",
-                ],
-            );
+        EventType::AssignmentRequested => {
             let reference = f.parsed(d, "data", "referentieAanbieder", true, slug(40));
             let product = product(d, f);
             let start = f.date(d, "data", "ingangsdatum", false);
@@ -116,7 +87,6 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
 /// `data.product`: an iJw productcategorie and optional productcode.
 fn product(d: &Obj, f: &mut Fields<'_>) -> Option<Product> {
     f.object(d, "data", "product", true).and_then(|p| {
-        f.no_unknown(p, "data.product", &["categorie", "code"]);
         let cat = f.parsed(p, "data.product", "categorie", true, |s: &str| {
             if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) {
                 Ok(s.to_owned())
@@ -131,6 +101,7 @@ fn product(d: &Obj, f: &mut Fields<'_>) -> Option<Product> {
                 Err("must be an iJw productcode of 1 to 5 letters or digits")
             }
         });
+        f.done(p, "data.product");
         Some(Product {
             categorie: cat?,
             code,
@@ -139,20 +110,6 @@ fn product(d: &Obj, f: &mut Fields<'_>) -> Option<Product> {
 }
 
 fn jeugdhulp_assignment(d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
-    f.no_unknown(
-        d,
-        "data",
-        &[
-            "child",
-            "toewijzingNummer",
-            "product",
-            "ingangsdatum",
-            "einddatum",
-            "toewijzingTijdstip",
-            "verlengdeJeugdhulp",
-            "gemeente",
-        ],
-    );
     let nr = f.parsed(d, "data", "toewijzingNummer", true, slug(20));
     let product = product(d, f);
     let start = f.date(d, "data", "ingangsdatum", true);

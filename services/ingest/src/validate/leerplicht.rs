@@ -2,25 +2,15 @@
 //! (the leerplicht administration publishes them).
 
 use super::*;
+use schakel_core::domain::catalogue::EventType;
 
 const VRIJSTELLINGEN: &[&str] = &["5-onder-a", "5-onder-b", "5-onder-c", "art-15", "art-3a"];
 const OFFERS: &[&str] = &["onderwijs", "zorg", "combinatie", "dagbesteding"];
 
-/// The data of a `leerplicht.*` type (`name` without `nl.schakel.` and `.v1`).
-pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
-    match name {
-        "leerplicht.verzuim-reported" => {
-            f.no_unknown(
-                d,
-                "data",
-                &[
-                    "child",
-                    "school",
-                    "meldingsnummer",
-                    "kind",
-                    "firstAbsenceDate",
-                ],
-            );
+/// The data of a `leerplicht.*` type.
+pub(super) fn data(ty: EventType, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
+    match ty {
+        EventType::VerzuimReported => {
             let school = school_ref(d, "school", true, f);
             let nr = f.parsed(d, "data", "meldingsnummer", true, slug(32));
             let kind = f.one_of(d, "data", "kind", schakel_core::domain::verzuim::KINDS);
@@ -35,8 +25,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "leerplicht.verzuim-status-changed" => {
-            f.no_unknown(d, "data", &["child", "meldingsnummer", "status"]);
+        EventType::VerzuimStatusChanged => {
             let nr = f.parsed(d, "data", "meldingsnummer", true, slug(32));
             let status = f.one_of(d, "data", "status", schakel_core::domain::verzuim::STATUSES);
             Some((
@@ -47,22 +36,20 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "leerplicht.vrijstelling-granted" | "leerplicht.vrijstelling-ended" => {
-            f.no_unknown(d, "data", &["child", "kind", "from", "until"]);
+        EventType::VrijstellingGranted | EventType::VrijstellingEnded => {
             let kind = f.one_of(d, "data", "kind", VRIJSTELLINGEN);
             let from = f.date(d, "data", "from", true);
             let until = f.date(d, "data", "until", false);
             f.not_before(from, until, "data", "until", "from");
             let (kind, from) = (kind?, from?);
-            let data = if name.ends_with("granted") {
+            let data = if ty == EventType::VrijstellingGranted {
                 LeerplichtData::VrijstellingGranted { kind, from, until }
             } else {
                 LeerplichtData::VrijstellingEnded { kind, from, until }
             };
             Some((Vec::new(), Body::Leerplicht(data)))
         }
-        "leerplicht.thuiszitter-registered" => {
-            f.no_unknown(d, "data", &["child", "since", "school"]);
+        EventType::ThuiszitterRegistered => {
             let since = f.date(d, "data", "since", true);
             let school = school_ref(d, "school", false, f);
             Some((
@@ -73,8 +60,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "leerplicht.thuiszitter-resolved" => {
-            f.no_unknown(d, "data", &["child", "date", "offer"]);
+        EventType::ThuiszitterResolved => {
             let date = f.date(d, "data", "date", true);
             let offer = f.one_of(d, "data", "offer", OFFERS);
             Some((

@@ -2,6 +2,7 @@
 
 use jiff::civil::Date;
 use jiff::Timestamp;
+use schakel_core::domain::catalogue::{EventType, SourceKind};
 use schakel_core::domain::dates::{BirthDate, DatePrecision};
 use schakel_core::domain::events::{
     ChildRef, JeugdhulpData, LeerplichtData, LocationRef, Product, SchoolData, SchoolRef,
@@ -15,7 +16,7 @@ use schakel_core::vault::Identity;
 use serde_json::Value;
 
 use crate::fields::{Fields, Obj};
-use crate::problem::FieldError;
+use crate::problem::{ErrorKind, FieldError};
 
 mod jeugdhulp;
 mod leerplicht;
@@ -32,12 +33,12 @@ pub enum Typed {
 }
 
 impl Typed {
-    pub fn topic(&self) -> &'static str {
+    pub fn event_type(&self) -> EventType {
         match self {
-            Typed::School(_) => "source.school.v1",
-            Typed::Voorschool(_) => "source.voorschool.v1",
-            Typed::Leerplicht(_) => "source.leerplicht.v1",
-            Typed::Jeugdhulp(_) => "source.jeugdhulp.v1",
+            Typed::School(e) => e.kind,
+            Typed::Voorschool(e) => e.kind,
+            Typed::Leerplicht(e) => e.kind,
+            Typed::Jeugdhulp(e) => e.kind,
         }
     }
 
@@ -55,38 +56,27 @@ impl Typed {
 #[derive(Debug, Clone)]
 pub struct Accepted {
     pub typed: Typed,
-    /// the source kind of its type: school, voorschool, leerplicht or jeugdhulp
-    pub kind: &'static str,
+    /// the source kind of its type
+    pub kind: SourceKind,
     /// institutions the token must cover, with the field that names each
     pub institutions: Vec<(String, String)>,
     /// the BSN or onderwijsnummer and name, for the vault only
     pub identity: Identity,
 }
 
-/// The event types of EVENTS.md that source systems may post.
-pub const TYPES: &[&str] = &[
-    "nl.schakel.school.enrolment-registered.v1",
-    "nl.schakel.school.enrolment-ended.v1",
-    "nl.schakel.school.application-registered.v1",
-    "nl.schakel.school.admission-decided.v1",
-    "nl.schakel.school.advice-given.v1",
-    "nl.schakel.school.support-started.v1",
-    "nl.schakel.school.support-ended.v1",
-    "nl.schakel.voorschool.placement-started.v1",
-    "nl.schakel.voorschool.placement-ended.v1",
-    "nl.schakel.leerplicht.verzuim-reported.v1",
-    "nl.schakel.leerplicht.verzuim-status-changed.v1",
-    "nl.schakel.leerplicht.vrijstelling-granted.v1",
-    "nl.schakel.leerplicht.vrijstelling-ended.v1",
-    "nl.schakel.leerplicht.thuiszitter-registered.v1",
-    "nl.schakel.leerplicht.thuiszitter-resolved.v1",
-    "nl.schakel.jeugdhulp.assignment-issued.v1",
-    "nl.schakel.jeugdhulp.assignment-withdrawn.v1",
-    "nl.schakel.jeugdhulp.care-started.v1",
-    "nl.schakel.jeugdhulp.care-stopped.v1",
-    "nl.schakel.jeugdhulp.care-withdrawn.v1",
-    "nl.schakel.jeugdhulp.assignment-requested.v1",
-];
+/// The CloudEvent (structured mode, JSON) of a fact read from another format (a CSV row, an
+/// iJw product), as a source system would post it: it is validated like any posted event.
+pub fn envelope(ty: EventType, id: String, source: String, data: Value) -> Value {
+    serde_json::json!({
+        "specversion": "1.0",
+        "id": id,
+        "source": source,
+        "type": ty.name(),
+        "time": Timestamp::now().to_string(),
+        "datacontenttype": "application/json",
+        "data": data,
+    })
+}
 
 /// Validates a batch; either every event is valid or every problem is returned.
 pub fn validate_batch(
@@ -96,10 +86,7 @@ pub fn validate_batch(
     let mut errors = Vec::new();
     let mut out = Vec::with_capacity(events.len());
     for (index, ev) in events.iter().enumerate() {
-        let mut f = Fields {
-            index,
-            errors: &mut errors,
-        };
+        let mut f = Fields::new(index, &mut errors);
         if let Some(a) = validate_event(ev, pseudo, &mut f) {
             out.push(a);
         }
@@ -131,12 +118,12 @@ pub fn source_institution(source: &str) -> Result<String, &'static str> {
 
 fn validate_event(ev: &Value, pseudo: &Pseudonymizer, f: &mut Fields<'_>) -> Option<Accepted> {
     let Some(obj) = ev.as_object() else {
-        f.err("", "an event must be a JSON object");
+        f.err("", ErrorKind::Event, "an event must be a JSON object");
         return None;
     };
-    match obj.get("specversion").and_then(Value::as_str) {
+    match f.value(obj, "specversion").and_then(Value::as_str) {
         Some("1.0") => {}
-        _ => f.err("specversion", "must be \"1.0\""),
+        _ => f.invalid("specversion", "must be \"1.0\""),
     }
     let id = f.parsed(obj, "", "id", true, |s| {
         if s.len() <= 256 {
@@ -149,24 +136,26 @@ fn validate_event(ev: &Value, pseudo: &Pseudonymizer, f: &mut Fields<'_>) -> Opt
     let source_inst = source.as_deref().and_then(|s| match source_institution(s) {
         Ok(i) => Some(i),
         Err(m) => {
-            f.err("source", m);
+            f.invalid("source", m);
             None
         }
     });
     let time = f.timestamp(obj, "", "time");
-    if let Some(ct) = obj.get("datacontenttype") {
+    if let Some(ct) = f.value(obj, "datacontenttype") {
         if ct.as_str() != Some("application/json") {
-            f.err("datacontenttype", "must be \"application/json\"");
+            f.invalid("datacontenttype", "must be \"application/json\"");
         }
     }
     let ty = f.string(obj, "", "type", true);
-    let ty = ty.and_then(|t| match TYPES.iter().find(|x| **x == t) {
-        Some(known) => Some(*known),
-        None => {
-            f.err("type", "is not a known event type (see EVENTS.md)");
-            None
-        }
-    });
+    let ty = ty.and_then(
+        |t| match EventType::parse(&t).filter(|t| t.source().is_some()) {
+            Some(known) => Some(known),
+            None => {
+                unknown_type(f);
+                None
+            }
+        },
+    );
     let data = f.object(obj, "", "data", true);
     let child = data.and_then(|d| child(d, pseudo, time, f));
     let (ty, data) = (ty?, data?);
@@ -174,48 +163,16 @@ fn validate_event(ev: &Value, pseudo: &Pseudonymizer, f: &mut Fields<'_>) -> Opt
     let (id, source, source_inst, time, (child, identity), (mut institutions, body)) =
         (id?, source?, source_inst?, time?, child?, parsed?);
     institutions.insert(0, ("source".to_owned(), source_inst));
-    let kind = ty.split('.').nth(2).expect("catalogue types have a kind");
-    let kind: &'static str = ["school", "voorschool", "leerplicht", "jeugdhulp"]
-        .into_iter()
-        .find(|k| *k == kind)
-        .expect("catalogue kinds");
     let typed = match body {
-        Body::School(d) => Typed::School(SourceEvent {
-            id,
-            source,
-            kind: ty.to_owned(),
-            time,
-            child,
-            data: d,
-        }),
-        Body::Voorschool(d) => Typed::Voorschool(SourceEvent {
-            id,
-            source,
-            kind: ty.to_owned(),
-            time,
-            child,
-            data: d,
-        }),
-        Body::Leerplicht(d) => Typed::Leerplicht(SourceEvent {
-            id,
-            source,
-            kind: ty.to_owned(),
-            time,
-            child,
-            data: d,
-        }),
-        Body::Jeugdhulp(d) => Typed::Jeugdhulp(SourceEvent {
-            id,
-            source,
-            kind: ty.to_owned(),
-            time,
-            child,
-            data: d,
-        }),
+        Body::School(d) => Typed::School(SourceEvent::new(id, source, time, child, d)),
+        Body::Voorschool(d) => Typed::Voorschool(SourceEvent::new(id, source, time, child, d)),
+        Body::Leerplicht(d) => Typed::Leerplicht(SourceEvent::new(id, source, time, child, d)),
+        Body::Jeugdhulp(d) => Typed::Jeugdhulp(SourceEvent::new(id, source, time, child, d)),
     };
+    debug_assert_eq!(typed.event_type(), ty, "each type reads into its own data");
     Some(Accepted {
         typed,
-        kind,
+        kind: ty.source().expect("a source type"),
         institutions,
         identity,
     })
@@ -229,21 +186,10 @@ fn child(
 ) -> Option<(ChildRef, Identity)> {
     const P: &str = "data.child";
     let c = f.object(data, "data", "child", true)?;
-    f.no_unknown(
-        c,
-        P,
-        &[
-            "bsn",
-            "onderwijsnummer",
-            "birthDate",
-            "birthDatePrecision",
-            "name",
-            "residenceMunicipality",
-        ],
-    );
+    f.known(c, &["bsn", "onderwijsnummer"]);
     let id = match (c.contains_key("bsn"), c.contains_key("onderwijsnummer")) {
         (true, true) => {
-            f.err(
+            f.invalid(
                 format!("{P}.onderwijsnummer"),
                 "send either bsn or onderwijsnummer, not both",
             );
@@ -252,6 +198,7 @@ fn child(
         (false, false) => {
             f.err(
                 format!("{P}.bsn"),
+                ErrorKind::Missing,
                 "is required (or onderwijsnummer when no BSN is known)",
             );
             None
@@ -262,7 +209,7 @@ fn child(
             .map(ChildId::Onderwijsnummer),
     };
     let birth = f.date(c, P, "birthDate", true);
-    let precision = match c.get("birthDatePrecision") {
+    let precision = match f.value(c, "birthDatePrecision") {
         None | Some(Value::Null) => Some(DatePrecision::Day),
         Some(_) => f
             .one_of(c, P, "birthDatePrecision", &["day", "month", "year"])
@@ -270,7 +217,7 @@ fn child(
     };
     if let (Some(b), Some(t)) = (birth, time) {
         if b > t.to_zoned(jiff::tz::TimeZone::UTC).date() {
-            f.err(
+            f.invalid(
                 format!("{P}.birthDate"),
                 "must not be after the event's time",
             );
@@ -279,11 +226,12 @@ fn child(
     let (mut given, mut family) = (None, None);
     if let Some(name) = f.object(c, P, "name", false) {
         let np = format!("{P}.name");
-        f.no_unknown(name, &np, &["given", "family"]);
         given = f.parsed(name, &np, "given", false, name_part);
         family = f.parsed(name, &np, "family", false, name_part);
+        f.done(name, &np);
     }
     let residence = f.parsed(c, P, "residenceMunicipality", false, Gemeentecode::parse);
+    f.done(c, P);
     let (id, birth, precision) = (id?, birth?, precision?);
     let birth = BirthDate::new(birth, precision);
     let child = ChildRef {
@@ -317,9 +265,9 @@ type Scoped = (Vec<(String, String)>, Body);
 fn school_ref(m: &Obj, key: &str, required: bool, f: &mut Fields<'_>) -> Option<SchoolRef> {
     let s = f.object(m, "data", key, required)?;
     let path = format!("data.{key}");
-    f.no_unknown(s, &path, &["brin", "vestiging"]);
     let brin = f.parsed(s, &path, "brin", true, Brin::parse);
     let vestiging = f.parsed(s, &path, "vestiging", true, Vestiging::parse);
+    f.done(s, &path);
     Some(SchoolRef {
         brin: brin?.into(),
         vestiging: vestiging?.into(),
@@ -341,21 +289,26 @@ fn slug(max: usize) -> impl Fn(&str) -> Result<String, String> {
     }
 }
 
-fn typed_data(ty: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
-    let name = ty
-        .strip_prefix("nl.schakel.")
-        .and_then(|t| t.strip_suffix(".v1"))
-        .unwrap_or(ty);
-    match name.split_once('.').map_or("", |(kind, _)| kind) {
-        "school" => school::data(name, d, f),
-        "voorschool" => voorschool::data(name, d, f),
-        "leerplicht" => leerplicht::data(name, d, f),
-        "jeugdhulp" => jeugdhulp::data(name, d, f),
-        _ => unknown_type(f),
-    }
+/// The data of source type `ty`, read by the file of its source kind; then every key of
+/// `data` no read asked for is reported.
+fn typed_data(ty: EventType, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
+    let scoped = match ty.source() {
+        Some(SourceKind::School) => school::data(ty, d, f),
+        Some(SourceKind::Voorschool) => voorschool::data(ty, d, f),
+        Some(SourceKind::Leerplicht) => leerplicht::data(ty, d, f),
+        Some(SourceKind::Jeugdhulp) => jeugdhulp::data(ty, d, f),
+        None => unknown_type(f),
+    };
+    f.done(d, "data");
+    scoped
 }
 
+/// A type this kind's file does not read: not a source type of the catalogue.
 fn unknown_type(f: &mut Fields<'_>) -> Option<Scoped> {
-    f.err("type", "is not a known event type (see EVENTS.md)");
+    f.err(
+        "type",
+        ErrorKind::Event,
+        "is not a known event type (see EVENTS.md)",
+    );
     None
 }

@@ -2,6 +2,7 @@
 //! support (a LAS publishes them).
 
 use super::*;
+use schakel_core::domain::catalogue::EventType;
 
 const SECTORS: &[&str] = &["po", "vo", "so", "vso", "sbo", "mbo"];
 const END_REASONS: &[&str] = &["verhuizing", "andere-school", "einde-onderwijs", "overig"];
@@ -21,17 +22,12 @@ const LEVELS: &[&str] = &[
 ];
 const SUPPORTS: &[&str] = &["opp", "arrangement", "tlv", "oza", "kernteam"];
 
-/// The data of a `school.*` type (`name` without `nl.schakel.` and `.v1`).
-pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
+/// The data of a `school.*` type.
+pub(super) fn data(ty: EventType, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
     let school_scope =
         |s: &SchoolRef| vec![("data.school.brin".to_owned(), format!("school:{}", s.brin))];
-    match name {
-        "school.enrolment-registered" => {
-            f.no_unknown(
-                d,
-                "data",
-                &["child", "school", "sector", "grade", "startDate"],
-            );
+    match ty {
+        EventType::EnrolmentRegistered => {
             let school = school_ref(d, "school", true, f);
             let sector = f.one_of(d, "data", "sector", SECTORS);
             let max = match sector.as_deref() {
@@ -52,19 +48,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "school.enrolment-ended" => {
-            f.no_unknown(
-                d,
-                "data",
-                &[
-                    "child",
-                    "school",
-                    "endDate",
-                    "reason",
-                    "destination",
-                    "startkwalificatie",
-                ],
-            );
+        EventType::EnrolmentEnded => {
             let school = school_ref(d, "school", true, f);
             let end = f.date(d, "data", "endDate", true);
             let reason = f.one_of(d, "data", "reason", END_REASONS);
@@ -82,8 +66,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "school.application-registered" => {
-            f.no_unknown(d, "data", &["child", "school", "date"]);
+        EventType::ApplicationRegistered => {
             let school = school_ref(d, "school", true, f);
             let date = f.date(d, "data", "date", true);
             let school = school?;
@@ -95,8 +78,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "school.admission-decided" => {
-            f.no_unknown(d, "data", &["child", "school", "date", "decision"]);
+        EventType::AdmissionDecided => {
             let school = school_ref(d, "school", true, f);
             let date = f.date(d, "data", "date", true);
             let decision = f.one_of(d, "data", "decision", DECISIONS);
@@ -110,8 +92,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "school.advice-given" => {
-            f.no_unknown(d, "data", &["child", "kind", "level", "date"]);
+        EventType::AdviceGiven => {
             let kind = f.one_of(d, "data", "kind", ADVICE_KINDS);
             let level = f.one_of(d, "data", "level", LEVELS);
             let date = f.date(d, "data", "date", true);
@@ -124,14 +105,13 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
                 }),
             ))
         }
-        "school.support-started" | "school.support-ended" => {
-            f.no_unknown(d, "data", &["child", "school", "support", "date"]);
+        EventType::SupportStarted | EventType::SupportEnded => {
             let school = school_ref(d, "school", true, f);
             let support = f.one_of(d, "data", "support", SUPPORTS);
             let date = f.date(d, "data", "date", true);
             let (school, support, date) = (school?, support?, date?);
             let scope = school_scope(&school);
-            let data = if name.ends_with("started") {
+            let data = if ty == EventType::SupportStarted {
                 SchoolData::SupportStarted {
                     school,
                     support,

@@ -1,20 +1,17 @@
 //! The data of the `voorschool.*` types: placements at a voorschool location.
 
 use super::*;
+use schakel_core::domain::catalogue::EventType;
 
-/// The data of a `voorschool.*` type (`name` without `nl.schakel.` and `.v1`).
-pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
-    match name {
-        "voorschool.placement-started" | "voorschool.placement-ended" => {
-            f.no_unknown(
-                d,
-                "data",
-                &["child", "location", "vveIndication", "date", "mentor"],
-            );
+/// The data of a `voorschool.*` type.
+pub(super) fn data(ty: EventType, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
+    match ty {
+        EventType::PlacementStarted | EventType::PlacementEnded => {
             let loc = f.object(d, "data", "location", true);
             let lrk = loc.and_then(|l| {
-                f.no_unknown(l, "data.location", &["lrk"]);
-                f.parsed(l, "data.location", "lrk", true, LrkNumber::parse)
+                let lrk = f.parsed(l, "data.location", "lrk", true, LrkNumber::parse);
+                f.done(l, "data.location");
+                lrk
             });
             let vve = f.boolean(d, "data", "vveIndication", true);
             let date = f.date(d, "data", "date", true);
@@ -25,7 +22,7 @@ pub(super) fn data(name: &str, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped> {
             let scope = vec![("data.location.lrk".to_owned(), format!("lrk:{lrk}"))];
             let location = LocationRef { lrk: lrk.into() };
             let (vve_indication, date) = (vve?, date?);
-            let data = if name.ends_with("started") {
+            let data = if ty == EventType::PlacementStarted {
                 VoorschoolData::PlacementStarted {
                     location,
                     vve_indication,

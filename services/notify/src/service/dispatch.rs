@@ -12,6 +12,7 @@ use crate::config_signals::{self, Unroutable};
 use crate::delivery::deliver;
 use crate::plan::{plan, Only};
 use crate::{endpoints, redrive};
+use schakel_core::domain::catalogue::Topic;
 
 /// What a finished task reports.
 pub(super) struct Done {
@@ -39,7 +40,7 @@ impl Service {
         };
         let (stop, epoch) = (part.stop.clone(), part.epoch);
         let signal: Option<SignalEvent> = rec.value.as_deref().and_then(|v| {
-            match self.deps.producer.registry().decode("hub.signals.v1", v) {
+            match self.deps.producer.registry().decode(Topic::SIGNALS, v) {
                 Ok(s) => Some(s),
                 Err(e) => {
                     tracing::warn!(offset = rec.offset, error = %e, "unreadable signal skipped");

@@ -13,6 +13,7 @@ use super::Service;
 use crate::digest_send;
 use crate::ledger::DeliveryState;
 use crate::restore;
+use schakel_core::domain::catalogue::Topic;
 
 impl Service {
     /// Counts how far a followed topic is read: `schakel_notify_followed_offsets_total` is the
@@ -20,9 +21,9 @@ impl Service {
     /// nothing more happens, and an operator's view of notify following the log).
     pub(super) fn followed_to(&mut self, topic: String, partition: i32, next: i64) {
         let logical = [
-            ("hub.directory.v1", &self.topics.directory),
-            ("hub.deliveries.v1", &self.topics.deliveries),
-            ("hub.clock.v1", &self.topics.clock),
+            (Topic::DIRECTORY, &self.topics.directory),
+            (Topic::DELIVERIES, &self.topics.deliveries),
+            (Topic::CLOCK, &self.topics.clock),
         ]
         .into_iter()
         .find(|(_, full)| **full == topic)

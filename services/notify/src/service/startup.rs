@@ -1,6 +1,7 @@
 //! Starting notify: the directory, the ledger and (on a log clock) the clock read back,
 //! waiting out a broker that is away; then the group joined.
 
+use schakel_core::domain::catalogue::Topic;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +37,7 @@ impl Service {
                 (c, Some(Arc::new(h)))
             }
         };
-        let signals = cfg.topic("hub.signals.v1");
+        let signals = cfg.topic(Topic::SIGNALS);
         let mut backoff = Duration::from_millis(500);
         let (restored, partitions) = loop {
             let (cfg2, hand2, topic) = (cfg.clone(), hand.clone(), signals.clone());
@@ -74,7 +75,7 @@ impl Service {
         if hand.is_some() {
             tracing::info!(now = %clock.now(), "log clock read back");
         }
-        let deliveries = cfg.topic("hub.deliveries.v1");
+        let deliveries = cfg.topic(Topic::DELIVERIES);
         let ledger_next = ends
             .iter()
             .filter(|((t, _), _)| *t == deliveries)
@@ -120,9 +121,9 @@ impl Service {
         )?;
         let topics = Topics {
             signals,
-            directory: cfg.topic("hub.directory.v1"),
+            directory: cfg.topic(Topic::DIRECTORY),
             deliveries,
-            clock: cfg.topic("hub.clock.v1"),
+            clock: cfg.topic(Topic::CLOCK),
         };
         let mut svc = Self {
             deps,

@@ -33,7 +33,7 @@ impl Engine {
         let Some((sender, receiver)) = rule.task_sides() else {
             return refuse("this signal is a notice, not a handoff task");
         };
-        let Some(answer) = Answer::from_type(&r.kind) else {
+        let Some(answer) = Answer::from_type(r.kind) else {
             return refuse("not a handoff answer type");
         };
         let sides = Sides::of(&r.roles, sender, receiver);

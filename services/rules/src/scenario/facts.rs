@@ -7,6 +7,7 @@ use schakel_core::domain::events::{
     ChildRef, JeugdhulpData, LeerplichtData, LocationRef, Product, ResponseEvent, SchoolData,
     SchoolRef, SourceEvent, VoorschoolData,
 };
+use schakel_core::domain::handoff::Answer;
 use serde::Deserialize;
 
 use super::key_for;
@@ -89,14 +90,13 @@ pub(super) fn fact_input(kind: &str, f: FactSpec, child: &ChildSpec) -> Result<I
     let nummer = || need(f.nummer.clone(), kind, "nummer");
     macro_rules! source {
         ($variant:ident, $family:literal, $data:expr) => {
-            Input::$variant(SourceEvent {
-                id: f.id.clone(),
-                source: concat!("urn:nld:scenario:", $family).into(),
-                kind: format!("nl.schakel.{}.{}.v1", $family, kind.replace('_', "-")),
+            Input::$variant(SourceEvent::new(
+                f.id.clone(),
+                concat!("urn:nld:scenario:", $family).into(),
                 time,
-                child: cref.clone(),
-                data: $data,
-            })
+                cref.clone(),
+                $data,
+            ))
         };
     }
     let input = match kind {
@@ -272,15 +272,15 @@ pub(super) fn fact_input(kind: &str, f: FactSpec, child: &ChildSpec) -> Result<I
             let rule = Rule::parse(rule).ok_or_else(|| format!("unknown rule {rule}"))?;
             let episode = need(f.episode.clone(), kind, "episode")?;
             let at = midnight(need(f.at, kind, "at")?);
-            let suffix = match kind {
-                "acknowledge" => "acknowledged",
-                "complete" => "completed",
-                _ => "cancelled",
+            let answer = match kind {
+                "acknowledge" => Answer::Acknowledge,
+                "complete" => Answer::Complete,
+                _ => Answer::Cancel,
             };
             Input::Response(ResponseEvent {
                 id: f.id.clone(),
                 source: "urn:nld:scenario:contact".into(),
-                kind: format!("nl.schakel.hub.handoff-{suffix}.v1"),
+                kind: answer.event_type(),
                 time: at,
                 child_key: key_for(&child.name),
                 signal_id: signal_id(rule, key_for(&child.name).as_str(), &episode),

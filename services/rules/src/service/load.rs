@@ -2,6 +2,7 @@
 //! its committed offsets, where to start reading, and the signal steps already written since
 //! the snapshot (so that a restore never writes one twice).
 
+use schakel_core::domain::catalogue::Topic;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -67,7 +68,7 @@ pub(super) fn load(
                     s.manifest
                         .offsets
                         .iter()
-                        .find(|(n, _)| n == t)
+                        .find(|(n, _)| n == t.name())
                         .map_or(*low, |(_, o)| (*o).max(*low))
                 })
                 .collect();
@@ -97,7 +98,7 @@ pub(super) fn load(
 /// The ids of the signal steps in the partition of hub.signals.v1 from `from` to its end, and
 /// where it ends.
 fn written_since(cfg: &Config, p: i32, from: i64) -> Result<(HashSet<String>, i64), String> {
-    let topic = cfg.topic("hub.signals.v1");
+    let topic = cfg.topic(Topic::SIGNALS);
     let end = kafka::high_watermarks(cfg, &topic)
         .map_err(|e| e.to_string())?
         .get(&p)
@@ -110,7 +111,7 @@ fn written_since(cfg: &Config, p: i32, from: i64) -> Result<(HashSet<String>, i6
             if let Some(Ok(s)) = r
                 .value
                 .as_deref()
-                .map(|v| reg.decode::<SignalEvent>("hub.signals.v1", v))
+                .map(|v| reg.decode::<SignalEvent>(Topic::SIGNALS, v))
             {
                 ids.insert(s.id);
             }

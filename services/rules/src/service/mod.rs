@@ -22,6 +22,7 @@ mod rebalance;
 mod release;
 mod snapshots;
 
+use schakel_core::domain::catalogue::Topic;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -41,17 +42,17 @@ use release::Ends;
 
 /// The topics rules folds, all child-scoped and co-partitioned, in merge order for records
 /// appended in the same millisecond (facts before the tick).
-pub const INPUTS: &[&str] = &[
-    "source.school.v1",
-    "source.voorschool.v1",
-    "source.leerplicht.v1",
-    "source.jeugdhulp.v1",
-    "hub.responses.v1",
-    "hub.clock.v1",
+pub const INPUTS: &[Topic] = &[
+    Topic::SCHOOL,
+    Topic::VOORSCHOOL,
+    Topic::LEERPLICHT,
+    Topic::JEUGDHULP,
+    Topic::RESPONSES,
+    Topic::CLOCK,
 ];
 
 /// The topic whose partitions the group divides (one per partition number).
-const ANCHOR: &str = "hub.clock.v1";
+const ANCHOR: Topic = Topic::CLOCK;
 
 /// Runs the rules service until shutdown.
 pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
@@ -89,7 +90,7 @@ struct Service<'a> {
 
 impl<'a> Service<'a> {
     fn start(cfg: &'a Config, own: &'a Settings, health: &'a Health) -> anyhow::Result<Self> {
-        let topics: Vec<String> = INPUTS.iter().map(|t| cfg.topic(t)).collect();
+        let topics: Vec<String> = INPUTS.iter().map(|t| cfg.topic(*t)).collect();
         let group = Group::join(
             cfg,
             Membership {

@@ -3,6 +3,7 @@
 //! already in the log is not written again.
 
 use jiff::Timestamp;
+use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::{ClockTick, SignalEvent};
 use schakel_core::log::kafka::Record;
 use schakel_core::Shutdown;
@@ -17,12 +18,12 @@ impl Service<'_> {
         let topic = INPUTS[t];
         let bytes = rec.value.as_deref().ok_or("record without a value")?;
         let r = match topic {
-            "source.jeugdhulp.v1" => reg.decode(topic, bytes).map(Input::Jeugdhulp),
-            "source.school.v1" => reg.decode(topic, bytes).map(Input::School),
-            "source.voorschool.v1" => reg.decode(topic, bytes).map(Input::Voorschool),
-            "source.leerplicht.v1" => reg.decode(topic, bytes).map(Input::Leerplicht),
-            "hub.responses.v1" => reg.decode(topic, bytes).map(Input::Response),
-            "hub.clock.v1" => reg
+            Topic::JEUGDHULP => reg.decode(topic, bytes).map(Input::Jeugdhulp),
+            Topic::SCHOOL => reg.decode(topic, bytes).map(Input::School),
+            Topic::VOORSCHOOL => reg.decode(topic, bytes).map(Input::Voorschool),
+            Topic::LEERPLICHT => reg.decode(topic, bytes).map(Input::Leerplicht),
+            Topic::RESPONSES => reg.decode(topic, bytes).map(Input::Response),
+            Topic::CLOCK => reg
                 .decode::<ClockTick>(topic, bytes)
                 .map(|t| Input::Tick(t.date)),
             other => return Err(format!("unexpected topic {other}")),
@@ -44,7 +45,7 @@ impl Service<'_> {
         };
         let silent = f.silent(t, rec.offset);
         tracing::debug!(
-            topic = logical,
+            topic = logical.name(),
             partition = p,
             offset = rec.offset,
             silent,
@@ -82,7 +83,7 @@ impl Service<'_> {
                 .unwrap_or(Timestamp::UNIX_EPOCH);
             let end = self.emit(p, fresh, when, shutdown).await?;
             if let Some(reason) = refused {
-                self.dead_letter(&rec, logical, reason, when, shutdown)
+                self.dead_letter(&rec, logical.name(), reason, when, shutdown)
                     .await?;
             }
             if let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) {

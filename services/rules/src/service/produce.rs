@@ -1,6 +1,7 @@
 //! Writing to the log: signal steps to the partition of hub.signals.v1 with the input's
 //! number, and refused records to hub.deadletter.v1, each retried until the broker has it.
 
+use schakel_core::domain::catalogue::EventType;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -37,14 +38,13 @@ impl Service<'_> {
                 let ev = CloudEvent {
                     id: s.id.clone(),
                     source: "urn:nl:schakel:rules".into(),
-                    kind: s.kind.clone(),
+                    kind: s.kind,
                     // the input's append time: a replay writes the same record
                     time: when,
                     trace: TraceParent::derived(&s.id),
                 };
                 let key = s.child_key.as_str().to_owned();
                 send_until_written(&producer, &health, &shutdown, || Outgoing {
-                    topic: "hub.signals.v1",
                     key: &key,
                     value: &s,
                     event: &ev,
@@ -90,12 +90,11 @@ impl Service<'_> {
         let ev = CloudEvent {
             id: id.clone(),
             source: "urn:nl:schakel:rules".into(),
-            kind: "nl.schakel.hub.dead-lettered.v1".into(),
+            kind: EventType::DeadLettered,
             time: dl.at,
             trace: TraceParent::derived(&id),
         };
         send_until_written(&self.producer, self.health, shutdown, || Outgoing {
-            topic: "hub.deadletter.v1",
             key: &id,
             value: &dl,
             event: &ev,

@@ -36,7 +36,7 @@ impl Service<'_> {
         let offsets: Vec<(String, i64)> = INPUTS
             .iter()
             .zip(&f.done)
-            .map(|(t, o)| ((*t).to_owned(), *o))
+            .map(|(t, o)| (t.name().to_owned(), *o))
             .collect();
         let taking = Taking {
             group: &self.own.rules.group,

@@ -17,6 +17,8 @@ use apache_avro::reader::datum::GenericDatumReader;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::domain::catalogue::Topic;
+
 pub use schema::Schema;
 
 /// Why a value could not be encoded or decoded. None of these is helped by a retry.
@@ -98,16 +100,16 @@ pub fn decode_json_with(
 /// fingerprint, so records written by older producers stay readable.
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
-    current: HashMap<String, Arc<Schema>>,
+    current: HashMap<Topic, Arc<Schema>>,
     known: HashMap<u64, Arc<Schema>>,
 }
 
 impl Registry {
     /// Adds the current schema of a topic.
-    pub fn add_current(&mut self, topic: &str, text: &str) -> Result<(), CodecError> {
+    pub fn add_current(&mut self, topic: Topic, text: &str) -> Result<(), CodecError> {
         let s = Arc::new(Schema::parse(text)?);
         self.known.insert(s.fingerprint(), s.clone());
-        self.current.insert(topic.to_owned(), s);
+        self.current.insert(topic, s);
         Ok(())
     }
 
@@ -118,23 +120,23 @@ impl Registry {
         Ok(())
     }
 
-    pub fn current(&self, topic: &str) -> Result<&Arc<Schema>, CodecError> {
+    pub fn current(&self, topic: Topic) -> Result<&Arc<Schema>, CodecError> {
         self.current
-            .get(topic)
-            .ok_or_else(|| CodecError::UnknownTopic(topic.to_owned()))
+            .get(&topic)
+            .ok_or_else(|| CodecError::UnknownTopic(topic.name().to_owned()))
     }
 
-    pub fn encode<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>, CodecError> {
+    pub fn encode<T: Serialize>(&self, topic: Topic, value: &T) -> Result<Vec<u8>, CodecError> {
         encode(self.current(topic)?, value)
     }
 
     /// Decodes a single-object message into the current schema's shape, then into `T`.
-    pub fn decode<T: DeserializeOwned>(&self, topic: &str, bytes: &[u8]) -> Result<T, CodecError> {
+    pub fn decode<T: DeserializeOwned>(&self, topic: Topic, bytes: &[u8]) -> Result<T, CodecError> {
         let json = self.decode_json(topic, bytes)?;
         serde_json::from_value(json).map_err(|e| CodecError::Shape(e.to_string()))
     }
 
-    pub fn decode_json(&self, topic: &str, bytes: &[u8]) -> Result<serde_json::Value, CodecError> {
+    pub fn decode_json(&self, topic: Topic, bytes: &[u8]) -> Result<serde_json::Value, CodecError> {
         let fp = fingerprint_of(bytes)?;
         let writer = self
             .known

@@ -96,8 +96,8 @@ fn default_session_timeout() -> Duration {
 
 impl KafkaConfig {
     /// The full name of a topic, with the configured prefix.
-    pub fn topic(&self, name: &str) -> String {
-        format!("{}{}", self.topic_prefix, name)
+    pub fn topic(&self, topic: crate::domain::catalogue::Topic) -> String {
+        format!("{}{}", self.topic_prefix, topic.name())
     }
 }
 

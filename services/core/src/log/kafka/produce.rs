@@ -11,25 +11,52 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use serde::Serialize;
 
+use crate::domain::catalogue::{EventType, Topic};
+use crate::domain::events::{ClockTick, SourceEvent};
 use crate::log::codec::Registry;
 use crate::log::schemas;
 use crate::log::trace::TraceParent;
 
 use super::{classify, client_config, KafkaConfig, KafkaError};
 
-/// The CloudEvents attributes of a record, written as `ce_*` headers.
+/// The CloudEvents attributes of a record, written as `ce_*` headers. Its type decides the
+/// topic the record goes to.
 #[derive(Debug, Clone)]
 pub struct CloudEvent {
     pub id: String,
     pub source: String,
-    pub kind: String,
+    pub kind: EventType,
     pub time: Timestamp,
     pub trace: TraceParent,
 }
 
-/// A record to produce: topic (logical name), key, value and its CloudEvents attributes.
+impl CloudEvent {
+    /// The attributes of a source fact: its own id, source, type and time.
+    pub fn of_source<D>(e: &SourceEvent<D>, trace: TraceParent) -> Self {
+        Self {
+            id: e.id.clone(),
+            source: e.source.clone(),
+            kind: e.kind,
+            time: e.time,
+            trace,
+        }
+    }
+
+    /// The attributes of a clock tick, a new trace of its own.
+    pub fn of_tick(tick: &ClockTick) -> Self {
+        Self {
+            id: tick.id.clone(),
+            source: "urn:nl:schakel:clock".into(),
+            kind: EventType::ClockTicked,
+            time: tick.produced_at,
+            trace: TraceParent::new_root(),
+        }
+    }
+}
+
+/// A record to produce: key, value and its CloudEvents attributes; the topic is that of the
+/// event's type in the catalogue.
 pub struct Outgoing<'a, T: Serialize> {
-    pub topic: &'a str,
     pub key: &'a str,
     pub value: &'a T,
     pub event: &'a CloudEvent,
@@ -83,13 +110,11 @@ impl Producer {
 
     /// Encodes and produces one record; returns (partition, offset) once the broker has it.
     pub async fn send<T: Serialize>(&self, rec: Outgoing<'_, T>) -> Result<(i32, i64), KafkaError> {
-        let schema = self.registry.current(rec.topic)?;
+        let topic = rec.event.kind.topic();
+        let schema = self.registry.current(topic)?;
         let payload = crate::log::codec::encode(schema, rec.value)?;
-        let headers = ce_headers(
-            rec.event,
-            &schemas::dataschema(rec.topic, schema.fingerprint()),
-        );
-        self.send_bytes(rec.topic, rec.key, Some(&payload), headers, rec.partition)
+        let headers = ce_headers(rec.event, &schemas::dataschema(topic, schema.fingerprint()));
+        self.send_bytes(topic, rec.key, Some(&payload), headers, rec.partition)
             .await
     }
 
@@ -97,7 +122,7 @@ impl Producer {
     /// internal records such as snapshot chunks.
     pub async fn send_raw(
         &self,
-        topic: &str,
+        topic: Topic,
         key: &str,
         payload: &[u8],
         partition: i32,
@@ -113,20 +138,20 @@ impl Producer {
     }
 
     /// Produces a tombstone (null value) for `key`, for compacted topics.
-    pub async fn send_tombstone(&self, topic: &str, key: &str) -> Result<(i32, i64), KafkaError> {
+    pub async fn send_tombstone(&self, topic: Topic, key: &str) -> Result<(i32, i64), KafkaError> {
         self.send_bytes(topic, key, None, OwnedHeaders::new(), None)
             .await
     }
 
     async fn send_bytes(
         &self,
-        topic: &str,
+        topic: Topic,
         key: &str,
         payload: Option<&[u8]>,
         headers: OwnedHeaders,
         partition: Option<i32>,
     ) -> Result<(i32, i64), KafkaError> {
-        let full = format!("{}{}", self.prefix, topic);
+        let full = format!("{}{}", self.prefix, topic.name());
         let mut record: FutureRecord<'_, str, [u8]> =
             FutureRecord::to(&full).key(key).headers(headers);
         if let Some(p) = payload {
@@ -154,7 +179,7 @@ fn ce_headers(ev: &CloudEvent, dataschema: &str) -> OwnedHeaders {
         ("ce_specversion", "1.0"),
         ("ce_id", &ev.id),
         ("ce_source", &ev.source),
-        ("ce_type", &ev.kind),
+        ("ce_type", ev.kind.name()),
         ("ce_time", &time),
         ("ce_dataschema", dataschema),
         ("ce_datacontenttype", "application/avro"),
