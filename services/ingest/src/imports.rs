@@ -336,7 +336,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
         let mut accepted = Vec::new();
         let mut lines = Vec::new();
         if kind == ImportKind::Verzuim {
-            crate::await_meldingen(st, true).await?;
+            crate::write::await_meldingen(st, true).await?;
         }
         {
             // checked row by row against the meldingen before this chunk and the rows before
@@ -347,7 +347,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
                     RowOutcome::Rejected(r) => summary.reject(r, &mut lines),
                     RowOutcome::Accepted(_) if line <= resume => summary.skipped += 1,
                     RowOutcome::Accepted(events) => {
-                        let refusal = if crate::check_scope(&scope, &events).is_err() {
+                        let refusal = if crate::write::check_scope(&scope, &events).is_err() {
                             vec![CellError {
                                 column: String::new(),
                                 message: "this token may not write for the institution of this row"
@@ -384,8 +384,8 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
                 .add(lines)
                 .await;
         }
-        crate::write_identities(st, &accepted, "import", &trace).await?;
-        crate::write_all(&st.producer, &accepted, &trace).await?;
+        crate::write::write_identities(st, &accepted, "import", &trace).await?;
+        crate::write::write_all(&st.producer, &accepted, &trace).await?;
         st.meldingen.record(&accepted);
         st.health.metrics.add(
             "schakel_ingest_events_accepted_total",

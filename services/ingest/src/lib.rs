@@ -16,6 +16,7 @@ pub mod rejections;
 pub mod server;
 pub mod tasks;
 pub mod validate;
+pub mod write;
 
 use std::sync::Arc;
 
@@ -26,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use schakel_core::domain::ids::Pseudonymizer;
-use schakel_core::log::kafka::{CloudEvent, KafkaError, Outgoing, Producer};
+use schakel_core::log::kafka::Producer;
 use schakel_core::log::trace::TraceParent;
 use schakel_core::runtime::ops::{self, Health};
 use schakel_core::{Config, Shutdown};
@@ -35,7 +36,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::Tokens;
 use crate::problem::{ApiError, ErrorKind, FieldError};
-use crate::validate::{Accepted, Typed};
+use crate::write::{await_meldingen, check_scope, write_all, write_identities};
 
 /// Shared state of the request handlers.
 #[derive(Clone)]
@@ -176,7 +177,7 @@ fn broker_reachable(st: &AppState) -> Result<(), ApiError> {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/events", post(post_events))
-        .route("/v1/ijw", post(post_ijw))
+        .route("/v1/ijw", post(ijw::post_ijw))
         .route("/v1/imports/{kind}", post(imports::post_import))
         .route(
             "/v1/imports/{kind}/{import_id}/rejected",
@@ -300,225 +301,4 @@ fn trace_of(headers: &HeaderMap) -> TraceParent {
         .and_then(TraceParent::parse)
         .map(|t| t.child())
         .unwrap_or_else(TraceParent::new_root)
-}
-
-/// The answer to an iJw message: per product, `0200` or the failed checks.
-#[derive(serde::Serialize)]
-struct IjwRetour {
-    bericht: ijw::Kind,
-    versie: String,
-    identificatie: String,
-    accepted: usize,
-    rejected: usize,
-    producten: Vec<IjwProduct>,
-}
-
-#[derive(serde::Serialize)]
-struct IjwProduct {
-    client: usize,
-    referentie: String,
-    retourcodes: Vec<ijw::Check>,
-}
-
-async fn post_ijw(State(st): State<AppState>, req: Request) -> Response {
-    match accept_ijw(&st, req).await {
-        Ok(retour) => {
-            st.health.metrics.add(
-                "schakel_ingest_events_accepted_total",
-                "",
-                retour.accepted as u64,
-            );
-            (StatusCode::OK, Json(retour)).into_response()
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> {
-    let (parts, body) = req.into_parts();
-    let scope = authenticate(st, &parts.headers)?;
-    broker_reachable(st)?;
-    let ct = content_type(&parts.headers);
-    if ct != "application/xml" && ct != "text/xml" {
-        return Err(ApiError::UnsupportedMediaType(ct));
-    }
-    if !scope.allows_kind("jeugdhulp") {
-        return Err(ApiError::Forbidden(vec![FieldError::new(
-            0,
-            "Bericht",
-            ErrorKind::OutOfScope,
-            "this token may not write jeugdhulp events",
-        )]));
-    }
-    let bytes = read_body(st, &parts.headers, Body::new(body)).await?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| ApiError::Malformed("an iJw message must be UTF-8".into()))?;
-    let msg = ijw::read_message(text).map_err(ApiError::Malformed)?;
-    let trace = trace_of(&parts.headers);
-    let mut producten = Vec::new();
-    let mut accepted = Vec::new();
-    for p in ijw::products(&msg) {
-        let checks = match p.event {
-            Err(checks) => checks,
-            Ok(ev) => match validate::validate_batch(std::slice::from_ref(&ev), &st.pseudo) {
-                Err(errors) => errors.iter().map(ijw::check_for).collect(),
-                Ok(mut a) => {
-                    let a = a.pop().expect("one event in, one out");
-                    match check_scope(&scope, std::slice::from_ref(&a)) {
-                        Err(_) => vec![ijw::Check {
-                            code: "8008",
-                            toelichting:
-                                "the municipality of this message is outside this token's scope"
-                                    .into(),
-                        }],
-                        Ok(()) => {
-                            accepted.push(a);
-                            vec![ijw::Check {
-                                code: "0200",
-                                toelichting: "geaccepteerd".into(),
-                            }]
-                        }
-                    }
-                }
-            },
-        };
-        producten.push(IjwProduct {
-            client: p.client,
-            referentie: p.referentie,
-            retourcodes: checks,
-        });
-    }
-    if producten.is_empty() {
-        return Err(ApiError::Malformed(format!(
-            "the message holds no Client with a product ({:?})",
-            msg.kind
-        )));
-    }
-    write_identities(st, &accepted, "ijw", &trace).await?;
-    write_all(&st.producer, &accepted, &trace).await?;
-    let rejected = producten.len() - accepted.len();
-    tracing::info!(token = %scope.name, bericht = ?msg.kind, accepted = accepted.len(), rejected, trace_id = trace.trace_id(), "iJw message read");
-    Ok(IjwRetour {
-        bericht: msg.kind,
-        versie: msg.version.clone(),
-        identificatie: msg
-            .root
-            .child("Header")
-            .and_then(|h| h.text_of("Identificatie"))
-            .unwrap_or("")
-            .to_owned(),
-        accepted: accepted.len(),
-        rejected,
-        producten,
-    })
-}
-
-fn check_scope(scope: &auth::Scope, accepted: &[Accepted]) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    for (index, a) in accepted.iter().enumerate() {
-        if !scope.allows_kind(a.kind.name()) {
-            errors.push(FieldError::new(
-                index,
-                "type",
-                ErrorKind::OutOfScope,
-                format!("this token may not write {} events", a.kind),
-            ));
-        }
-        for (field, inst) in &a.institutions {
-            if !scope.allows_institution(inst) {
-                errors.push(FieldError::new(
-                    index,
-                    field.clone(),
-                    ErrorKind::OutOfScope,
-                    format!("this token may not write for {inst}"),
-                ));
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(errors))
-    }
-}
-
-/// Waits until the verzuim view is read up to date, when `needed`.
-async fn await_meldingen(st: &AppState, needed: bool) -> Result<(), ApiError> {
-    if !needed
-        || st
-            .meldingen
-            .await_ready(std::time::Duration::from_secs(10))
-            .await
-    {
-        Ok(())
-    } else {
-        tracing::warn!("verzuim meldingen not read up to date yet");
-        Err(ApiError::Unavailable)
-    }
-}
-
-/// The vault gets the identities of a batch before its facts are written.
-async fn write_identities(
-    st: &AppState,
-    accepted: &[Accepted],
-    source: &'static str,
-    trace: &TraceParent,
-) -> Result<(), ApiError> {
-    let items = accepted
-        .iter()
-        .map(|a| (a.typed.child_key().clone(), a.identity.clone()))
-        .collect();
-    st.identities
-        .write(&st.producer, items, source, trace)
-        .await
-        .map(drop)
-}
-
-/// Writes a batch in its order: every record is handed to the producer before any is awaited,
-/// and the idempotent producer keeps that order per partition, so facts about one child land in
-/// the log as the source sent them (an enrolment before its end, a melding before its status).
-async fn write_all(
-    producer: &Producer,
-    accepted: &[Accepted],
-    trace: &TraceParent,
-) -> Result<(), ApiError> {
-    let sends = accepted
-        .iter()
-        .map(|a| write_one(producer, &a.typed, trace));
-    let mut failure = None;
-    for r in futures_util::future::join_all(sends).await {
-        if let Err(e) = r {
-            tracing::warn!(error = %e, retryable = e.is_retryable(), "write to the log failed");
-            failure = Some(ApiError::Unavailable);
-        }
-    }
-    failure.map_or(Ok(()), Err)
-}
-
-async fn write_one(
-    producer: &Producer,
-    typed: &Typed,
-    trace: &TraceParent,
-) -> Result<(), KafkaError> {
-    macro_rules! send {
-        ($e:expr) => {{
-            let e = $e;
-            let ce = CloudEvent::of_source(e, trace.clone());
-            producer
-                .send(Outgoing {
-                    key: e.child.child_key.as_str(),
-                    value: e,
-                    event: &ce,
-                    partition: None,
-                })
-                .await
-                .map(drop)
-        }};
-    }
-    match typed {
-        Typed::School(e) => send!(e),
-        Typed::Voorschool(e) => send!(e),
-        Typed::Leerplicht(e) => send!(e),
-        Typed::Jeugdhulp(e) => send!(e),
-    }
 }
