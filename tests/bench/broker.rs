@@ -15,7 +15,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::log::kafka;
-use schakel_e2e::Env;
+use schakel_e2e::Region;
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -127,8 +127,7 @@ async fn main() {
         .nth(1)
         .unwrap_or_else(|| ".run/bench/bench-broker.json".into());
     eprintln!("starting a broker …");
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     let recs = records(n);
     // two topics of the same shape, so each producer starts on an empty one
     let project_topic = env.config.topic(Topic::JEUGDHULP);

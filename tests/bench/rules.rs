@@ -24,7 +24,7 @@ use schakel_core::domain::events::{
 use schakel_core::domain::ids::{hex, ChildKey};
 use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
 use schakel_core::log::trace::TraceParent;
-use schakel_e2e::{bin, free_port, wait_for_port, Env};
+use schakel_e2e::{bin, free_port, wait_for_port, Env, Region};
 use schakel_rules::policy::Policy;
 use schakel_rules::service::INPUTS;
 use schakel_rules::{Engine, Input};
@@ -635,8 +635,7 @@ async fn main() {
     eprintln!("    {events} events, {rate_a:.0} events/s, {signals} signals");
 
     eprintln!("starting a broker and writing {n} children's events …");
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     let inputs = region(n);
     let produced_at = Instant::now();
     let total = produce(&env, &inputs).await;

@@ -2,12 +2,13 @@
 //! rules and signed webhooks from notify, exactly once per recipient, across restarts and a
 //! `kill -9` of notify while deliveries are in flight.
 
+use jiff::civil::date;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::receiver::Receiver;
-use schakel_e2e::{assignment_event, bsns, eventually, Env, JEUGDHULP_TOKEN};
+use schakel_e2e::{assignment_event, bsns, eventually, Env, Region, JEUGDHULP_TOKEN};
 
 const SECRET_JT: &str = "whsec_dGVzdC1zZWNyZXQtamV1Z2R0ZWFtLTAxMjM0NTY3ODk=";
 const SECRET_VW: &str = "whsec_dGVzdC1zZWNyZXQtdm9sd2Fzc2VuLTAxMjM0NTY3ODk=";
@@ -44,12 +45,6 @@ async fn post(env: &Env, events: Vec<serde_json::Value>) {
     assert_eq!(status, 202, "{body}");
 }
 
-fn tick(env: &Env, from_day: u32, to_day: u32) {
-    for d in from_day..=to_day {
-        env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
-    }
-}
-
 /// (signal step id, contact) → webhook ids received for it.
 fn by_delivery(rx: &Receiver) -> BTreeMap<(String, String, String), Vec<String>> {
     let mut m: BTreeMap<_, Vec<String>> = BTreeMap::new();
@@ -67,11 +62,9 @@ fn by_delivery(rx: &Receiver) -> BTreeMap<(String, String, String), Vec<String>>
 
 #[tokio::test(flavor = "multi_thread")]
 async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_restart() {
-    let env = Env::start("");
+    let env = Region::new().start();
     let rx = Receiver::start(Duration::ZERO).await;
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", &directory(&rx));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory(&rx));
     let _ingest = env.spawn_ingest();
     let mut rules = env.spawn_rules();
     let _notify = env.spawn_notify();
@@ -83,7 +76,7 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
         vec![assignment_event("a-1", bsn, "2008-07-12", "T100")],
     )
     .await;
-    tick(&env, 5, 10);
+    env.tick_days(date(2026, 1, 5), date(2026, 1, 10));
     // rules has folded the child and every tick (six partitions each) before it stops, so its
     // stop snapshot holds the child
     env.await_rules_read(Topic::JEUGDHULP, 1).await;
@@ -91,7 +84,7 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
     // a graceful restart of rules in the middle: it restores without re-emitting
     rules.stop();
     let rules2 = env.spawn_rules();
-    tick(&env, 11, 13);
+    env.tick_days(date(2026, 1, 11), date(2026, 1, 13));
 
     assert!(
         eventually(Duration::from_secs(30), || rx.received().len() >= 3).await,
@@ -184,11 +177,11 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn notify_killed_during_deliveries_loses_nothing_and_never_changes_ids() {
-    let env = Env::start("per_endpoint_concurrency = 4\nretry_schedule = [\"1s\", \"2s\"]");
+    let env = Region::new()
+        .notify("per_endpoint_concurrency = 4\nretry_schedule = [\"1s\", \"2s\"]")
+        .start();
     let rx = Receiver::start(Duration::from_millis(150)).await;
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", &directory(&rx));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory(&rx));
     let _ingest = env.spawn_ingest();
     let _rules = env.spawn_rules();
     let mut notify = env.spawn_notify();
@@ -201,7 +194,7 @@ async fn notify_killed_during_deliveries_loses_nothing_and_never_changes_ids() {
         .collect();
     post(&env, events).await;
     env.await_rules_read(Topic::JEUGDHULP, n as u64).await;
-    tick(&env, 12, 12); // R3a is past; R3b opens for every child: 2 recipients each
+    env.tick_days(date(2026, 1, 12), date(2026, 1, 12)); // R3a is past; R3b opens for every child: 2 recipients each
     let want = 2 * n;
     assert!(
         eventually(Duration::from_secs(20), || rx.received().len() >= 6).await,

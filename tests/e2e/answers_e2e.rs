@@ -3,11 +3,12 @@
 //! has not folded yet), so ingest and rules decide the same way whatever the timing. Also: a
 //! contact token that posts a source event is refused as out of scope (403).
 
+use jiff::civil::date;
 use std::collections::HashMap;
 use std::time::Duration;
 
 use schakel_core::domain::catalogue::Topic;
-use schakel_e2e::{bsns, eventually, Env, LAS_TOKEN};
+use schakel_e2e::{bsns, eventually, Env, Region, LAS_TOKEN};
 use serde_json::{json, Value};
 
 const LAS_VO_TOKEN: &str = "test-las-34CD";
@@ -148,10 +149,8 @@ fn steps(env: &Env) -> HashMap<String, Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn answers_in_quick_succession_are_judged_as_rules_judges_them() {
-    let env = Env::start(TOKENS);
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", DIRECTORY);
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    let env = Region::new().config(TOKENS).start();
+    env.apply_directory(DIRECTORY);
     let _ingest = env.spawn_ingest();
     let _rules = env.spawn_rules();
 
@@ -162,9 +161,7 @@ async fn answers_in_quick_succession_are_judged_as_rules_judges_them() {
     }
     env.await_rules_read(Topic::SCHOOL, 4 * tags.len() as u64)
         .await;
-    for d in 9..=11 {
-        env.schakel(&["clock", "tick", "--date", &format!("2026-05-{d:02}")]);
-    }
+    env.tick_days(date(2026, 5, 9), date(2026, 5, 11));
     let mut task: HashMap<&str, String> = HashMap::new();
     assert!(
         eventually(Duration::from_secs(30), || {
@@ -271,8 +268,7 @@ async fn answers_in_quick_succession_are_judged_as_rules_judges_them() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_contact_token_posting_a_source_event_is_out_of_scope() {
-    let env = Env::start(TOKENS);
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().config(TOKENS).start();
     let _ingest = env.spawn_ingest();
     let bsn = &bsns(1, 172)[0];
     let event = school_event(

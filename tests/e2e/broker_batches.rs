@@ -8,12 +8,11 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::ClockTick;
 use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
-use schakel_e2e::Env;
+use schakel_e2e::Region;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn records_sent_together_are_all_readable_from_any_offset() {
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     let producer = Producer::new(&env.config).expect("producer");
     let mut sends = tokio::task::JoinSet::new();
     for i in 0..20 {

@@ -3,6 +3,7 @@
 //! killed while events are posted steadily. No service exits or needs a restart; every event
 //! that got 202 is in the log once; the signals and deliveries that follow arrive once.
 
+use jiff::civil::date;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,10 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::receiver::Receiver;
-use schakel_e2e::{assignment_event, bsns, eventually, Env, Proc, JEUGDHULP_TOKEN};
+use schakel_e2e::{
+    assignment_event, bsns, during, eventually, eventually_async, Env, Proc, Region,
+    JEUGDHULP_TOKEN,
+};
 
 const SECRET_JT: &str = "whsec_dGVzdC1zZWNyZXQtamV1Z2R0ZWFtLTAxMjM0NTY3ODk=";
 const SECRET_VW: &str = "whsec_dGVzdC1zZWNyZXQtdm9sd2Fzc2VuLTAxMjM0NTY3ODk=";
@@ -172,9 +176,7 @@ fn assert_running(procs: &mut [Proc]) {
 /// every child whose fact is in the log; each step reaches its one recipient once.
 async fn ticks_fire_and_deliver_once(env: &Env, rx: &Receiver) {
     let children = facts(env).len();
-    for d in 5..=12 {
-        env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
-    }
+    env.tick_days(date(2026, 1, 5), date(2026, 1, 12));
     let want = 2 * children;
     // one delivery per recipient role of each step (each role is held by one contact here)
     let steps = |env: &Env| -> BTreeMap<String, usize> {
@@ -231,12 +233,10 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broker_killed_under_load_and_started_30_s_later_loses_nothing() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let mut env = Env::start_own_broker("");
+    let mut env = Region::new().own_broker().start();
     let rx = Receiver::start(Duration::ZERO).await;
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", &directory(&rx));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
-    let mut procs = services(&env);
+    env.apply_directory(&directory(&rx));
+    let procs = services(&env);
     let ports = [env.ingest_port, env.rules_port, env.notify_port];
     for p in ports {
         Env::await_ready(p, Duration::from_secs(60)).await;
@@ -251,29 +251,36 @@ async fn a_broker_killed_under_load_and_started_30_s_later_loses_nothing() {
     let killed = Instant::now();
     // while it is away: nobody is ready, nobody exits, health answers at once
     for p in ports {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Env::is_ready(p).await {
-            assert!(
-                Instant::now() < deadline,
-                "the service on :{p} stays ready without a broker"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        assert!(
+            eventually_async(
+                Duration::from_secs(20),
+                Duration::from_millis(200),
+                || async { !Env::is_ready(p).await }
+            )
+            .await,
+            "the service on :{p} stays ready without a broker"
+        );
     }
-    while killed.elapsed() < Duration::from_secs(30) {
-        assert_running(&mut procs);
-        for p in ports {
-            let asked = Instant::now();
-            let live = reqwest::get(format!("http://127.0.0.1:{p}/livez")).await;
-            assert!(live.is_ok_and(|r| r.status() == 200), ":{p} /livez failed");
-            assert!(
-                asked.elapsed() < Duration::from_secs(1),
-                ":{p} /livez took {:?}",
-                asked.elapsed()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let procs = std::sync::Mutex::new(procs);
+    during(
+        Duration::from_secs(30).saturating_sub(killed.elapsed()),
+        Duration::from_millis(500),
+        || async {
+            assert_running(&mut procs.lock().unwrap());
+            for p in ports {
+                let asked = Instant::now();
+                let live = reqwest::get(format!("http://127.0.0.1:{p}/livez")).await;
+                assert!(live.is_ok_and(|r| r.status() == 200), ":{p} /livez failed");
+                assert!(
+                    asked.elapsed() < Duration::from_secs(1),
+                    ":{p} /livez took {:?}",
+                    asked.elapsed()
+                );
+            }
+        },
+    )
+    .await;
+    let mut procs = procs.into_inner().unwrap();
     env.restart_broker();
     for p in ports {
         Env::await_ready(p, Duration::from_secs(90)).await;
@@ -323,11 +330,9 @@ fn leader_of_busiest(env: &Env, topic: Topic) -> i32 {
 #[tokio::test(flavor = "multi_thread")]
 async fn losing_the_leader_of_the_busiest_partition_loses_nothing() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let mut env = Env::start_cluster("");
+    let mut env = Region::new().cluster().start();
     let rx = Receiver::start(Duration::ZERO).await;
-    env.schakel(&["topics", "apply", "--replication-factor", "3"]);
-    let dir = env.write("directory.toml", &directory(&rx));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory(&rx));
     let mut procs = services(&env);
     for p in [env.ingest_port, env.rules_port, env.notify_port] {
         Env::await_ready(p, Duration::from_secs(90)).await;

@@ -4,13 +4,14 @@
 //! dead-lettered, `schakel deliveries list|show` shows it, and `schakel deliveries retry`
 //! re-drives it once the receiver is back.
 
+use jiff::civil::date;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::DeliveryEvent;
 use schakel_e2e::receiver::Receiver;
-use schakel_e2e::{assignment_event, bsns, eventually, Env, JEUGDHULP_TOKEN};
+use schakel_e2e::{assignment_event, bsns, eventually, Env, Region, JEUGDHULP_TOKEN};
 use schakel_notify::ledger::{DeliveryState, Ledger};
 
 const SECRET_A: &str = "whsec_dGVzdC1zZWNyZXQtamV1Z2R0ZWFtLTAxMjM0NTY3ODk=";
@@ -59,19 +60,15 @@ fn state(events: &[DeliveryEvent]) -> DeliveryState {
     l.get(&events[0].id).cloned().unwrap()
 }
 
-fn tick(env: &Env, date: &str, at: &str) {
-    env.schakel(&["clock", "tick", "--date", date, "--at", at]);
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn retries_wait_for_the_clock_dead_letters_are_listed_and_retried() {
-    let env = Env::start("clock = \"log\"\nretry_schedule = [\"5s\", \"5m\"]");
+    let env = Region::new()
+        .notify("clock = \"log\"\nretry_schedule = [\"5s\", \"5m\"]")
+        .start();
     let rx = Receiver::start(Duration::ZERO).await;
     rx.set_down("jt-a", true);
     rx.set_down("vw-b", true);
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", &directory(&rx));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory(&rx));
     let _ingest = env.spawn_ingest();
     let _rules = env.spawn_rules();
     let _notify = env.spawn_notify();
@@ -88,11 +85,7 @@ async fn retries_wait_for_the_clock_dead_letters_are_listed_and_retried() {
     env.await_rules_read(Topic::JEUGDHULP, 1).await;
     // the days go by for rules, but notify's time stands at one instant
     for d in 5..=12 {
-        tick(
-            &env,
-            &format!("2026-01-{d:02}"),
-            "2026-01-12T07:00:00+01:00",
-        );
+        env.tick_at(&format!("2026-01-{d:02}"), "2026-01-12T07:00:00+01:00");
     }
 
     // every delivery failed and waits for a retry
@@ -110,12 +103,12 @@ async fn retries_wait_for_the_clock_dead_letters_are_listed_and_retried() {
     // the receiver comes back, but time moves less than the first retry's wait (5 s, give or
     // take 10 %): once notify read that tick, nothing is sent
     rx.set_down("jt-a", false);
-    tick(&env, "2026-01-12", "2026-01-12T07:00:04+01:00");
+    env.tick_at("2026-01-12", "2026-01-12T07:00:04+01:00");
     env.await_notify_followed(Topic::CLOCK).await;
     assert!(rx.received().is_empty(), "no retry before its time");
 
     // six minutes later by the log clock: past the 5 s and the 5 min retries
-    tick(&env, "2026-01-12", "2026-01-12T07:06:00+01:00");
+    env.tick_at("2026-01-12", "2026-01-12T07:06:00+01:00");
     assert!(
         eventually(Duration::from_secs(30), || rx.received().len() >= 2).await,
         "jt-a gets both signals once it is back"
@@ -131,8 +124,7 @@ async fn retries_wait_for_the_clock_dead_letters_are_listed_and_retried() {
         if matches!(vw(&ledger(&env)).1, DeliveryState::DeadLettered { .. }) {
             break;
         }
-        tick(
-            &env,
+        env.tick_at(
             &format!("2026-01-{d:02}"),
             &format!("2026-01-{d:02}T07:00:00+01:00"),
         );
@@ -237,9 +229,8 @@ async fn retries_wait_for_the_clock_dead_letters_are_listed_and_retried() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_role_nobody_holds_raises_a_configuration_signal_and_is_delivered_after_the_fix() {
     const SECRET_C: &str = "whsec_dGVzdC1zZWNyZXQtYmVoZWVyLTAxMjM0NTY3ODk5OTk=";
-    let env = Env::start("");
+    let env = Region::new().start();
     let rx = Receiver::start(Duration::ZERO).await;
-    env.schakel(&["topics", "apply"]);
     let base = format!(
         r#"
 [[institution]]
@@ -263,8 +254,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         rx.contact("jt-a", SECRET_A),
         rx.contact("beheer", SECRET_C)
     );
-    let dir = env.write("directory.toml", &base);
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&base);
     let _ingest = env.spawn_ingest();
     let _rules = env.spawn_rules();
     let _notify = env.spawn_notify();
@@ -279,9 +269,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         .await;
     assert_eq!(s, 202, "{b}");
     env.await_rules_read(Topic::JEUGDHULP, 1).await;
-    for d in 5..=12 {
-        env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
-    }
+    env.tick_days(date(2026, 1, 5), date(2026, 1, 12));
     assert!(
         eventually(Duration::from_secs(60), || rx
             .received()
@@ -327,8 +315,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         "{base}\n[[contact]]\nid = \"vw-b\"\nname = \"Loket Wmo Haarlem\"\ninstitution = \"gemeente:0392\"\nroles = [\"volwassenen\"]\nwebhook = {{ url = \"{}\", secret = \"{SECRET_B}\" }}\n",
         rx.contact("vw-b", SECRET_B)
     );
-    let dir = env.write("directory.toml", &fixed);
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&fixed);
     let out = env.schakel(&["deliveries", "retry", &id]);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("volwassenen"),
@@ -380,8 +367,7 @@ webhook = {{ url = "{}", secret = "{SECRET_B}" }}
         rx.contact("beheer", SECRET_C),
         rx.contact("vw-b", SECRET_B)
     );
-    let dir = env.write("directory.toml", &without);
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&without);
     // a second youth, 17y6m on 2026-01-20
     let bsn2 = &bsns(1, 64)[0];
     let (s, b) = env
@@ -392,9 +378,7 @@ webhook = {{ url = "{}", secret = "{SECRET_B}" }}
         .await;
     assert_eq!(s, 202, "{b}");
     env.await_rules_read(Topic::JEUGDHULP, 2).await;
-    for d in 13..=20 {
-        env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
-    }
+    env.tick_days(date(2026, 1, 13), date(2026, 1, 20));
     assert!(
         eventually(Duration::from_secs(30), || rx
             .received()
@@ -424,10 +408,11 @@ webhook = {{ url = "{}", secret = "{SECRET_B}" }}
 #[tokio::test(flavor = "multi_thread")]
 async fn an_endpoint_failing_for_five_days_is_disabled_and_beheer_is_told() {
     const SECRET_C: &str = "whsec_dGVzdC1zZWNyZXQtYmVoZWVyLTAxMjM0NTY3ODk5OTk=";
-    let env = Env::start("clock = \"log\"\nretry_schedule = [\"1m\"]\ndisable_after = \"5d\"");
+    let env = Region::new()
+        .notify("clock = \"log\"\nretry_schedule = [\"1m\"]\ndisable_after = \"5d\"")
+        .start();
     let rx = Receiver::start(Duration::ZERO).await;
     rx.set_down("jt-a", true);
-    env.schakel(&["topics", "apply"]);
     let directory = |name: &str| {
         format!(
             r#"
@@ -453,8 +438,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
             rx.contact("beheer", SECRET_C)
         )
     };
-    let dir = env.write("directory.toml", &directory("Wijkteam Haarlem-Noord"));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory("Wijkteam Haarlem-Noord"));
     // notify's time starts on New Year's Day
     env.schakel(&[
         "clock",
@@ -480,7 +464,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
     // a week goes by with jt-a down: R3a fails on the 5th (notify's clock follows the ticks
     // on its own, so the next days come only once that failure is in the ledger), R3b on the
     // 12th
-    tick(&env, "2026-01-05", "2026-01-05T07:00:00+01:00");
+    env.tick_at("2026-01-05", "2026-01-05T07:00:00+01:00");
     assert!(
         eventually(Duration::from_secs(30), || ledger(&env).values().any(|e| e
             .iter()
@@ -489,13 +473,12 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         "R3a's first attempt failed on the 5th"
     );
     for d in 6..=12 {
-        tick(
-            &env,
+        env.tick_at(
             &format!("2026-01-{d:02}"),
             &format!("2026-01-{d:02}T07:00:00+01:00"),
         );
     }
-    tick(&env, "2026-01-12", "2026-01-12T07:05:00+01:00");
+    env.tick_at("2026-01-12", "2026-01-12T07:05:00+01:00");
 
     let disabled = |env: &Env| {
         ledger(env)
@@ -530,7 +513,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
 
     // the jt-a deliveries end as dead letters (a retry still waiting fires at 07:10 and finds
     // the endpoint disabled); once disabled, jt-a is not called any more
-    tick(&env, "2026-01-12", "2026-01-12T07:10:00+01:00");
+    env.tick_at("2026-01-12", "2026-01-12T07:10:00+01:00");
     let jt_r3b = |env: &Env| {
         ledger(env)
             .into_iter()
@@ -554,7 +537,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
         jt_r3b(&env)
     );
     let calls = rx.refused("jt-a");
-    tick(&env, "2026-01-13", "2026-01-13T07:00:00+01:00");
+    env.tick_at("2026-01-13", "2026-01-13T07:00:00+01:00");
     // the tick folded, read by notify, and every delivery of every signal final
     env.await_committed("rules", Topic::CLOCK).await;
     env.await_notify_followed(Topic::CLOCK).await;
@@ -563,11 +546,7 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
 
     // fixed: the directory entry changes, the endpoint is enabled, the dead letters retried
     rx.set_down("jt-a", false);
-    let dir = env.write(
-        "directory.toml",
-        &directory("Wijkteam Haarlem-Noord (nieuw adres)"),
-    );
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory("Wijkteam Haarlem-Noord (nieuw adres)"));
     assert!(
         eventually(Duration::from_secs(30), || ledger(&env)
             .get("endpoint:jt-a:webhook")
@@ -593,12 +572,12 @@ webhook = {{ url = "{}", secret = "{SECRET_C}" }}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_contact_removed_while_its_delivery_waits_for_a_retry_gets_nothing_more() {
-    let env = Env::start("clock = \"log\"\nretry_schedule = [\"5m\", \"5m\"]");
+    let env = Region::new()
+        .notify("clock = \"log\"\nretry_schedule = [\"5m\", \"5m\"]")
+        .start();
     let rx = Receiver::start(Duration::ZERO).await;
     rx.set_down("vw-b", true);
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", &directory(&rx));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory(&rx));
     env.schakel(&[
         "clock",
         "tick",
@@ -620,11 +599,7 @@ async fn a_contact_removed_while_its_delivery_waits_for_a_retry_gets_nothing_mor
     assert_eq!(s, 202, "{b}");
     env.await_rules_read(Topic::JEUGDHULP, 1).await;
     for d in 5..=12 {
-        tick(
-            &env,
-            &format!("2026-01-{d:02}"),
-            "2026-01-12T07:00:00+01:00",
-        );
+        env.tick_at(&format!("2026-01-{d:02}"), "2026-01-12T07:00:00+01:00");
     }
     let vw = |env: &Env| {
         ledger(env)
@@ -648,10 +623,9 @@ async fn a_contact_removed_while_its_delivery_waits_for_a_retry_gets_nothing_mor
         .filter(|part| !part.contains("vw-b"))
         .collect::<Vec<_>>()
         .join("[[contact]]");
-    let dir = env.write("directory.toml", &only_jt);
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&only_jt);
     env.await_notify_followed(Topic::DIRECTORY).await;
-    tick(&env, "2026-01-12", "2026-01-12T07:20:00+01:00");
+    env.tick_at("2026-01-12", "2026-01-12T07:20:00+01:00");
     assert!(
         eventually(Duration::from_secs(30), || matches!(
             vw(&env),

@@ -3,16 +3,24 @@
 //! e-mail and for the rules they chose; webhooks go alongside; a restarted notify sends
 //! nothing again.
 
+use jiff::civil::date;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use schakel_core::domain::catalogue::Topic;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::smtp::SmtpServer;
-use schakel_e2e::{assignment_event, bsns, eventually, Env, JEUGDHULP_TOKEN};
+use schakel_e2e::{assignment_event, bsns, eventually, Env, Region, JEUGDHULP_TOKEN};
 
 const SECRET_A: &str = "whsec_dGVzdC1zZWNyZXQtamV1Z2R0ZWFtLTAxMjM0NTY3ODk=";
 const SECRET_D: &str = "whsec_dGVzdC1zZWNyZXQtdm9sd2Fzc2VuLTAxMjM0NTY3ODk=";
+
+/// The `[notify.email]` table for the test SMTP server on `port`, without TLS.
+fn email(port: u16) -> String {
+    format!(
+        "[notify.email]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nfrom = \"Schakel Test <noreply@schakel.test>\"\n"
+    )
+}
 
 fn directory(rx: &Receiver) -> String {
     format!(
@@ -65,14 +73,10 @@ channels = ["webhook"]
 #[tokio::test(flavor = "multi_thread")]
 async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks() {
     let smtp_port = SmtpServer::port();
-    let env = Env::start(&format!(
-        "[notify.email]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Schakel Test <noreply@schakel.test>\"\n"
-    ));
+    let env = Region::new().config(&email(smtp_port)).start();
     let smtp = SmtpServer::start(&env.dir, smtp_port);
     let rx = Receiver::start(Duration::ZERO).await;
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", &directory(&rx));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory(&rx));
     let _ingest = env.spawn_ingest();
     let _rules = env.spawn_rules();
     let mut notify = env.spawn_notify();
@@ -87,9 +91,7 @@ async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks()
         .await;
     assert_eq!(s, 202, "{b}");
     env.await_rules_read(Topic::JEUGDHULP, 1).await;
-    for d in 5..=13 {
-        env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
-    }
+    env.tick_days(date(2026, 1, 5), date(2026, 1, 13));
 
     let expected_mail: BTreeSet<(String, String)> = [
         ("R3a", "jt-a@haarlem.example"),
@@ -224,13 +226,12 @@ fn ledger_of(env: &Env, contact: &str) -> std::collections::BTreeMap<String, Vec
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daily_digest_gathers_the_steps_at_its_hour_and_urgent_ones_go_at_once() {
     let smtp_port = SmtpServer::port();
-    let env = Env::start(&format!(
-        "clock = \"log\"\n[notify.email]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Schakel Test <noreply@schakel.test>\"\n"
-    ));
+    let env = Region::new()
+        .notify("clock = \"log\"")
+        .config(&email(smtp_port))
+        .start();
     let smtp = SmtpServer::start(&env.dir, smtp_port);
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write(
-        "directory.toml",
+    env.apply_directory(
         r#"
 [[institution]]
 id = "gemeente:0392"
@@ -245,11 +246,9 @@ email = "jt-digest@haarlem.example"
 digest_hour = 8
 "#,
     );
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
     let _ingest = env.spawn_ingest();
     let _rules = env.spawn_rules();
     let mut notify = env.spawn_notify();
-    let tick = |date: &str, at: &str| env.schakel(&["clock", "tick", "--date", date, "--at", at]);
 
     let bsn = &bsns(1, 53)[0];
     let (s, b) = env
@@ -261,7 +260,7 @@ digest_hour = 8
     assert_eq!(s, 202, "{b}");
     env.await_rules_read(Topic::JEUGDHULP, 1).await;
     for d in 5..=12 {
-        tick(&format!("2026-01-{d:02}"), "2026-01-12T07:00:00+01:00");
+        env.tick_at(&format!("2026-01-{d:02}"), "2026-01-12T07:00:00+01:00");
     }
     // R3a and R3b opened: both wait for the 08:00 digest
     let scheduled = |env: &Env| {
@@ -279,7 +278,7 @@ digest_hour = 8
     // a crash before the digest loses nothing: the ledger holds the waiting steps
     notify.kill9();
     let _notify = env.spawn_notify();
-    tick("2026-01-12", "2026-01-12T08:00:30+01:00");
+    env.tick_at("2026-01-12", "2026-01-12T08:00:30+01:00");
     assert!(
         eventually(Duration::from_secs(30), || !smtp.mails().is_empty()).await,
         "the digest at 08:00"
@@ -315,7 +314,7 @@ digest_hour = 8
     }
 
     // half a year on: R3b is reminded (waits for the next digest) and overdue (goes at once)
-    tick("2026-07-13", "2026-07-13T07:00:00+02:00");
+    env.tick_at("2026-07-13", "2026-07-13T07:00:00+02:00");
     assert!(
         eventually(Duration::from_secs(30), || smtp
             .mails()
@@ -325,7 +324,7 @@ digest_hour = 8
         "the overdue task is mailed at once: {:?}",
         smtp.mails().iter().map(|m| &m.subject).collect::<Vec<_>>()
     );
-    tick("2026-07-13", "2026-07-13T08:00:30+02:00");
+    env.tick_at("2026-07-13", "2026-07-13T08:00:30+02:00");
     // every step addressed to the jeugdteam reached the contact exactly once
     let expected = steps_for(&env, "jeugdteam");
     assert!(
@@ -377,14 +376,12 @@ async fn mail_goes_over_starttls_to_a_server_with_a_private_certificate() {
     let certs = std::env::temp_dir().join(format!("schakel-smtp-tls-{smtp_port}"));
     std::fs::create_dir_all(&certs).unwrap();
     let (cert, key) = SmtpServer::tls_files(&certs);
-    let env = Env::start(&format!(
+    let env = Region::new().config(&format!(
         "[notify.email]\nhost = \"localhost\"\nport = {smtp_port}\ntls = \"starttls\"\nca_file = \"{}\"\nfrom = \"Schakel Test <noreply@schakel.test>\"\n",
         cert.display()
-    ));
+    )).start();
     let smtp = SmtpServer::start_tls(&env.dir, smtp_port, &cert, &key);
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write(
-        "directory.toml",
+    env.apply_directory(
         r#"
 [[institution]]
 id = "gemeente:0392"
@@ -398,7 +395,6 @@ roles = ["jeugdteam", "volwassenen"]
 email = "jt-tls@haarlem.example"
 "#,
     );
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
     let _ingest = env.spawn_ingest();
     let _rules = env.spawn_rules();
     let _notify = env.spawn_notify();
@@ -411,7 +407,7 @@ email = "jt-tls@haarlem.example"
         .await;
     assert_eq!(s, 202, "{b}");
     env.await_rules_read(Topic::JEUGDHULP, 1).await;
-    env.schakel(&["clock", "tick", "--date", "2026-01-05"]);
+    env.tick("2026-01-05");
     assert!(
         eventually(Duration::from_secs(30), || !smtp.mails().is_empty()).await,
         "a mail over STARTTLS, the server's certificate checked against ca_file"

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::{JeugdhulpEvent, SignalEvent};
-use schakel_e2e::{eventually, Env, JEUGDHULP_TOKEN, LAS_TOKEN};
+use schakel_e2e::{eventually, Env, Region, JEUGDHULP_TOKEN, LAS_TOKEN};
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
@@ -44,8 +44,7 @@ fn codes(retour: &Value) -> Vec<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_jw301_for_a_youth_of_17_and_a_half_opens_the_adulthood_handoff() {
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     let _ingest = env.spawn_ingest();
     let _rules = env.spawn_rules();
 
@@ -129,7 +128,7 @@ async fn a_jw301_for_a_youth_of_17_and_a_half_opens_the_adulthood_handoff() {
         .collect();
     assert_eq!(twice.len(), 2, "the re-send carries the same event id");
     env.await_rules_read(Topic::JEUGDHULP, 3).await;
-    env.schakel(&["clock", "tick", "--date", "2026-01-12"]);
+    env.tick("2026-01-12");
 
     let child = twice[0].child.child_key.clone();
     let r3b = || {

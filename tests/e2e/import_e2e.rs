@@ -6,12 +6,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use schakel_core::domain::catalogue::Topic;
-use schakel_e2e::{bin, bsns, Env, LAS_TOKEN};
+use schakel_e2e::{bin, bsns, Env, Region, LAS_TOKEN};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_import_of_10000_enrolments_lands_exactly_10000_facts() {
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     let mut ingest = env.spawn_ingest();
     let n = 10_000;
     let mut csv = String::from(
@@ -47,11 +46,14 @@ async fn an_interrupted_import_of_10000_enrolments_lands_exactly_10000_facts() {
 
     // first run: ingest is killed after some chunks are written
     let first = import();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while Env::metric(env.ingest_port, "schakel_ingest_events_accepted_total").await < 1500 {
-        assert!(std::time::Instant::now() < deadline, "the import got going");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // the import got going
+    Env::await_metric(
+        env.ingest_port,
+        "schakel_ingest_events_accepted_total",
+        1500,
+        Duration::from_secs(60),
+    )
+    .await;
     ingest.kill9();
     let out = first.wait_with_output().unwrap();
     assert!(!out.status.success(), "the interrupted run fails");

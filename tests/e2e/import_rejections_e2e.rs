@@ -5,11 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use schakel_e2e::{bin, bsns, wait_for_port, Env, Proc, LAS_TOKEN};
+use schakel_e2e::rss::{rss_mib, RssSampler};
+use schakel_e2e::{bin, bsns, eventually, wait_for_port, Env, Proc, Region, LAS_TOKEN};
 
 /// Another token of the same school, which did not run the import.
 const OTHER_LAS_TOKEN: &str = "test-las-12AB-other";
@@ -20,17 +19,6 @@ token = "test-las-12AB-other"
 kinds = ["school"]
 institutions = ["school:12AB"]
 "#;
-
-/// The resident memory of a process, in MiB (VmRSS of /proc/<pid>/status).
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS");
-    kb / 1024.0
-}
 
 /// Starts ingest as `Env::spawn_ingest` does; the process and its pid.
 fn spawn_ingest(env: &Env) -> (Proc, u32) {
@@ -77,22 +65,6 @@ fn all_invalid(bytes: usize, children: &[String]) -> (Vec<u8>, u64, BTreeMap<Str
     (csv.into_bytes(), rows, wrong)
 }
 
-/// Samples a process's resident memory every 50 ms until stopped; the highest seen.
-fn sample_rss(pid: u32, stop: Arc<AtomicBool>) -> (std::thread::JoinHandle<()>, Arc<Mutex<f64>>) {
-    let peak = Arc::new(Mutex::new(0.0f64));
-    let p = peak.clone();
-    let t = std::thread::spawn(move || {
-        while !stop.load(Ordering::SeqCst) {
-            let r = rss_mib(pid);
-            let mut m = p.lock().unwrap();
-            *m = m.max(r);
-            drop(m);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    });
-    (t, peak)
-}
-
 async fn import(env: &Env, token: &str, id: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
     let resp = reqwest::Client::new()
         .post(format!(
@@ -113,8 +85,7 @@ async fn import(env: &Env, token: &str, id: &str, body: Vec<u8>) -> (u16, serde_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_import_of_only_invalid_rows_answers_in_bounds_and_gives_its_memory_back() {
-    let env = Env::start(TOKENS);
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().config(TOKENS).start();
     let (_ingest, pid) = spawn_ingest(&env);
     let children = bsns(500, 201);
 
@@ -125,23 +96,16 @@ async fn an_import_of_only_invalid_rows_answers_in_bounds_and_gives_its_memory_b
     let before = rss_mib(pid);
 
     let (csv, rows, wrong) = all_invalid(32 << 20, &children);
-    let stop = Arc::new(AtomicBool::new(false));
-    let (sampler, peak) = sample_rss(pid, stop.clone());
+    let sampler = RssSampler::start(pid);
     let started = Instant::now();
     let (s, answer) = import(&env, LAS_TOKEN, "all-invalid-1", csv).await;
     let took = started.elapsed();
-    stop.store(true, Ordering::SeqCst);
-    sampler.join().unwrap();
-    let peak = *peak.lock().unwrap();
+    let peak = sampler.stop();
     assert_eq!(s, 200, "{answer}");
 
     // memory: no growth with the file while it is read, and given back afterwards
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut after = rss_mib(pid);
-    while after - before > 40.0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        after = rss_mib(pid);
-    }
+    eventually(Duration::from_secs(30), || rss_mib(pid) - before <= 40.0).await;
+    let after = rss_mib(pid);
     eprintln!(
         "{rows} invalid rows (32 MiB) in {took:?}: ingest RSS {before:.0} MiB before, peak {peak:.0}, after {after:.0}; answer {} bytes",
         answer.to_string().len()

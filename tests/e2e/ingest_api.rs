@@ -3,7 +3,7 @@
 //! Kafka; a good batch is written with CloudEvents headers and without the BSN.
 
 use schakel_core::domain::catalogue::Topic;
-use schakel_e2e::{assignment_event, bsns, Env, JEUGDHULP_TOKEN, LAS_TOKEN};
+use schakel_e2e::{assignment_event, bsns, Env, Region, JEUGDHULP_TOKEN, LAS_TOKEN};
 use serde_json::{json, Value};
 
 const SOURCE_TOPICS: &[Topic] = &[
@@ -76,11 +76,10 @@ fn fields(problem: &Value) -> Vec<(u64, String)> {
 }
 
 fn setup() -> (Env, schakel_e2e::Proc, Api) {
-    setup_on(Env::start(""))
+    setup_on(Region::new().start())
 }
 
 fn setup_on(env: Env) -> (Env, schakel_e2e::Proc, Api) {
-    env.schakel(&["topics", "apply"]);
     let ingest = env.spawn_ingest();
     let api = Api {
         url: env.ingest_url(),
@@ -248,7 +247,7 @@ async fn a_good_batch_is_acknowledged_after_the_broker_has_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_broker_gives_503_with_retry_after() {
-    let (mut env, _ingest, api) = setup_on(Env::start_own_broker(""));
+    let (mut env, _ingest, api) = setup_on(Region::new().own_broker().start());
     env.kill_broker();
     let b = bsns(1, 9);
     let (s, b2, h) = api

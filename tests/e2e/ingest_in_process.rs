@@ -8,7 +8,9 @@ use std::time::Duration;
 use schakel_core::domain::catalogue::{EventType, Topic};
 use schakel_core::runtime::config::Config;
 use schakel_core::runtime::shutdown::Shutdown;
-use schakel_e2e::{assignment_event, bsns, Env, JEUGDHULP_TOKEN, LAS_TOKEN, LEERPLICHT_TOKEN};
+use schakel_e2e::{
+    assignment_event, bsns, Env, Region, JEUGDHULP_TOKEN, LAS_TOKEN, LEERPLICHT_TOKEN,
+};
 use serde_json::{json, Value};
 
 const VOORSCHOOL_TOKEN: &str = "test-voorschool-123456789";
@@ -154,8 +156,7 @@ fn event(id: &str, source: &str, kind: &str, bsn: &str, mut data: Value) -> Valu
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_event_type_goes_through_ingest_run_in_process() {
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     // the test region with a token for a voorschool location as well
     let text = std::fs::read_to_string(&env.config_path).expect("test config");
     let voorschool = format!(

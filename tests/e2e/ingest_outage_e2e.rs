@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use schakel_core::domain::catalogue::Topic;
-use schakel_e2e::{assignment_event, bsns, Env, JEUGDHULP_TOKEN};
+use schakel_e2e::{
+    assignment_event, await_ready_status, bsns, during, eventually_async, ready_status, Region,
+    JEUGDHULP_TOKEN,
+};
 use serde_json::json;
 
 /// A contact token, so ingest also follows the handoff tasks (two views that read the log).
@@ -39,6 +42,7 @@ fn watch_health(
             .timeout(Duration::from_secs(3))
             .build()
             .unwrap();
+        let mut beat = tokio::time::interval(Duration::from_millis(100));
         for path in ["livez", "readyz"].iter().cycle() {
             if stop.load(Ordering::SeqCst) {
                 return;
@@ -61,44 +65,15 @@ fn watch_health(
                     p.slowest_path = path.to_string();
                 }
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            beat.tick().await;
         }
     });
     (task, probe)
 }
 
-async fn ready_status(port: u16) -> u16 {
-    match reqwest::Client::new()
-        .get(format!("http://127.0.0.1:{port}/readyz"))
-        .timeout(Duration::from_secs(3))
-        .send()
-        .await
-    {
-        Ok(r) => r.status().as_u16(),
-        Err(_) => 0,
-    }
-}
-
-/// Polls `/readyz` until it answers `want`; how long that took.
-async fn await_ready_status(port: u16, want: u16, limit: Duration) -> Duration {
-    let started = Instant::now();
-    loop {
-        let got = ready_status(port).await;
-        if got == want {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < limit,
-            "/readyz answered {got}, not {want}, for {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn ingest_tells_the_truth_while_the_broker_is_away_and_resumes_by_itself() {
-    let mut env = Env::start_own_broker(CONTACT);
-    env.schakel(&["topics", "apply"]);
+    let mut env = Region::new().own_broker().config(CONTACT).start();
     let _ingest = env.spawn_ingest();
     let port = env.ingest_port;
     let b = bsns(3, 181);
@@ -135,36 +110,32 @@ async fn ingest_tells_the_truth_while_the_broker_is_away_and_resumes_by_itself()
 
     // the broker stays away a while (the views' reads fail and back off meanwhile); health
     // keeps answering and readiness stays false
-    let away = Instant::now();
-    while away.elapsed() < Duration::from_secs(15) {
-        assert_eq!(
-            ready_status(port).await,
-            503,
-            "not ready while the broker is away"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    during(
+        Duration::from_secs(15),
+        Duration::from_millis(500),
+        || async {
+            assert_eq!(
+                ready_status(port).await,
+                503,
+                "not ready while the broker is away"
+            );
+        },
+    )
+    .await;
 
     env.restart_broker();
     let back = await_ready_status(port, 200, Duration::from_secs(60)).await;
     // accepted again without a restart (the same event may be sent until it is)
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (s, p) = env
-            .post_batch(
-                JEUGDHULP_TOKEN,
-                &json!([assignment_event("o-3", &b[2], "2009-01-01", "T3")]),
-            )
-            .await;
-        if s == 202 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not accepted after the broker came back: {s} {p}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let event = json!([assignment_event("o-3", &b[2], "2009-01-01", "T3")]);
+    assert!(
+        eventually_async(
+            Duration::from_secs(30),
+            Duration::from_millis(200),
+            || async { env.post_batch(JEUGDHULP_TOKEN, &event).await.0 == 202 }
+        )
+        .await,
+        "not accepted after the broker came back"
+    );
     stop.store(true, Ordering::SeqCst);
     watcher.await.unwrap();
 

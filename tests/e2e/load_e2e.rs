@@ -17,7 +17,7 @@ use schakel_core::log::kafka::{CloudEvent, Outgoing, Producer};
 use schakel_core::log::trace::TraceParent;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::smtp::SmtpServer;
-use schakel_e2e::{bsns, eventually, Env};
+use schakel_e2e::{bsns, eventually, Region};
 use schakel_notify::ledger::delivery_id;
 
 const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtbG9hZC10ZXN0LTAxMjM0NTY3ODk=";
@@ -121,9 +121,12 @@ impl Lcg {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_outages_and_kills() {
     let smtp_port = SmtpServer::port();
-    let env = Env::start(&format!(
-        "clock = \"log\"\nper_endpoint_concurrency = 16\nretry_schedule = [\"5s\", \"5m\", \"30m\"]\n[notify.email]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Schakel <noreply@schakel.test>\"\n"
-    ));
+    let env = Region::new()
+        .notify("clock = \"log\"\nper_endpoint_concurrency = 16\nretry_schedule = [\"5s\", \"5m\", \"30m\"]")
+        .config(&format!(
+            "[notify.email]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Schakel <noreply@schakel.test>\"\n"
+        ))
+        .start();
     let smtp = SmtpServer::start(&env.dir, smtp_port);
     let rx = Receiver::start(Duration::ZERO).await;
     let specs = contacts();
@@ -131,10 +134,8 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
     for c in &specs {
         rx.set_down(&c.id, true);
     }
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", &directory(&rx, &specs));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
-    tick(&env, "2026-03-02", "2026-03-02T07:30:00+01:00");
+    env.apply_directory(&directory(&rx, &specs));
+    env.tick_at("2026-03-02", "2026-03-02T07:30:00+01:00");
 
     // 1 000 signal steps, written as rules writes them
     let pseudo = Pseudonymizer::new(b"load-test-pseudonym-secret-0123");
@@ -239,8 +240,10 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
     let started = std::time::Instant::now();
     let mut notify = env.spawn_notify();
     let mut kills = 0;
+    // each kill comes once a random number more of the e-mails went out
     for _ in 0..2 {
-        tokio::time::sleep(Duration::from_millis(300 + rng.next(2000))).await;
+        let at = (smtp.count() + 1 + rng.next(mails.len() as u64 / 3) as usize).min(mails.len());
+        eventually(Duration::from_secs(120), || smtp.count() >= at).await;
         notify.kill9();
         kills += 1;
         notify = env.spawn_notify();
@@ -260,16 +263,18 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
     }
     // time moves less than the first retry's wait (5 s, give or take 10 %): once notify read
     // that tick, still nothing is sent
-    tick(&env, "2026-03-02", "2026-03-02T07:30:04+01:00");
+    env.tick_at("2026-03-02", "2026-03-02T07:30:04+01:00");
     env.await_notify_followed(Topic::CLOCK).await;
     assert!(rx.received().is_empty(), "no retry before its time");
-    tick(&env, "2026-03-02", "2026-03-02T07:36:00+01:00");
-    tokio::time::sleep(Duration::from_millis(300 + rng.next(1500))).await;
+    env.tick_at("2026-03-02", "2026-03-02T07:36:00+01:00");
+    // killed again once a random share of the retried webhooks arrived
+    let at = 1 + rng.next(hooks.len() as u64 / 2) as usize;
+    eventually(Duration::from_secs(120), || rx.received().len() >= at).await;
     notify.kill9();
     kills += 1;
     let _notify = env.spawn_notify();
     // past every retry wait, and the digest hour
-    tick(&env, "2026-03-02", "2026-03-02T08:10:00+01:00");
+    env.tick_at("2026-03-02", "2026-03-02T08:10:00+01:00");
 
     let ledger = || {
         let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -382,9 +387,4 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
         single.len() - mids.len(),
         digests.len()
     );
-}
-
-/// Ticks rules and notify (on the log clock) to `date` at the instant `at`.
-fn tick(env: &Env, date: &str, at: &str) {
-    env.schakel(&["clock", "tick", "--date", date, "--at", at]);
 }

@@ -4,12 +4,13 @@
 //! contact tokens; wrong answers are refused with a clear status; after completion the task
 //! stays quiet past its due date.
 
+use jiff::civil::date;
 use std::time::Duration;
 
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::SignalEvent;
 use schakel_e2e::receiver::Receiver;
-use schakel_e2e::{bsns, eventually, Env, LAS_TOKEN};
+use schakel_e2e::{bsns, eventually, Env, Region, LAS_TOKEN};
 use serde_json::{json, Value};
 
 const SECRET_IB: &str = "whsec_dGVzdC1zZWNyZXQtaWItMTJhYi0wMTIzNDU2Nzg5YWI=";
@@ -130,11 +131,9 @@ fn r2b_steps(env: &Env) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pupil_goes_from_po_to_vo_with_an_acknowledged_and_completed_handoff() {
-    let env = Env::start(TOKENS);
+    let env = Region::new().config(TOKENS).start();
     let rx = Receiver::start(Duration::ZERO).await;
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", &directory(&rx));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory(&rx));
     let _ingest = env.spawn_ingest();
     let _rules = env.spawn_rules();
     let _notify = env.spawn_notify();
@@ -175,9 +174,7 @@ async fn a_pupil_goes_from_po_to_vo_with_an_acknowledged_and_completed_handoff()
         ),
     ]);
     assert_eq!(post(&env, LAS_VO_TOKEN, vo).await.0, 202);
-    for d in 9..=11 {
-        env.schakel(&["clock", "tick", "--date", &format!("2026-05-{d:02}")]);
-    }
+    env.tick_days(date(2026, 5, 9), date(2026, 5, 11));
 
     // the task reaches both schools, signed
     assert!(
@@ -351,7 +348,7 @@ async fn a_pupil_goes_from_po_to_vo_with_an_acknowledged_and_completed_handoff()
 
     // past the reminder and the due date: a completed task stays quiet
     for d in ["2026-06-27", "2026-06-28", "2026-07-01", "2026-07-16"] {
-        env.schakel(&["clock", "tick", "--date", d]);
+        env.tick(d);
     }
     // every tick folded (its signals, if any, written before the commit)
     env.await_committed("rules", Topic::CLOCK).await;

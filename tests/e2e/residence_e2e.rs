@@ -4,11 +4,12 @@
 //! leerplicht and says the residence was derived; without it, the configuration signal C1 it
 //! raises reaches the region's own `beheer`.
 
+use jiff::civil::date;
 use std::process::Command;
 use std::time::Duration;
 
 use schakel_e2e::receiver::Receiver;
-use schakel_e2e::{bin, bsns, eventually, Env, LAS_TOKEN};
+use schakel_e2e::{bin, bsns, eventually, Env, Region, LAS_TOKEN};
 
 const SECRET_LP: &str = "whsec_dGVzdC1zZWNyZXQtbGVlcnBsaWNodC0wMTIzNDU2Nzg5";
 const SECRET_BH: &str = "whsec_dGVzdC1zZWNyZXQtYmVoZWVyLXJlZ2lvLTAxMjM0NTY3";
@@ -50,9 +51,7 @@ webhook = {{ url = "{}", secret = "{SECRET_BH}" }}
 /// Imports an LAS export without the `gemeente` column: a pupil enrolled from August 2024 and
 /// unenrolled on 9 January 2026, then ticks past the R5 term (7 days).
 fn import_and_tick(env: &Env, rx: &Receiver) {
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", &directory(rx));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory(rx));
     let bsn = &bsns(1, 91)[0];
     let csv = format!(
         "leerlingnummer;bsn;geboortedatum;brin;vestiging;sector;groep;startdatum;einddatum\r\n\
@@ -77,15 +76,14 @@ fn import_and_tick(env: &Env, rx: &Receiver) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    for d in 9..=20 {
-        env.schakel(&["clock", "tick", "--date", &format!("2026-01-{d:02}")]);
-    }
+    env.tick_days(date(2026, 1, 9), date(2026, 1, 20));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_reported_residence_r5_goes_to_the_municipality_of_the_school() {
-    let env =
-        Env::start("\n[policy.routing]\nschool_municipality = { \"school:12AB\" = \"0392\" }");
+    let env = Region::new()
+        .config("[policy.routing]\nschool_municipality = { \"school:12AB\" = \"0392\" }")
+        .start();
     let rx = Receiver::start(Duration::ZERO).await;
     let (_ingest, _rules, _notify) = (env.spawn_ingest(), env.spawn_rules(), env.spawn_notify());
     import_and_tick(&env, &rx);
@@ -116,7 +114,7 @@ async fn without_a_reported_residence_r5_goes_to_the_municipality_of_the_school(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unroutable_step_without_municipality_is_told_to_the_regions_beheer() {
-    let env = Env::start("");
+    let env = Region::new().start();
     let rx = Receiver::start(Duration::ZERO).await;
     let (_ingest, _rules, _notify) = (env.spawn_ingest(), env.spawn_rules(), env.spawn_notify());
     import_and_tick(&env, &rx);

@@ -11,7 +11,7 @@ use jiff::ToSpan;
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::SignalEvent;
 use schakel_e2e::receiver::Receiver;
-use schakel_e2e::{assignment_event, bsns, eventually, Env, Proc, JEUGDHULP_TOKEN};
+use schakel_e2e::{assignment_event, bsns, eventually, Env, Proc, Region, JEUGDHULP_TOKEN};
 
 const SECRET_JT: &str = "whsec_dGVzdC1zZWNyZXQtamV1Z2R0ZWFtLTAxMjM0NTY3ODk=";
 const SECRET_VW: &str = "whsec_dGVzdC1zZWNyZXQtdm9sd2Fzc2VuLTAxMjM0NTY3ODk=";
@@ -89,14 +89,12 @@ impl Input {
             let (s, b) = env.post_batch(JEUGDHULP_TOKEN, &events.into()).await;
             assert_eq!(s, 202, "{b}");
         }
-        env.schakel(&["clock", "tick", "--date", &self.day(d).to_string()]);
+        env.tick(&self.day(d).to_string());
     }
 }
 
 fn prepare(env: &Env, rx: &Receiver) {
-    env.schakel(&["topics", "apply"]);
-    let dir = env.write("directory.toml", &directory(rx));
-    env.schakel(&["directory", "apply", dir.to_str().unwrap()]);
+    env.apply_directory(&directory(rx));
 }
 
 /// Signal step id → every record of it in hub.signals.v1.
@@ -161,7 +159,7 @@ async fn instances_that_die_and_join_change_no_signal_and_no_delivery_id() {
     let input = Input::new();
 
     // the baseline: one rules and one notify instance
-    let base = Env::start("");
+    let base = Region::new().start();
     let base_rx = Receiver::start(Duration::ZERO).await;
     prepare(&base, &base_rx);
     let _ingest = base.spawn_ingest();
@@ -191,7 +189,7 @@ async fn instances_that_die_and_join_change_no_signal_and_no_delivery_id() {
     );
 
     // the same input through three rules and two notify instances
-    let env = Env::start("");
+    let env = Region::new().start();
     let rx = Receiver::start(Duration::from_millis(20)).await;
     prepare(&env, &rx);
     let _ingest = env.spawn_ingest();
@@ -291,7 +289,7 @@ async fn history(env: &Env, input: &Input, days: i32) {
 async fn a_partition_given_during_a_restore_emits_nothing_before_it_caught_up() {
     let _turn = ONE_AT_A_TIME.lock().await;
     // no snapshots: a restore replays the whole log, which takes a while
-    let env = Env::start("");
+    let env = Region::new().start();
     let rx = Receiver::start(Duration::ZERO).await;
     prepare(&env, &rx);
     let _ingest = env.spawn_ingest();
@@ -342,7 +340,7 @@ async fn a_partition_given_during_a_restore_emits_nothing_before_it_caught_up() 
     // no wait for rules to read it first: the ticks come after it in the log, and rules
     // folds each partition in log order (the broker's append time)
     for d in DAYS..DAYS + 20 {
-        env.schakel(&["clock", "tick", "--date", &input.day(d).to_string()]);
+        env.tick(&input.day(d).to_string());
     }
     assert!(
         eventually(Duration::from_secs(60), || env.signals().len() > before).await,

@@ -7,7 +7,11 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use schakel_e2e::{assignment_event, bin, bsns, wait_for_port, Env, Proc, JEUGDHULP_TOKEN};
+use schakel_e2e::rss::{rss_mib, RssSampler};
+use schakel_e2e::{
+    assignment_event, bin, bsns, during, eventually_async, wait_for_port, Env, Proc, Region,
+    JEUGDHULP_TOKEN,
+};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -30,17 +34,6 @@ fn spawn_ingest_with(env: &Env, overrides: &[(&str, &str)]) -> (Proc, u32) {
     let p = Proc::adopt("schakel-ingest", child, log);
     wait_for_port(env.ingest_port, Duration::from_secs(20));
     (p, pid)
-}
-
-/// The resident memory of a process, in MiB (VmRSS of /proc/<pid>/status).
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS");
-    kb / 1024.0
 }
 
 fn head(port: u16, content_length: usize) -> String {
@@ -82,8 +75,7 @@ async fn post_one(env: &Env, id: &str, bsn: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dribbling_headers_are_closed_and_stalled_bodies_get_408() {
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     let (_ingest, _) = spawn_ingest_with(&env, &[("header_timeout", "2s"), ("body_timeout", "3s")]);
     let port = env.ingest_port;
 
@@ -167,8 +159,7 @@ async fn dribbling_headers_are_closed_and_stalled_bodies_get_408() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn connections_over_the_limit_get_503() {
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     let (_ingest, _) =
         spawn_ingest_with(&env, &[("max_connections", "20"), ("body_timeout", "60s")]);
     let port = env.ingest_port;
@@ -194,15 +185,15 @@ async fn connections_over_the_limit_get_503() {
     // once they are gone, the server serves again
     drop(held);
     let b = bsns(1, 193);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let status = post_one(&env, "ok-1", &b[0]).await;
-        if status == 202 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not served again: {status}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert!(
+        eventually_async(
+            Duration::from_secs(10),
+            Duration::from_millis(100),
+            || async { post_one(&env, "ok-1", &b[0]).await == 202 }
+        )
+        .await,
+        "not served again"
+    );
 }
 
 /// What became of a client that sends most of a large body and then stalls.
@@ -237,8 +228,7 @@ async fn send_and_stall(port: u16, body: usize, sent: usize) -> Outcome {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hundred_stalled_bodies_stay_within_the_buffer_budget() {
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     // the default budget (64 MiB) and connection limit; bodies may take a minute
     let (_ingest, pid) = spawn_ingest_with(&env, &[("body_timeout", "60s")]);
     let port = env.ingest_port;
@@ -251,21 +241,22 @@ async fn a_hundred_stalled_bodies_stay_within_the_buffer_budget() {
     for _ in 0..100 {
         clients.spawn(send_and_stall(port, 4_000_000, 3_900_000));
     }
-    let mut max_rss = before;
+    let sampler = RssSampler::start(pid);
     let (mut stalled, mut refused) = (Vec::new(), Vec::new());
     while let Some(o) = clients.join_next().await {
-        max_rss = max_rss.max(rss_mib(pid));
         match o.unwrap() {
             Outcome::Stalled(s) => stalled.push(s),
             Outcome::Refused(text) => refused.push(text),
         }
     }
-    // the bodies the server took sit in its memory while they stall
-    let window = Instant::now();
-    while window.elapsed() < Duration::from_secs(3) {
-        max_rss = max_rss.max(rss_mib(pid));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // the bodies the server took sit in its memory while they stall: sampled for 3 s more
+    during(
+        Duration::from_secs(3),
+        Duration::from_millis(100),
+        || async {},
+    )
+    .await;
+    let max_rss = sampler.stop().max(before);
     eprintln!(
         "ingest RSS {before:.0} MiB before, at most {max_rss:.0} MiB with 100 clients stalling mid-body; {} stalled, {} refused",
         stalled.len(),
@@ -293,13 +284,13 @@ async fn a_hundred_stalled_bodies_stay_within_the_buffer_budget() {
 
     // once the stalled clients are gone, the server serves again
     drop(stalled);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let status = post_one(&env, "ok-2", &b[1]).await;
-        if status == 202 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not served again: {status}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    assert!(
+        eventually_async(
+            Duration::from_secs(20),
+            Duration::from_millis(200),
+            || async { post_one(&env, "ok-2", &b[1]).await == 202 }
+        )
+        .await,
+        "not served again"
+    );
 }

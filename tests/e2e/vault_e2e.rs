@@ -4,7 +4,7 @@
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::{AuditEvent, IdentityRecord};
 use schakel_core::vault::{Vault, VaultError};
-use schakel_e2e::{assignment_event, bsns, Env, JEUGDHULP_TOKEN, VAULT_MASTER_KEY};
+use schakel_e2e::{assignment_event, bsns, Env, Region, JEUGDHULP_TOKEN, VAULT_MASTER_KEY};
 
 fn identities(env: &Env) -> Vec<(String, Option<IdentityRecord>)> {
     let reg = schakel_core::log::schemas::registry();
@@ -30,8 +30,7 @@ fn audits(env: &Env) -> Vec<AuditEvent> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn identities_are_sealed_read_with_an_audit_trail_and_erased_for_good() {
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     let _ingest = env.spawn_ingest();
     let b = bsns(2, 41);
     let (kept, erased) = (&b[0], &b[1]);

@@ -4,7 +4,7 @@
 //! CSV import rejects the row with the impossible status by line and column.
 
 use schakel_core::domain::catalogue::Topic;
-use schakel_e2e::{bsns, Env, LEERPLICHT_TOKEN};
+use schakel_e2e::{bsns, Env, Region, LEERPLICHT_TOKEN};
 use serde_json::{json, Value};
 
 fn event(id: &str, kind: &str, data: Value) -> Value {
@@ -72,8 +72,7 @@ fn ids(env: &Env) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn impossible_status_changes_are_refused_by_field_and_a_batch_keeps_its_order() {
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     let mut ingest = env.spawn_ingest();
     let b = bsns(2, 41);
     let post = |events: Value| {
@@ -169,8 +168,7 @@ async fn impossible_status_changes_are_refused_by_field_and_a_batch_keeps_its_or
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_csv_import_rejects_the_row_with_an_impossible_status_by_line_and_column() {
-    let env = Env::start("");
-    env.schakel(&["topics", "apply"]);
+    let env = Region::new().start();
     let _ingest = env.spawn_ingest();
     let b = bsns(1, 43);
     let csv = format!(

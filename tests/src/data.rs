@@ -1,0 +1,42 @@
+//! Test data: BSNs no other test uses, and the events tests post most.
+
+use crate::privacy;
+
+/// `n` valid BSNs (11-proef), different for every `seed`: each seed below 300 has its own
+/// 300 007 numbers (room for 25 000 BSNs) from 900 000 000 up, below the fixtures' `99999…`
+/// and far from the counters, offsets and sizes a log prints.
+pub fn bsns(n: usize, seed: u32) -> Vec<String> {
+    assert!(seed < 300 && n <= 25_000, "bsns: seed {seed}, n {n}");
+    let mut out = Vec::new();
+    let mut x: u64 = 900_000_000 + u64::from(seed) * 300_007;
+    while out.len() < n {
+        x += 1;
+        let s = format!("{x:09}");
+        if schakel_core::domain::ids::Bsn::parse(&s).is_ok() {
+            out.push(s);
+        }
+    }
+    privacy::register_numbers(&format!("bsns-{seed}-{n}"), &out);
+    out
+}
+
+/// A jeugdhulp assignment event as a source system posts it.
+pub fn assignment_event(id: &str, bsn: &str, birth: &str, nummer: &str) -> serde_json::Value {
+    serde_json::json!({
+        "specversion": "1.0",
+        "id": id,
+        "source": "urn:nld:gemeente:0392:systeem:jeugdhulp",
+        "type": "nl.schakel.jeugdhulp.assignment-issued.v1",
+        "time": "2026-01-02T09:00:00+01:00",
+        "datacontenttype": "application/json",
+        "data": {
+            "child": {"bsn": bsn, "birthDate": birth, "residenceMunicipality": "0392",
+                      "name": {"given": "Testvoornaam", "family": "Testachternaam"}},
+            "toewijzingNummer": nummer,
+            "product": {"categorie": "45", "code": "45A12"},
+            "ingangsdatum": "2025-06-01",
+            "toewijzingTijdstip": "2025-06-01T10:00:00+02:00",
+            "gemeente": "0392"
+        }
+    })
+}
