@@ -14,7 +14,7 @@ use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::directory::CHANNELS;
 use schakel_core::domain::events::{DirectoryEntry, DirectoryItem, Preferences, Webhook};
 use schakel_core::domain::ids::{ContactId, InstitutionId};
-use schakel_core::domain::roles::{CONFIG_RULE, ROLES, RULES};
+use schakel_core::domain::roles::{self, CONFIG_RULE, RULES};
 use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
 use schakel_core::log::trace::TraceParent;
 use schakel_core::Config;
@@ -137,10 +137,10 @@ pub fn load(text: &str) -> anyhow::Result<Vec<DirectoryEntry>> {
             problems.push(format!("{at}: needs at least one role"));
         }
         for r in &c.roles {
-            if !ROLES.contains(&r.as_str()) {
+            if !roles::is_role(r) {
                 problems.push(format!(
                     "{at}: unknown role {r:?} (known: {})",
-                    ROLES.join(", ")
+                    roles::roles().collect::<Vec<_>>().join(", ")
                 ));
             }
         }

@@ -138,14 +138,7 @@ impl Default for IngestConfig {
 mod tests {
     use super::*;
 
-    const MIN: &str = r#"
-[region]
-name = "Test"
-oin = "00000001234567890000"
-api_base_url = "http://127.0.0.1:8083"
-[kafka]
-bootstrap = "127.0.0.1:9092"
-"#;
+    use schakel_core::runtime::config::MINIMAL as MIN;
 
     #[test]
     fn the_demo_config_has_a_contact_token_and_a_vault() {

@@ -166,14 +166,7 @@ impl AsRef<schakel_core::runtime::config::KafkaConfig> for Settings {
 mod tests {
     use super::*;
 
-    const MIN: &str = r#"
-[region]
-name = "Test"
-oin = "00000001234567890000"
-api_base_url = "http://127.0.0.1:8083"
-[kafka]
-bootstrap = "127.0.0.1:9092"
-"#;
+    use schakel_core::runtime::config::MINIMAL as MIN;
 
     #[test]
     fn retry_schedule_defaults_and_overrides() {

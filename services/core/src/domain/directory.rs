@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::events::{DirectoryEntry, DirectoryItem, Preferences, SignalEvent, Webhook};
-use crate::domain::roles::MUNICIPALITY_ROLES;
+use crate::domain::roles::held_at_municipality;
 
 /// A contact person as notify needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +127,7 @@ impl Directory {
         if let Some(inst) = signal.routes.get(role) {
             return Some(inst.clone());
         }
-        if MUNICIPALITY_ROLES.contains(&role) {
+        if held_at_municipality(role) {
             signal
                 .municipality
                 .as_ref()

@@ -1,32 +1,38 @@
 //! The roles of DOMAIN.md that contacts hold and signals address.
 
-/// Every role a contact may hold.
-pub const ROLES: &[&str] = &[
-    "ib",
-    "zorgcoordinator",
-    "kernteam",
-    "vve-mentor",
-    "locatie",
-    "leerplicht",
-    "jeugdteam",
-    "vve-coordinator",
-    "volwassenen",
-    "rmc",
-    "doorbraak",
-    "swv-consulent",
-    "beheer",
+/// Every role a contact may hold, with whether it is held at a municipality (true) or at the
+/// signal's own institution (false).
+const HELD: &[(&str, bool)] = &[
+    ("ib", false),
+    ("zorgcoordinator", false),
+    ("kernteam", false),
+    ("vve-mentor", false),
+    ("locatie", false),
+    ("leerplicht", true),
+    ("jeugdteam", true),
+    ("vve-coordinator", true),
+    ("volwassenen", true),
+    ("rmc", true),
+    ("doorbraak", true),
+    ("swv-consulent", false),
+    ("beheer", true),
 ];
 
-/// Roles held at a municipality; every other role belongs to the signal's institution.
-pub const MUNICIPALITY_ROLES: &[&str] = &[
-    "leerplicht",
-    "jeugdteam",
-    "vve-coordinator",
-    "volwassenen",
-    "rmc",
-    "doorbraak",
-    "beheer",
-];
+/// Every role a contact may hold.
+pub fn roles() -> impl Iterator<Item = &'static str> {
+    HELD.iter().map(|(r, _)| *r)
+}
+
+/// Whether `role` is one of DOMAIN.md's roles.
+pub fn is_role(role: &str) -> bool {
+    roles().any(|r| r == role)
+}
+
+/// Whether `role` is held at a municipality; every other role belongs to the signal's
+/// institution.
+pub fn held_at_municipality(role: &str) -> bool {
+    HELD.iter().any(|(r, m)| *r == role && *m)
+}
 
 /// The rules of DOMAIN.md, as signals name them.
 pub const RULES: &[&str] = &[

@@ -270,6 +270,17 @@ fn apply_override(root: &mut toml::Table, var: &str, raw: &str) -> Result<(), Co
     })
 }
 
+/// The smallest config that loads: a region and a broker. Tests of a service's own section
+/// start from it.
+pub const MINIMAL: &str = r#"
+[region]
+name = "Test"
+oin = "00000001234567890000"
+api_base_url = "http://127.0.0.1:8083"
+[kafka]
+bootstrap = "127.0.0.1:9092"
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,14 +296,7 @@ mod tests {
         }
     }
 
-    const MIN: &str = r#"
-[region]
-name = "Test"
-oin = "00000001234567890000"
-api_base_url = "http://127.0.0.1:8083"
-[kafka]
-bootstrap = "127.0.0.1:9092"
-"#;
+    use super::MINIMAL as MIN;
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -22,21 +22,8 @@ pub(super) fn data(ty: EventType, d: &Obj, f: &mut Fields<'_>) -> Option<Scoped>
             let scope = vec![("data.location.lrk".to_owned(), format!("lrk:{lrk}"))];
             let location = LocationRef { lrk: lrk.into() };
             let (vve_indication, date) = (vve?, date?);
-            let data = if ty == EventType::PlacementStarted {
-                VoorschoolData::PlacementStarted {
-                    location,
-                    vve_indication,
-                    date,
-                    mentor,
-                }
-            } else {
-                VoorschoolData::PlacementEnded {
-                    location,
-                    vve_indication,
-                    date,
-                    mentor,
-                }
-            };
+            let started = ty == EventType::PlacementStarted;
+            let data = VoorschoolData::placement(started, location, vve_indication, date, mentor);
             Some((scope, Body::Voorschool(data)))
         }
         _ => unknown_type(f),

@@ -161,21 +161,8 @@ pub(super) fn fact_input(kind: &str, f: FactSpec, child: &ChildSpec) -> Result<I
                 lrk: need(f.lrk.clone(), kind, "lrk")?,
             };
             let (vve_indication, date, mentor) = (f.vve.unwrap_or(true), date()?, None);
-            let data = if kind == "placement" {
-                VoorschoolData::PlacementStarted {
-                    location,
-                    vve_indication,
-                    date,
-                    mentor,
-                }
-            } else {
-                VoorschoolData::PlacementEnded {
-                    location,
-                    vve_indication,
-                    date,
-                    mentor,
-                }
-            };
+            let started = kind == "placement";
+            let data = VoorschoolData::placement(started, location, vve_indication, date, mentor);
             source!(Voorschool, "voorschool", data)
         }
         "verzuim" => source!(

@@ -177,6 +177,33 @@ pub enum VoorschoolData {
     },
 }
 
+impl VoorschoolData {
+    /// A placement that starts (`started`) or ends on `date`.
+    pub fn placement(
+        started: bool,
+        location: LocationRef,
+        vve_indication: bool,
+        date: Date,
+        mentor: Option<String>,
+    ) -> Self {
+        if started {
+            Self::PlacementStarted {
+                location,
+                vve_indication,
+                date,
+                mentor,
+            }
+        } else {
+            Self::PlacementEnded {
+                location,
+                vve_indication,
+                date,
+                mentor,
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LeerplichtData {
     #[serde(rename_all = "camelCase")]
