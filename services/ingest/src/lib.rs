@@ -6,7 +6,6 @@ pub mod body;
 pub mod config;
 pub mod csvimport;
 pub mod fields;
-pub mod follow;
 pub mod identities;
 pub mod ijw;
 pub mod imports;

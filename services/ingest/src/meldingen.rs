@@ -17,8 +17,8 @@ use schakel_core::domain::verzuim::{self, Status};
 use schakel_core::log::kafka::Record;
 use schakel_core::{Config, Shutdown};
 
-use crate::follow::{self, ReadTo};
 use crate::validate::{Accepted, Typed};
+use schakel_core::runtime::follow::{self, ReadTo};
 
 #[derive(Debug, Clone)]
 struct Melding {

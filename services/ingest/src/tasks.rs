@@ -9,76 +9,15 @@
 //! own state and has the last word.
 
 use schakel_core::domain::catalogue::Topic;
-use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use schakel_core::domain::directory::Directory;
 use schakel_core::domain::events::{DirectoryEntry, ResponseEvent, SignalEvent};
-use schakel_core::domain::handoff::{task_sides, Answer, Progress, Sides};
+pub use schakel_core::domain::tasks::{answer_key, Index, Task};
 use schakel_core::log::kafka::Record;
 use schakel_core::{Config, Shutdown};
 
-use crate::follow::{self, ReadTo};
-
-/// A handoff task as its signal opened it, and how far it got.
-#[derive(Debug, Clone)]
-pub struct Task {
-    pub signal: SignalEvent,
-    pub progress: Progress,
-}
-
-#[derive(Debug, Default)]
-pub struct Index {
-    pub tasks: HashMap<String, Task>,
-    pub directory: Directory,
-    /// answers read before their task (the topics are read side by side), in log order
-    early: HashMap<String, Vec<ResponseEvent>>,
-    /// per child key: the (source, id) of every answer applied, as rules keeps them; an
-    /// answer sent again is a repeat, not a second answer
-    seen: HashMap<String, HashSet<String>>,
-}
-
-/// The identity of an answer, as rules deduplicates them.
-pub fn answer_key(source: &str, id: &str) -> String {
-    format!("{source}\u{1f}{id}")
-}
-
-impl Index {
-    /// Whether the answer (`source`, `id`) about `child` was already applied.
-    pub fn is_repeat(&self, child: &str, source: &str, id: &str) -> bool {
-        self.seen
-            .get(child)
-            .is_some_and(|s| s.contains(&answer_key(source, id)))
-    }
-
-    /// Applies a logged answer the way rules does: a repeat changes nothing, an answer that
-    /// does not fit the task is skipped (rules dead-letters it).
-    fn apply(&mut self, r: &ResponseEvent) {
-        let child = r.child_key.as_str();
-        if self.is_repeat(child, &r.source, &r.id) {
-            return;
-        }
-        let Some(task) = self.tasks.get_mut(&r.signal_id) else {
-            return;
-        };
-        let (Some((sender, receiver)), Some(answer)) =
-            (task_sides(&task.signal.rule), Answer::from_type(r.kind))
-        else {
-            return;
-        };
-        if task
-            .progress
-            .answer(answer, Sides::of(&r.roles, sender, receiver))
-            .is_ok()
-        {
-            self.seen
-                .entry(child.to_owned())
-                .or_default()
-                .insert(answer_key(&r.source, &r.id));
-        }
-    }
-}
+use schakel_core::runtime::follow::{self, ReadTo};
 
 /// The shared, followed view, and the turn that serialises answers.
 #[derive(Debug, Clone, Default)]
@@ -101,44 +40,11 @@ impl Tasks {
     }
 
     pub fn fold_signal(&self, s: SignalEvent) {
-        let mut ix = self.ix.write().expect("task index lock");
-        match s.step.as_str() {
-            "opened" if s.task => {
-                let id = s.signal_id.clone();
-                if ix.tasks.contains_key(&id) {
-                    return;
-                }
-                ix.tasks.insert(
-                    id.clone(),
-                    Task {
-                        signal: s,
-                        progress: Progress::default(),
-                    },
-                );
-                for r in ix.early.remove(&id).unwrap_or_default() {
-                    ix.apply(&r);
-                }
-            }
-            step => {
-                if let Some(t) = ix.tasks.get_mut(&s.signal_id) {
-                    match step {
-                        "acknowledged" => t.progress.acknowledged = true,
-                        "completed" => t.progress.completed = true,
-                        "cancelled" => t.progress.cancelled = true,
-                        _ => {}
-                    }
-                }
-            }
-        }
+        self.ix.write().expect("task index lock").fold_signal(s);
     }
 
     pub fn fold_response(&self, r: ResponseEvent) {
-        let mut ix = self.ix.write().expect("task index lock");
-        if ix.tasks.contains_key(&r.signal_id) {
-            ix.apply(&r);
-        } else {
-            ix.early.entry(r.signal_id.clone()).or_default().push(r);
-        }
+        self.ix.write().expect("task index lock").fold_response(r);
     }
 
     pub fn fold_directory(&self, key: &str, entry: Option<DirectoryEntry>) {
@@ -227,81 +133,4 @@ pub async fn follow(cfg: Config, tasks: Tasks, shutdown: Shutdown) {
         },
     )
     .await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use schakel_core::domain::catalogue::EventType;
-    use schakel_core::domain::ids::ChildKey;
-
-    fn signal(step: &str) -> SignalEvent {
-        SignalEvent {
-            id: format!("s-{step}"),
-            kind: EventType::parse(&format!("nl.schakel.signal.{step}.v1")).unwrap(),
-            step: step.into(),
-            signal_id: "t1".into(),
-            rule: "R2b".into(),
-            child_key: ChildKey::parse(&"a".repeat(64)).unwrap(),
-            institution: None,
-            municipality: None,
-            due_date: None,
-            recipients: vec![],
-            task: true,
-            fired_on: jiff::civil::date(2026, 5, 11),
-            birth_date_uncertain: false,
-            facts: vec![],
-            policy: Default::default(),
-            routes: Default::default(),
-            residence_derived_from: None,
-        }
-    }
-
-    fn response(id: &str, kind: &str, role: &str) -> ResponseEvent {
-        ResponseEvent {
-            id: id.into(),
-            source: "urn:test".into(),
-            kind: EventType::parse(&format!("nl.schakel.hub.handoff-{kind}.v1")).unwrap(),
-            time: jiff::Timestamp::UNIX_EPOCH,
-            child_key: ChildKey::parse(&"a".repeat(64)).unwrap(),
-            signal_id: "t1".into(),
-            contact: "c".into(),
-            at: jiff::Timestamp::UNIX_EPOCH,
-            note: None,
-            roles: vec![role.into()],
-        }
-    }
-
-    fn progress(t: &Tasks) -> Progress {
-        t.read(|ix| ix.tasks["t1"].progress)
-    }
-
-    #[test]
-    fn answers_in_the_log_count_before_rules_announces_them() {
-        let t = Tasks::default();
-        t.fold_signal(signal("opened"));
-        t.fold_response(response("a", "acknowledged", "zorgcoordinator"));
-        t.fold_response(response("b", "completed", "ib"));
-        let p = progress(&t);
-        assert!(p.acknowledged && p.sender_confirmed && !p.completed);
-        // a refused answer and a repeat change nothing
-        t.fold_response(response("c", "acknowledged", "zorgcoordinator"));
-        t.fold_response(response("b", "completed", "ib"));
-        assert_eq!(progress(&t), p);
-        assert!(t.read(|ix| ix.is_repeat(&"a".repeat(64), "urn:test", "b")));
-        assert!(!t.read(|ix| ix.is_repeat(&"a".repeat(64), "urn:test", "c")));
-        t.fold_response(response("d", "completed", "zorgcoordinator"));
-        assert!(progress(&t).completed);
-    }
-
-    #[test]
-    fn answers_read_before_their_task_are_applied_when_it_opens() {
-        let t = Tasks::default();
-        t.fold_response(response("a", "acknowledged", "zorgcoordinator"));
-        t.fold_signal(signal("acknowledged"));
-        t.fold_signal(signal("opened"));
-        assert!(progress(&t).acknowledged);
-        t.fold_signal(signal("cancelled"));
-        assert!(progress(&t).cancelled);
-    }
 }

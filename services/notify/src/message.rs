@@ -3,50 +3,10 @@
 
 use schakel_core::domain::catalogue::EventType;
 use schakel_core::domain::events::SignalEvent;
+pub use schakel_core::domain::wording::title;
 use serde::Serialize;
 
 use crate::directory::{Contact, Directory};
-
-/// A Dutch title for a rule and step.
-pub fn title(rule: &str, step: &str) -> String {
-    let subject = match rule {
-        "R1a" => "Warme overdracht voorschool → basisschool",
-        "R1b" => "Peuter met VVE-indicatie nog niet aangemeld bij een basisschool",
-        "R1c" => "Leerplichtig kind nergens ingeschreven (vermoeden absoluut verzuim)",
-        "R2a" => "Leerling groep 8 nog niet aangemeld bij het voortgezet onderwijs",
-        "R2b" => "Warme overdracht basisschool → voortgezet onderwijs",
-        "R2c" => "Oud-leerling groep 8 op 1 oktober nergens ingeschreven",
-        "R3a" => "Overgang 18-/18+ plannen voor een jongere met jeugdhulp",
-        "R3b" => "Warme overdracht 18-/18+: van jeugdteam naar volwassenenzorg",
-        "R3c" => "18 jaar geworden zonder geregeld vervolg op de jeugdhulp",
-        "R3d" => "Warme overdracht 18+ zonder startkwalificatie: van leerplicht naar RMC",
-        "R4" => "Thuiszitter: passend aanbod nodig",
-        "R5" => "Uitgeschreven leerling zonder nieuwe inschrijving",
-        "R6" => "Verzuimmelding bij een jongere met jeugdhulp",
-        "C1" => "Configuratie: rol zonder contactpersoon in het adresboek",
-        "C2" => "Configuratie: eindpunt van een contactpersoon uitgeschakeld",
-        _ => "Signaal van Schakel",
-    };
-    match step {
-        "opened" => subject.to_owned(),
-        "reminded" => format!("Herinnering: {}", lower_first(subject)),
-        "overdue" => format!("Termijn verstreken: {}", lower_first(subject)),
-        "escalated" => format!("Escalatie: {}", lower_first(subject)),
-        "resolved" => format!("Opgelost: {}", lower_first(subject)),
-        "acknowledged" => format!("Bevestigd door de ontvanger: {}", lower_first(subject)),
-        "completed" => format!("Afgerond: {}", lower_first(subject)),
-        "cancelled" => format!("Vervallen: {}", lower_first(subject)),
-        _ => subject.to_owned(),
-    }
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -9,4 +9,6 @@ pub mod events;
 pub mod handoff;
 pub mod ids;
 pub mod roles;
+pub mod tasks;
 pub mod verzuim;
+pub mod wording;

@@ -1,7 +1,8 @@
 //! The runtime of a service process: configuration, startup and graceful shutdown, telemetry
-//! and the operations endpoints (`/livez`, `/readyz`, `/metrics`).
+//! the operations endpoints (`/livez`, `/readyz`, `/metrics`) and following topics for a view.
 
 pub mod config;
+pub mod follow;
 pub mod ops;
 pub mod service;
 pub mod shutdown;

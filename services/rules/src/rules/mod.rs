@@ -209,33 +209,6 @@ pub fn evaluate(cx: &mut Cx<'_>) -> Vec<Want> {
 
 /// Why a rule fires, in Dutch (`nl`) or English (`en`), for `schakel explain`.
 pub fn describe(rule: Rule, lang: &str) -> &'static str {
-    let en = lang == "en";
-    match (rule, en) {
-        (Rule::R1a, false) => "Een peuter met VVE-indicatie bereikte de overdrachtsleeftijd en er is een aanmelding of inschrijving bij een basisschool bekend: warme overdracht van de VVE-mentor naar de intern begeleider, uiterlijk bij de start op de basisschool.",
-        (Rule::R1a, true) => "A toddler with a VVE indication reached the handoff age and a PO aanmelding or inschrijving is known: warm handoff from the VVE mentor to the school's IB, due at the start in primary school.",
-        (Rule::R1b, false) => "Een peuter met VVE-indicatie bereikte de signaleringsleeftijd zonder bekende aanmelding bij een basisschool.",
-        (Rule::R1b, true) => "A toddler with a VVE indication reached the signalling age with no known aanmelding at a primary school.",
-        (Rule::R1c, false) => "Het kind is leerplichtig (eerste dag van de maand na de 5e verjaardag) en nergens ingeschreven: vermoeden van absoluut verzuim.",
-        (Rule::R1c, true) => "The child is leerplichtig (first day of the month after the 5th birthday) and enrolled nowhere: absoluut verzuim suspected.",
-        (Rule::R2a, false) => "Een leerling in groep 8 heeft op de peildatum geen aanmelding bij het voortgezet onderwijs; zonder aanmelding op de escalatiedatum gaat het signaal naar het samenwerkingsverband.",
-        (Rule::R2a, true) => "A groep-8 pupil has no VO aanmelding on the deadline; still none on the escalation date, the signal goes to the samenwerkingsverband.",
-        (Rule::R2b, false) => "Een leerling met een ondersteuningscontext (OPP, arrangement, TLV, OZA, kernteam of jeugdhulp) is toegelaten of ingeschreven in het voortgezet onderwijs: warme overdracht van de intern begeleider naar de zorgcoördinator.",
-        (Rule::R2b, true) => "A pupil with a support context (OPP, arrangement, TLV, OZA, kernteam or youth care) was admitted to or enrolled in secondary school: warm handoff from the PO IB to the VO zorgcoördinator.",
-        (Rule::R2c, false) => "Op de peildatum in het nieuwe schooljaar is de oud-leerling van groep 8 nergens ingeschreven: vermoeden van absoluut verzuim.",
-        (Rule::R2c, true) => "On the check date of the new school year the former groep-8 pupil is enrolled nowhere: absoluut verzuim suspected.",
-        (Rule::R3a, false) => "Een jongere met actieve jeugdhulp bereikte de planningsleeftijd: het jeugdteam plant de overgang naar 18+.",
-        (Rule::R3a, true) => "A youth with active youth care reached the planning age: the jeugdteam plans the transition to 18+.",
-        (Rule::R3b, false) => "Een jongere met actieve jeugdhulp bereikte de overdrachtsleeftijd: warme overdracht van het jeugdteam naar de volwassenenzorg, uiterlijk op de 18e verjaardag.",
-        (Rule::R3b, true) => "A youth with active youth care reached the handoff age: warm handoff from the jeugdteam to adult care, due on the 18th birthday.",
-        (Rule::R3c, false) => "De 18e verjaardag is voorbij terwijl de jeugdhulp op 18 eindigt zonder vervolg, of doorloopt zonder besluit over verlengde jeugdhulp.",
-        (Rule::R3c, true) => "The 18th birthday passed while youth care ends at 18 without follow-up, or runs on without a verlengde-jeugdhulp decision.",
-        (Rule::R3d, false) => "Een jongere in het onderwijs zonder startkwalificatie bereikte de overdrachtsleeftijd: warme overdracht van leerplicht naar RMC, uiterlijk op de 18e verjaardag.",
-        (Rule::R3d, true) => "A youth in education without a startkwalificatie reached the handoff age: warm handoff from leerplicht to RMC, due on the 18th birthday.",
-        (Rule::R4, false) => "Een thuiszitterperiode (LRV-melding, registratie of absoluut verzuim) duurt de minimale periode: herinnering na de herinneringstermijn, escalatie naar de doorbraaktafel zonder passend aanbod.",
-        (Rule::R4, true) => "A thuiszitter episode (LRV melding, registration or absoluut verzuim) lasted the minimum period: reminder after the reminder term, escalation to the doorbraak table without passend aanbod.",
-        (Rule::R5, false) => "Een leerplichtige leerling is uitgeschreven zonder bekende nieuwe inschrijving binnen de termijn.",
-        (Rule::R5, true) => "A leerplichtig pupil was uitgeschreven with no new inschrijving known within the term.",
-        (Rule::R6, false) => "Een verzuimmelding voor een jongere met actieve jeugdhulp (alleen waar het regionale beleid deze uitwisseling toestaat).",
-        (Rule::R6, true) => "A verzuim melding for a youth with active youth care (only where the regional policy allows this exchange).",
-    }
+    schakel_core::domain::wording::explain(rule.id(), lang == "en")
+        .expect("every rule is explained")
 }

@@ -1,5 +1,5 @@
-//! Following topics from the beginning while ingest runs, for its views (verzuim meldingen,
-//! handoff tasks), riding out a broker that is away.
+//! Following topics from the beginning while a service runs, for its views (ingest's verzuim
+//! meldingen and handoff tasks, the monitor's state), riding out a broker that is away.
 //!
 //! Every call that may block on the broker (metadata, watermarks) runs on a blocking thread,
 //! never on the async runtime that answers requests and health checks. A broker that is away
@@ -11,10 +11,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::log::kafka::{self, KafkaError, Record};
+use crate::{Config, Shutdown};
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::{Offset, TopicPartitionList};
-use schakel_core::log::kafka::{self, KafkaError, Record};
-use schakel_core::{Config, Shutdown};
 
 /// (topic full name, partition)
 pub type Partition = (String, i32);
@@ -29,10 +29,7 @@ pub async fn ends(cfg: &Config, topics: &[String]) -> Result<Ends, KafkaError> {
         let reader: BaseConsumer = kafka::client_config(&cfg)
             .set(
                 "group.id",
-                format!(
-                    "schakel-ingest-ends-{}",
-                    schakel_core::log::trace::random_hex(6)
-                ),
+                format!("schakel-view-ends-{}", crate::log::trace::random_hex(6)),
             )
             .set("enable.auto.commit", "false")
             .create()
@@ -102,10 +99,7 @@ async fn pause(d: Duration, shutdown: &Shutdown) -> bool {
 /// A consumer assigned to every partition of `topics` from the beginning, and where they end.
 async fn start(cfg: &Config, topics: &[String]) -> Result<(StreamConsumer, Ends), KafkaError> {
     let ends = ends(cfg, topics).await?;
-    let group = format!(
-        "schakel-ingest-view-{}",
-        schakel_core::log::trace::random_hex(6)
-    );
+    let group = format!("schakel-view-{}", crate::log::trace::random_hex(6));
     let consumer = kafka::stream_consumer(cfg, &group)?;
     let mut tpl = TopicPartitionList::new();
     for (t, p) in ends.keys() {
