@@ -16,7 +16,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use schakel_core::domain::catalogue::EventType;
 use schakel_core::domain::events::ResponseEvent;
-use schakel_core::domain::handoff::{task_sides, Answer, Progress, Sides};
+use schakel_core::domain::handoff::{Answer, Progress};
+use schakel_core::domain::tasks::{Judgement, Refusal};
 use schakel_core::log::kafka::{CloudEvent, Outgoing, Producer};
 use schakel_core::log::trace::TraceParent;
 use serde_json::Value;
@@ -175,41 +176,53 @@ fn decide(tasks: &Tasks, contact: &str, parsed: &[Parsed]) -> Result<Decided, Ap
         };
         for (index, p) in parsed.iter().enumerate() {
             let err = |kind, message: String| FieldError::new(index, "data.signalId", kind, message);
-            let Some(task) = ix.tasks.get(&p.signal_id) else {
-                unknown.push(err(
-                    ErrorKind::Invalid,
-                    "no handoff task with this signalId is known".into(),
-                ));
-                continue;
-            };
-            let Some((sender, receiver)) = task_sides(&task.signal.rule) else {
-                unknown.push(err(
-                    ErrorKind::Invalid,
-                    "this signal is a notice, not a handoff task".into(),
-                ));
-                continue;
-            };
-            let all: Vec<&str> = sender.iter().chain(receiver).copied().collect();
-            let roles = ix.directory.roles_of(contact, &task.signal, &all);
-            if roles.is_empty() {
-                forbidden.push(err(ErrorKind::OutOfScope, format!(
-                    "contact {contact:?} holds none of the roles this task is addressed to ({}) at the task's institutions",
-                    all.join(", ")
-                )));
-                continue;
-            }
-            // the same answer again (same source and id): harmless, as rules ignores it
-            let child = task.signal.child_key.as_str();
-            if ix.is_repeat(child, &p.source, &p.id) || !in_batch.insert((&p.source, &p.id)) {
+            if !in_batch.insert((&p.source, &p.id)) {
                 out.repeats += 1;
                 continue;
             }
+            let earlier = progress.get(p.signal_id.as_str()).copied();
+            let judged = ix.judge(
+                contact,
+                &p.signal_id,
+                p.answer,
+                (&p.source, &p.id),
+                earlier,
+            );
+            let (roles, now) = match judged {
+                Ok(Judgement::New { roles, progress }) => (roles, progress),
+                Ok(Judgement::Repeat) => {
+                    out.repeats += 1;
+                    continue;
+                }
+                Err(Refusal::UnknownTask) => {
+                    unknown.push(err(
+                        ErrorKind::Invalid,
+                        "no handoff task with this signalId is known".into(),
+                    ));
+                    continue;
+                }
+                Err(Refusal::Notice) => {
+                    unknown.push(err(
+                        ErrorKind::Invalid,
+                        "this signal is a notice, not a handoff task".into(),
+                    ));
+                    continue;
+                }
+                Err(Refusal::NotAddressed(all)) => {
+                    forbidden.push(err(ErrorKind::OutOfScope, format!(
+                        "contact {contact:?} holds none of the roles this task is addressed to ({}) at the task's institutions",
+                        all.join(", ")
+                    )));
+                    continue;
+                }
+                Err(Refusal::Conflict(m)) => {
+                    conflicts.push(FieldError::new(index, "type", ErrorKind::Conflict, m));
+                    continue;
+                }
+            };
+            progress.insert(&p.signal_id, now);
+            let task = &ix.tasks[&p.signal_id];
             let answer = p.answer;
-            let state = progress.entry(&p.signal_id).or_insert(task.progress);
-            if let Err(m) = state.answer(answer, Sides::of(&roles, sender, receiver)) {
-                conflicts.push(FieldError::new(index, "type", ErrorKind::Conflict, m));
-                continue;
-            }
             out.new.push(ResponseEvent {
                 id: p.id.clone(),
                 source: p.source.clone(),

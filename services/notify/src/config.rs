@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use schakel_core::domain::dates::{de_duration, de_durations, parse_duration};
-use schakel_core::runtime::config::{ConfigError, Secret};
+use schakel_core::runtime::config::{ConfigError, LinksConfig, Secret};
 use schakel_core::Config;
 use serde::Deserialize;
 
@@ -138,12 +138,18 @@ impl Default for NotifyConfig {
 pub struct Settings {
     pub common: Config,
     pub notify: NotifyConfig,
+    pub links: LinksConfig,
+    /// signs the action links of notifications, when `[links]` has a secret
+    pub signer: Option<schakel_core::domain::links::Links>,
 }
 
 impl Settings {
     pub fn from_config(cfg: Config) -> Result<Self, ConfigError> {
+        let links = LinksConfig::from_config(&cfg)?;
         Ok(Self {
             notify: NotifyConfig::from_config(&cfg)?,
+            signer: links.links(),
+            links,
             common: cfg,
         })
     }

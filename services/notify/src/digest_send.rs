@@ -151,6 +151,8 @@ async fn send(deps: &Deps, contact: &str, items: Vec<Item>, stop: &Shutdown) -> 
                 delivery_id: &item.delivery_id,
                 oin: &deps.cfg.region.oin,
                 api_base_url: &deps.cfg.region.api_base_url,
+                links: deps.cfg.signer.as_ref(),
+                link_days: deps.cfg.links.valid_days,
                 now: deps.clock.now(),
             })));
         }

@@ -3,6 +3,7 @@
 
 use schakel_core::domain::catalogue::EventType;
 use schakel_core::domain::events::SignalEvent;
+use schakel_core::domain::links::{Action, Grant, Links};
 pub use schakel_core::domain::wording::title;
 use serde::Serialize;
 
@@ -84,7 +85,34 @@ pub struct Build<'a> {
     pub delivery_id: &'a str,
     pub oin: &'a str,
     pub api_base_url: &'a str,
+    /// signs the action links for the recipient; without it the links are plain
+    pub links: Option<&'a Links>,
+    /// days an action link stays valid after the task's due date
+    pub link_days: i64,
     pub now: jiff::Timestamp,
+}
+
+/// The link of `action` on the signal page, signed for the recipient when the region has a
+/// link secret. Its expiry follows from the signal alone, so a retried delivery carries the
+/// same link.
+fn action_link(b: &Build<'_>, signal_url: &str, action: Action) -> String {
+    let path = format!("{signal_url}/{}", action.as_str());
+    let Some(links) = b.links else {
+        return path;
+    };
+    let s = b.signal;
+    let from = s.due_date.map_or(s.fired_on, |d| d.max(s.fired_on));
+    let expires = from
+        .saturating_add(jiff::Span::new().days(b.link_days))
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_or(jiff::Timestamp::MAX, |z| z.timestamp());
+    let token = links.token(&Grant {
+        signal_id: s.signal_id.clone(),
+        contact: b.recipient.id.clone(),
+        action,
+        expires,
+    });
+    format!("{path}?t={token}")
 }
 
 pub fn build(b: Build<'_>) -> Notification {
@@ -136,8 +164,8 @@ pub fn build(b: Build<'_>) -> Notification {
             your_roles: b.roles.to_vec(),
             contacts,
             actions: s.task.then(|| Actions {
-                acknowledge: format!("{signal_url}/acknowledge"),
-                complete: format!("{signal_url}/complete"),
+                acknowledge: action_link(&b, &signal_url, Action::Acknowledge),
+                complete: action_link(&b, &signal_url, Action::Complete),
             }),
         },
     }

@@ -84,6 +84,8 @@ pub fn plan(
                 delivery_id: &id,
                 oin: &cfg.region.oin,
                 api_base_url: &cfg.region.api_base_url,
+                links: cfg.signer.as_ref(),
+                link_days: cfg.links.valid_days,
                 now,
             });
             let send = match (channel, &contact.webhook, &contact.email) {

@@ -9,6 +9,7 @@ use schakel_core::domain::catalogue::EventType;
 use schakel_core::domain::directory::Directory;
 use schakel_core::domain::events::{DirectoryEntry, DirectoryItem, SignalEvent, Webhook};
 use schakel_core::domain::ids::{Bsn, ChildId, Pseudonymizer};
+use schakel_core::domain::links::{Action, Links};
 use schakel_core::domain::roles::RULES;
 use schakel_core::vault::{Identity, Vault};
 use schakel_notify::email::{dutch_date, render, render_digest};
@@ -45,6 +46,7 @@ fn contact(id: &str, name: &str, inst: &str, role: &str, email: &str) -> Directo
 
 #[test]
 fn every_rule_and_step_renders_in_dutch_with_its_links_and_without_the_childs_identity() {
+    let links = Links::new(b"a-link-secret-of-at-least-32-characters");
     // the child, sealed in a vault as ingest would
     let bsn = "999990007";
     let (given, family) = ("Geheimvoornaam", "Geheimachternaam");
@@ -127,6 +129,8 @@ fn every_rule_and_step_renders_in_dutch_with_its_links_and_without_the_childs_id
                     delivery_id: "d0123456789abcdef",
                     oin: "00000001234567890000",
                     api_base_url: "https://schakel.haarlem.example/",
+                    links: Some(&links),
+                    link_days: 30,
                     now: jiff::Timestamp::now(),
                 });
                 let link = format!(
@@ -134,6 +138,25 @@ fn every_rule_and_step_renders_in_dutch_with_its_links_and_without_the_childs_id
                     signal.signal_id
                 );
                 let mail = render(&note, "Regio Zuid-Kennemerland");
+                // a task's links carry a token for this contact and action, valid 30 days
+                // after the due date
+                if let Some(a) = &note.data.actions {
+                    let token = a.acknowledge.split_once("?t=").expect("a signed link").1;
+                    let g = links
+                        .check(
+                            token,
+                            &signal.signal_id,
+                            Action::Acknowledge,
+                            "2026-07-01T00:00:00Z".parse().unwrap(),
+                        )
+                        .expect("a valid token");
+                    assert_eq!(g.contact, "vw");
+                    assert_eq!(
+                        g.expires,
+                        "2026-08-11T00:00:00Z".parse::<jiff::Timestamp>().unwrap()
+                    );
+                    assert!(a.complete.contains("/complete?t="));
+                }
                 let webhook = serde_json::to_string(&note).unwrap();
                 let at = format!("{rule} {step} task={task}");
 

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod events;
 pub mod handoff;
 pub mod ids;
+pub mod links;
 pub mod roles;
 pub mod tasks;
 pub mod verzuim;

@@ -113,6 +113,63 @@ impl Index {
     }
 }
 
+/// What an answer would do, judged as rules will judge it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    /// a new answer: the contact answers for `roles`, and the task then stands at `progress`
+    New {
+        roles: Vec<String>,
+        progress: Progress,
+    },
+    /// the same answer (`source`, `id`) was applied already: nothing to write again
+    Repeat,
+}
+
+/// Why an answer is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// no handoff task with this signal id is known
+    UnknownTask,
+    /// the signal is a notice, which takes no answers
+    Notice,
+    /// the contact holds none of these roles of the task at the task's institutions
+    NotAddressed(Vec<String>),
+    /// the answer does not fit where the task stands
+    Conflict(&'static str),
+}
+
+impl Index {
+    /// Judges the answer (`source`, `id`) of `contact` to task `signal_id`, from the task's
+    /// progress in the log or from `progress` (where earlier answers of the same request left
+    /// it).
+    pub fn judge(
+        &self,
+        contact: &str,
+        signal_id: &str,
+        answer: Answer,
+        (source, id): (&str, &str),
+        progress: Option<Progress>,
+    ) -> Result<Judgement, Refusal> {
+        let task = self.tasks.get(signal_id).ok_or(Refusal::UnknownTask)?;
+        let (sender, receiver) = task_sides(&task.signal.rule).ok_or(Refusal::Notice)?;
+        let all: Vec<&str> = sender.iter().chain(receiver).copied().collect();
+        let roles = self.directory.roles_of(contact, &task.signal, &all);
+        if roles.is_empty() {
+            return Err(Refusal::NotAddressed(
+                all.iter().map(|r| (*r).to_owned()).collect(),
+            ));
+        }
+        if self.is_repeat(task.signal.child_key.as_str(), source, id) {
+            return Ok(Judgement::Repeat);
+        }
+        let mut progress = progress.unwrap_or(task.progress);
+        progress
+            .answer(answer, Sides::of(&roles, sender, receiver))
+            .map_err(Refusal::Conflict)?;
+        Ok(Judgement::New { roles, progress })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,7 +56,15 @@ pub struct Config {
 }
 
 /// The sections a service reads for itself; any other top-level key is refused at load.
-pub const SECTIONS: &[&str] = &["ingest", "rules", "policy", "notify", "vault", "pseudonym"];
+pub const SECTIONS: &[&str] = &[
+    "ingest",
+    "rules",
+    "policy",
+    "notify",
+    "links",
+    "vault",
+    "pseudonym",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -268,6 +276,49 @@ fn apply_override(root: &mut toml::Table, var: &str, raw: &str) -> Result<(), Co
         var: var.to_owned(),
         message: "empty key".into(),
     })
+}
+
+/// `[links]`: the secret that signs the action links in notifications (notify) and checks
+/// them when they are opened (the monitor), and how long a link stays valid.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksConfig {
+    /// at least 32 characters; without it notifications carry plain links that ask the
+    /// contact to log in
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    /// days a link stays valid after its task's due date (or the step, without one)
+    #[serde(default = "default_link_days")]
+    pub valid_days: i64,
+}
+
+fn default_link_days() -> i64 {
+    30
+}
+
+impl LinksConfig {
+    /// Reads and checks `[links]`.
+    pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
+        let l: Self = cfg.section("links")?;
+        if l.secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
+            return Err(ConfigError::Invalid(
+                "links.secret needs at least 32 characters".into(),
+            ));
+        }
+        if !(1..=366).contains(&l.valid_days) {
+            return Err(ConfigError::Invalid(
+                "links.valid_days must be from 1 to 366".into(),
+            ));
+        }
+        Ok(l)
+    }
+
+    /// The signer and checker of action links, when a secret is set.
+    pub fn links(&self) -> Option<crate::domain::links::Links> {
+        self.secret
+            .as_ref()
+            .map(|s| crate::domain::links::Links::new(s.expose().as_bytes()))
+    }
 }
 
 /// The smallest config that loads: a region and a broker. Tests of a service's own section
