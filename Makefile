@@ -6,7 +6,8 @@ DIRECTORY ?= $(CURDIR)/infra/demo/directory.toml
 BROKER_PORT ?= 9092
 RUN := $(CURDIR)/.run
 BIN := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
-SERVICES := schakel-ingest schakel-rules schakel-notify
+SERVICES := schakel-ingest schakel-rules schakel-notify schakel-monitor
+DEMO_PASSWORD := demo-wachtwoord
 PRIVACY_DIR := $(RUN)/privacy
 
 .PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec manifests
@@ -22,22 +23,33 @@ broker: ## fetch Apache Kafka once per machine (Maven Central) and start a singl
 	infra/kafka/start.sh $(BROKER_PORT) $(RUN)/kafka $(RUN)/kafka.pid $(RUN)/kafka.log
 
 up: build broker ## start broker + all services on the config in SCHAKEL_CONFIG (default: demo region)
+	@echo "fetching the NL Design System styles (once per machine)"; infra/monitor/assets.sh >/dev/null
 	$(BIN)/schakel topics apply
 	$(BIN)/schakel directory apply $(DIRECTORY)
+	@if [ "$(SCHAKEL_CONFIG)" = "$(CURDIR)/infra/demo/region.toml" ]; then \
+	  python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check aiosmtpd; \
+	  if ! { [ -f $(RUN)/smtp.pid ] && kill -0 $$(cat $(RUN)/smtp.pid) 2>/dev/null; }; then \
+	    mkdir -p $(RUN)/mail/new $(RUN)/mail/cur $(RUN)/mail/tmp; nohup python3 -m aiosmtpd -n -l 127.0.0.1:2525 -c aiosmtpd.handlers.Mailbox $(RUN)/mail >$(RUN)/smtp.log 2>&1 & echo $$! >$(RUN)/smtp.pid; \
+	    echo "demo mail sink started on 127.0.0.1:2525 (mailbox: .run/mail)"; \
+	  fi; \
+	  [ -f $(RUN)/accounts.toml ] || for c in haarlem-jeugdteam haarlem-volwassenen haarlem-doorbraak haarlem-leerplicht; do \
+	    echo $(DEMO_PASSWORD) | $(BIN)/schakel accounts add $$c >/dev/null 2>&1 && echo "demo account $$c (password $(DEMO_PASSWORD))"; \
+	  done; \
+	fi
 	@for s in $(SERVICES); do \
 	  if [ -f $(RUN)/$$s.pid ] && kill -0 $$(cat $(RUN)/$$s.pid) 2>/dev/null; then echo "$$s already running"; continue; fi; \
 	  nohup $(BIN)/$$s >$(RUN)/$$s.log 2>&1 & echo $$! >$(RUN)/$$s.pid; echo "$$s started (log: .run/$$s.log)"; \
 	done
 	@nohup $(BIN)/schakel clock run >$(RUN)/clock.log 2>&1 & echo $$! >$(RUN)/clock.pid
-	@echo "up: ingest http://127.0.0.1:8080/v1/events  (health: /livez /readyz /metrics on 8080, 8081, 8082)"
+	@echo "up: ingest http://127.0.0.1:8080/v1/events, monitor http://127.0.0.1:8083/  (health: /livez /readyz /metrics on 8080-8083)"
 
 down: ## stop the services and the broker (the log under .run/kafka is kept)
-	@for p in clock $(SERVICES) kafka; do \
+	@for p in clock $(SERVICES) smtp kafka; do \
 	  if [ -f $(RUN)/$$p.pid ]; then kill $$(cat $(RUN)/$$p.pid) 2>/dev/null && echo "stopped $$p"; rm -f $(RUN)/$$p.pid; fi; \
 	done
 
 status: ## show which parts run
-	@for p in kafka $(SERVICES) clock; do \
+	@for p in kafka $(SERVICES) clock smtp; do \
 	  if [ -f $(RUN)/$$p.pid ] && kill -0 $$(cat $(RUN)/$$p.pid) 2>/dev/null; then echo "$$p: running"; else echo "$$p: stopped"; fi; \
 	done
 

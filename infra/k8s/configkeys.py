@@ -27,6 +27,7 @@ SECTION_TYPES = {
     "rules": "RulesConfig",
     "policy": "Policy",
     "notify": "NotifyConfig",
+    "monitor": "MonitorConfig",
     "links": "LinksConfig",
     "vault": "VaultConfig",
     "pseudonym": "PseudonymConfig",

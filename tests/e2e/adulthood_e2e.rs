@@ -133,11 +133,14 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
     assert!(r3b.body["dataref"]
         .as_str()
         .unwrap()
-        .starts_with("http://schakel.test/v1/signals/"));
-    assert!(r3b.body["data"]["actions"]["acknowledge"]
-        .as_str()
-        .unwrap()
-        .ends_with("/acknowledge"));
+        .starts_with(&format!("{}/v1/signals/", env.monitor_url())));
+    assert!(
+        r3b.body["data"]["actions"]["acknowledge"]
+            .as_str()
+            .unwrap()
+            .contains("/acknowledge?t=v1."),
+        "the link is signed for its recipient"
+    );
     for r in &got {
         for secret in [bsn.as_str(), "Testvoornaam", "Testachternaam", "45A12"] {
             assert!(

@@ -156,7 +156,7 @@ async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks()
         assert!(m.subject.starts_with("[Schakel] "), "{}", m.subject);
         for body in [&m.text, &m.html] {
             assert!(
-                body.contains("http://schakel.test/v1/signals/"),
+                body.contains(&format!("{}/v1/signals/", env.monitor_url())),
                 "the link: {body}"
             );
             assert!(
@@ -165,7 +165,9 @@ async fn contacts_get_dutch_mail_per_their_preferences_once_alongside_webhooks()
             );
             assert!(body.contains("geen naam, BSN of zorginformatie"), "{body}");
         }
-        assert!(m.html.contains("<a href=\"http://schakel.test/v1/signals/"));
+        assert!(m
+            .html
+            .contains(&format!("<a href=\"{}/v1/signals/", env.monitor_url())));
         if m.subject.contains("Warme overdracht") {
             assert!(
                 m.text.contains("12 juli 2026"),
@@ -303,7 +305,9 @@ digest_hour = 8
         d.text.contains("Overgang 18-/18+ plannen") && d.text.contains("Warme overdracht 18-/18+")
     );
     assert_eq!(
-        d.text.matches("http://schakel.test/v1/signals/").count(),
+        d.text
+            .matches(&format!("{}/v1/signals/", env.monitor_url()))
+            .count(),
         2,
         "{}",
         d.text
@@ -361,7 +365,11 @@ digest_hour = 8
     let in_digests: usize = mails
         .iter()
         .filter(|m| m.subject.contains("Dagelijks overzicht"))
-        .map(|m| m.text.matches("http://schakel.test/v1/signals/").count())
+        .map(|m| {
+            m.text
+                .matches(&format!("{}/v1/signals/", env.monitor_url()))
+                .count()
+        })
         .sum();
     assert_eq!(
         in_digests + urgent.len(),

@@ -372,7 +372,7 @@ async fn a_thousand_signals_to_fifty_contacts_arrive_once_per_channel_through_ou
             .flat_map(|m| {
                 m.text
                     .split_whitespace()
-                    .filter_map(|w| w.strip_prefix("http://schakel.test/v1/signals/"))
+                    .filter_map(|w| w.strip_prefix(&format!("{}/v1/signals/", env.monitor_url())))
                     .map(str::to_owned)
                     .collect::<Vec<_>>()
             })

@@ -74,7 +74,8 @@ function loginPage(uid, client, error, username = '') {
 /** A signing key made for this run, as a private JWK. */
 function signingKey(type, options, alg) {
   const { privateKey } = crypto.generateKeyPairSync(type, options);
-  return { ...privateKey.export({ format: 'jwk' }), alg, use: 'sig', kid: `${alg.toLowerCase()}-${crypto.randomUUID()}` };
+  const kid = `${alg.toLowerCase()}-${crypto.randomUUID()}`;
+  return { ...privateKey.export({ format: 'jwk' }), alg, use: 'sig', kid };
 }
 
 /** The urlencoded form of a POST request. */
@@ -96,6 +97,11 @@ function send(res, status, html) {
   res.end(html);
 }
 
+/** An error page whose `#oidc-error` says what went wrong. */
+function failure(res, status, message) {
+  send(res, status, page('Er ging iets mis', `<pre id="oidc-error">${escape(message)}</pre>`));
+}
+
 // Listen first, so the issuer carries the port the system picked.
 let route = (_req, res) => send(res, 503, page('Niet beschikbaar', '<p>De server start nog.</p>'));
 const server = http.createServer((req, res) => route(req, res));
@@ -105,7 +111,10 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 const provider = new Provider(issuer, {
   clients: config.clients,
   jwks: {
-    keys: [signingKey('rsa', { modulusLength: 2048 }, 'RS256'), signingKey('ec', { namedCurve: 'P-256' }, 'ES256')],
+    keys: [
+      signingKey('rsa', { modulusLength: 2048 }, 'RS256'),
+      signingKey('ec', { namedCurve: 'P-256' }, 'ES256'),
+    ],
   },
   cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
   pkce: { required: () => true },
@@ -168,22 +177,23 @@ async function interaction(req, res) {
   const [, uid, action] = req.url.match(/^\/interaction\/([^/?]+)(\/login)?/) ?? [];
   try {
     const details = await provider.interactionDetails(req, res);
-    if (details.uid !== uid) return send(res, 400, page('Er ging iets mis', '<p id="oidc-error">Onbekende aanvraag.</p>'));
+    if (details.uid !== uid) return failure(res, 400, 'Onbekende aanvraag.');
     const client = details.params.client_id;
     // signed in already (a new scope asked for): grant it without asking again
     if (details.prompt.name === 'consent' && details.session?.accountId) {
       return await finish(req, res, details, details.session.accountId);
     }
     if (req.method === 'GET' && !action) return send(res, 200, loginPage(uid, client));
-    if (req.method !== 'POST' || !action) return send(res, 405, page('Er ging iets mis', '<p id="oidc-error">Niet toegestaan.</p>'));
+    if (req.method !== 'POST' || !action) return failure(res, 405, 'Niet toegestaan.');
     const form = await readForm(req);
     const account = accounts.find((a) => a.login === form.username);
     if (!account || account.password !== form.password) {
-      return send(res, 200, loginPage(uid, client, 'Onbekende gebruikersnaam of onjuist wachtwoord.', form.username ?? ''));
+      const error = 'Onbekende gebruikersnaam of onjuist wachtwoord.';
+      return send(res, 200, loginPage(uid, client, error, form.username ?? ''));
     }
     return await finish(req, res, details, account.sub);
   } catch (err) {
-    return send(res, 400, page('Er ging iets mis', `<pre id="oidc-error">${escape(err.message)}</pre>`));
+    return failure(res, 400, err.message);
   }
 }
 

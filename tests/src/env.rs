@@ -21,6 +21,7 @@ pub struct Env {
     pub ingest_port: u16,
     pub rules_port: u16,
     pub notify_port: u16,
+    pub monitor_port: u16,
     pub(crate) broker: Broker,
 }
 
@@ -105,6 +106,36 @@ impl Env {
     }
     pub fn spawn_notify(&self) -> Proc {
         self.spawn("schakel-notify", self.notify_port)
+    }
+
+    pub fn spawn_monitor(&self) -> Proc {
+        self.spawn("schakel-monitor", self.monitor_port)
+    }
+
+    /// The monitor's address, as notifications link to it (`region.api_base_url`).
+    pub fn monitor_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.monitor_port)
+    }
+
+    /// Adds a local account of the monitor for contact `login` (`schakel accounts add`, the
+    /// password on standard input).
+    pub fn add_account(&self, login: &str, password: &str) {
+        use std::io::Write;
+        let mut child = Command::new(bin("schakel"))
+            .args(["accounts", "add", login])
+            .env("SCHAKEL_CONFIG", &self.config_path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run schakel accounts add");
+        writeln!(child.stdin.take().expect("stdin"), "{password}").expect("password");
+        let out = child.wait_with_output().expect("schakel accounts add");
+        assert!(
+            out.status.success(),
+            "schakel accounts add {login}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Starts ingest, rules and notify.

@@ -22,7 +22,8 @@ pub use data::{assignment_event, bsns};
 pub use env::{Env, Services};
 pub use proc::{bin, bin_dir, free_port, wait_for_port, Proc};
 pub use region::{
-    Region, JEUGDHULP_TOKEN, LAS_TOKEN, LEERPLICHT_TOKEN, SHARED_BROKER, VAULT_MASTER_KEY,
+    Region, JEUGDHULP_TOKEN, LAS_TOKEN, LEERPLICHT_TOKEN, LINK_SECRET, SHARED_BROKER,
+    VAULT_MASTER_KEY,
 };
 pub use wait::{await_ready_status, during, eventually, eventually_async, ready_status};
 

@@ -52,6 +52,9 @@ fn default_broker(dir: &Path) -> Broker {
 pub const JEUGDHULP_TOKEN: &str = "test-jeugdhulp-0392";
 pub const LAS_TOKEN: &str = "test-las-12AB";
 pub const LEERPLICHT_TOKEN: &str = "test-leerplicht-0392";
+/// The secret that signs action links in every test config (tests forge and expire links
+/// with it).
+pub const LINK_SECRET: &str = "test-link-secret-0123456789abcdef-0123";
 /// The vault master key of every test config.
 pub const VAULT_MASTER_KEY: &str =
     "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
@@ -61,6 +64,7 @@ pub const VAULT_MASTER_KEY: &str =
 pub struct Region {
     broker: Which,
     notify: String,
+    monitor: String,
     tables: String,
     directory: Option<String>,
     topics: bool,
@@ -85,6 +89,7 @@ impl Region {
         Self {
             broker: Which::Default,
             notify: String::new(),
+            monitor: String::new(),
             tables: String::new(),
             directory: None,
             topics: true,
@@ -107,6 +112,13 @@ impl Region {
     pub fn notify(mut self, keys: &str) -> Self {
         self.notify.push_str(keys);
         self.notify.push('\n');
+        self
+    }
+
+    /// Keys of the `[monitor]` table, one per line (`assets_dir = "…"`).
+    pub fn monitor(mut self, keys: &str) -> Self {
+        self.monitor.push_str(keys);
+        self.monitor.push('\n');
         self
     }
 
@@ -139,7 +151,16 @@ impl Region {
             // a leader election takes seconds: produces may wait that long
             Which::Cluster => (Broker::Cluster(broker::Cluster::start(&dir)), "10s"),
         };
-        let env = config(dir, broker, &self.notify, &self.tables, produce_timeout);
+        let env = config(
+            dir,
+            broker,
+            Own {
+                notify: &self.notify,
+                monitor: &self.monitor,
+                tables: &self.tables,
+                produce_timeout,
+            },
+        );
         if self.topics {
             match env.broker {
                 Broker::Cluster(_) => {
@@ -163,9 +184,25 @@ fn new_dir() -> PathBuf {
     dir
 }
 
-fn config(dir: PathBuf, broker: Broker, notify: &str, tables: &str, produce_timeout: &str) -> Env {
+/// What a test region is configured with beyond the defaults.
+struct Own<'a> {
+    notify: &'a str,
+    monitor: &'a str,
+    tables: &'a str,
+    produce_timeout: &'a str,
+}
+
+fn config(dir: PathBuf, broker: Broker, own: Own<'_>) -> Env {
+    let Own {
+        notify,
+        monitor,
+        tables,
+        produce_timeout,
+    } = own;
     let bootstrap = broker.bootstrap();
-    let (ingest_port, rules_port, notify_port) = (free_port(), free_port(), free_port());
+    let (ingest_port, rules_port, notify_port, monitor_port) =
+        (free_port(), free_port(), free_port(), free_port());
+    let accounts = dir.join("accounts.toml").display().to_string();
     let prefix = format!("t{}.", random_suffix());
     let vault_dir = dir.join("vault").display().to_string();
     let text = format!(
@@ -173,7 +210,7 @@ fn config(dir: PathBuf, broker: Broker, notify: &str, tables: &str, produce_time
 [region]
 name = "Test"
 oin = "00000001234567890000"
-api_base_url = "http://schakel.test"
+api_base_url = "http://127.0.0.1:{monitor_port}"
 
 [kafka]
 bootstrap = "{bootstrap}"
@@ -213,6 +250,14 @@ institutions = ["gemeente:0392"]
 listen = "127.0.0.1:{rules_port}"
 group = "rules-{prefix}"
 
+[links]
+secret = "{LINK_SECRET}"
+
+[monitor]
+listen = "127.0.0.1:{monitor_port}"
+accounts_file = "{accounts}"
+{monitor}
+
 [notify]
 listen = "127.0.0.1:{notify_port}"
 group = "notify-{prefix}"
@@ -230,6 +275,7 @@ group = "notify-{prefix}"
         ingest_port,
         rules_port,
         notify_port,
+        monitor_port,
         broker,
     }
 }

@@ -1,5 +1,7 @@
 //! `schakel`: operate a Schakel region from the command line.
 
+mod accounts;
+mod audit;
 mod clock;
 mod deliveries;
 mod directory;
@@ -74,11 +76,51 @@ enum Command {
         #[arg(long, env = "SCHAKEL_TOKEN", hide_env_values = true)]
         token: String,
     },
+    /// The monitor's local accounts (the embedded default, without an OpenID provider).
+    Accounts {
+        #[command(subcommand)]
+        action: AccountsAction,
+    },
+    /// The audit log: who saw which child's data, when, in which role and why.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// The identity vault: erase a child's identity for good, apply the retention term, or
     /// reveal an identity to an entitled person. Every action is written to hub.audit.v1.
     Vault {
         #[command(subcommand)]
         action: VaultAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountsAction {
+    /// Add an account for contact LOGIN (a contact id of the directory), or set its password;
+    /// the password is read as one line from standard input and stored as an argon2id hash.
+    Add { login: String },
+    /// Remove the account of LOGIN.
+    Remove { login: String },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// List audit records (tab separated, oldest first): who, role, organisation, which
+    /// child (ChildKey), what, the categories of data, purpose, legal ground, trace. Shows no
+    /// name or BSN.
+    List {
+        /// Only this child: ChildKey (64 hex), BSN or onderwijsnummer.
+        #[arg(long)]
+        child: Option<String>,
+        /// Only this actor (a contact id, or cli:USER).
+        #[arg(long)]
+        actor: Option<String>,
+        /// From this date (YYYY-MM-DD, Europe/Amsterdam) or moment (RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// Up to and including this date, or before this moment.
+        #[arg(long)]
+        to: Option<String>,
     },
 }
 
@@ -262,6 +304,27 @@ fn main() -> ExitCode {
                 url,
                 token,
             } => import::run(&cfg, &kind, &file, url, token).await,
+            Command::Accounts { action } => match action {
+                AccountsAction::Add { login } => accounts::add(&cfg, &login),
+                AccountsAction::Remove { login } => accounts::remove(&cfg, &login),
+            },
+            Command::Audit {
+                action:
+                    AuditAction::List {
+                        child,
+                        actor,
+                        from,
+                        to,
+                    },
+            } => audit::list(
+                &cfg,
+                &audit::Filter {
+                    child,
+                    actor,
+                    from,
+                    to,
+                },
+            ),
             Command::Vault { action } => match action {
                 VaultAction::Erase {
                     child,

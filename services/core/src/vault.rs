@@ -418,7 +418,6 @@ pub async fn audit(
     child: &ChildKey,
     who: &Actor,
 ) -> Result<(), crate::log::kafka::KafkaError> {
-    let at = Timestamp::now();
     let ev = AuditEvent {
         id: crate::log::trace::random_hex(16),
         kind,
@@ -426,19 +425,43 @@ pub async fn audit(
         actor: who.actor.clone(),
         on_behalf_of: who.on_behalf_of.clone(),
         reason: who.reason.clone(),
-        at,
+        at: Timestamp::now(),
+        role: None,
+        organisation: None,
+        signal_id: None,
+        categories: vec!["identity".into()],
+        purpose: None,
+        legal_ground: None,
+        trace_id: None,
     };
+    record(
+        producer,
+        &ev,
+        "urn:nl:schakel:vault",
+        crate::log::trace::TraceParent::new_root(),
+    )
+    .await
+}
+
+/// Writes an audit record to `hub.audit.v1`, keyed by its child; returns once the broker has
+/// it, so what it records may happen.
+pub async fn record(
+    producer: &crate::log::kafka::Producer,
+    ev: &AuditEvent,
+    source: &str,
+    trace: crate::log::trace::TraceParent,
+) -> Result<(), crate::log::kafka::KafkaError> {
     let ce = crate::log::kafka::CloudEvent {
         id: ev.id.clone(),
-        source: "urn:nl:schakel:vault".into(),
-        kind,
-        time: at,
-        trace: crate::log::trace::TraceParent::new_root(),
+        source: source.to_owned(),
+        kind: ev.kind,
+        time: ev.at,
+        trace,
     };
     producer
         .send(crate::log::kafka::Outgoing {
-            key: child.as_str(),
-            value: &ev,
+            key: ev.child_key.as_str(),
+            value: ev,
             event: &ce,
             partition: None,
         })

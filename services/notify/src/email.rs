@@ -27,30 +27,10 @@ pub struct Rendered {
     pub html: String,
 }
 
-const MONTHS: [&str; 12] = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
-
 /// `2026-07-12` as `12 juli 2026`.
 pub fn dutch_date(iso: &str) -> String {
     match iso.parse::<jiff::civil::Date>() {
-        Ok(d) => format!(
-            "{} {} {}",
-            d.day(),
-            MONTHS[(d.month() - 1) as usize],
-            d.year()
-        ),
+        Ok(d) => schakel_core::domain::wording::dutch_date(d),
         Err(_) => iso.to_owned(),
     }
 }

@@ -93,15 +93,19 @@ pub struct Build<'a> {
 }
 
 /// The link of `action` on the signal page, signed for the recipient when the region has a
-/// link secret. Its expiry follows from the signal alone, so a retried delivery carries the
-/// same link.
+/// link secret. It stays valid `link_days` after the task's due date, or after the day it is
+/// sent when that is later (a notification about an old task still gets a working link).
 fn action_link(b: &Build<'_>, signal_url: &str, action: Action) -> String {
     let path = format!("{signal_url}/{}", action.as_str());
     let Some(links) = b.links else {
         return path;
     };
     let s = b.signal;
-    let from = s.due_date.map_or(s.fired_on, |d| d.max(s.fired_on));
+    let today = b.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let from = s
+        .due_date
+        .map_or(s.fired_on, |d| d.max(s.fired_on))
+        .max(today);
     let expires = from
         .saturating_add(jiff::Span::new().days(b.link_days))
         .to_zoned(jiff::tz::TimeZone::UTC)

@@ -147,13 +147,20 @@ fn every_rule_and_step_renders_in_dutch_with_its_links_and_without_the_childs_id
                             token,
                             &signal.signal_id,
                             Action::Acknowledge,
-                            "2026-07-01T00:00:00Z".parse().unwrap(),
+                            jiff::Timestamp::now(),
                         )
                         .expect("a valid token");
                     assert_eq!(g.contact, "vw");
-                    assert_eq!(
-                        g.expires,
-                        "2026-08-11T00:00:00Z".parse::<jiff::Timestamp>().unwrap()
+                    assert!(
+                        g.expires >= "2026-08-11T00:00:00Z".parse().unwrap(),
+                        "30 days after the due date at least"
+                    );
+                    assert!(
+                        g.expires
+                            >= jiff::Timestamp::now()
+                                .checked_add(jiff::SignedDuration::from_hours(29 * 24))
+                                .unwrap(),
+                        "and 30 days after it is sent"
                     );
                     assert!(a.complete.contains("/complete?t="));
                 }

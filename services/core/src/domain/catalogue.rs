@@ -206,6 +206,8 @@ catalogue! {
     IdentityRevealed = "nl.schakel.audit.identity-revealed.v1" on AUDIT;
     IdentityErased = "nl.schakel.audit.identity-erased.v1" on AUDIT;
     IdentityExpired = "nl.schakel.audit.identity-expired.v1" on AUDIT;
+    /// a contact person saw a child's identity and facts on a signal page
+    ChildViewed = "nl.schakel.audit.child-viewed.v1" on AUDIT;
 }
 
 impl EventType {

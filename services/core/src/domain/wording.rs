@@ -74,3 +74,28 @@ pub fn explain(rule: &str, en: bool) -> Option<&'static str> {
         _ => None,
     }
 }
+
+const MONTHS: [&str; 12] = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+
+/// A date as Dutch readers write it: `12 juli 2026`.
+pub fn dutch_date(d: jiff::civil::Date) -> String {
+    format!(
+        "{} {} {}",
+        d.day(),
+        MONTHS[(d.month() - 1) as usize],
+        d.year()
+    )
+}

@@ -90,6 +90,10 @@ pub const HISTORY: &[(Topic, &str)] = &[
         Topic::DELIVERIES,
         include_str!("../../../../schemas/history/hub.deliveries.v1-1.avsc"),
     ),
+    (
+        Topic::AUDIT,
+        include_str!("../../../../schemas/history/hub.audit.v1-1.avsc"),
+    ),
 ];
 
 /// The topics.toml shipped with this binary.
@@ -165,7 +169,7 @@ mod tests {
             ("hub.deliveries.v1", 0xb6aacd2c7d7c4ada),
             ("hub.deadletter.v1", 0xa0d2a235413c6f17),
             ("hub.identities.v1", 0x120a05614ffec90f),
-            ("hub.audit.v1", 0xbe255e908e6c8b2e),
+            ("hub.audit.v1", 0xf459cad328c8e8a7),
             ("hub.imports.v1", 0xf8f13f43d789b9c8),
             ("source.school.v1", 0x0be6e9416b9bd217),
             ("hub.signals.v1", 0xfcdc43575470a17b),
@@ -174,6 +178,7 @@ mod tests {
             ("source.jeugdhulp.v1", 0xaad2df0ba83b203b),
             ("hub.directory.v1", 0x15893aade9458923),
             ("hub.deliveries.v1", 0x2a5489db52fa82a0),
+            ("hub.audit.v1", 0xbe255e908e6c8b2e),
         ];
         let all = super::CURRENT.iter().chain(super::HISTORY);
         assert_eq!(

@@ -61,6 +61,7 @@ pub const SECTIONS: &[&str] = &[
     "rules",
     "policy",
     "notify",
+    "monitor",
     "links",
     "vault",
     "pseudonym",

@@ -59,4 +59,25 @@ pub struct AuditEvent {
     pub on_behalf_of: Option<String>,
     pub reason: String,
     pub at: Timestamp,
+    /// the role in which the actor acted
+    #[serde(default)]
+    pub role: Option<String>,
+    /// the institution the actor acted for
+    #[serde(default)]
+    pub organisation: Option<String>,
+    /// the signal whose page showed the child
+    #[serde(default)]
+    pub signal_id: Option<String>,
+    /// the categories of data shown (identity, education, verzuim, jeugdhulp, …)
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// the purpose of the processing, from policy
+    #[serde(default)]
+    pub purpose: Option<String>,
+    /// the legal ground of the processing, from policy
+    #[serde(default)]
+    pub legal_ground: Option<String>,
+    /// the W3C trace id of the request that read
+    #[serde(default)]
+    pub trace_id: Option<String>,
 }
