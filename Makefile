@@ -8,6 +8,7 @@ RUN := $(CURDIR)/.run
 BIN := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 SERVICES := schakel-ingest schakel-rules schakel-notify schakel-monitor
 DEMO_PASSWORD := demo-wachtwoord
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PRIVACY_DIR := $(RUN)/privacy
 
 .PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec manifests
@@ -60,6 +61,13 @@ test: ## run every test (unit, property, golden, black-box and end-to-end on Apa
 	infra/kafka/install.sh >/dev/null
 	@# the SMTP server of the e-mail tests
 	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+	@# the browser tests: Debian's Chromium and chromedriver, the fonts of the NL Design System theme
+	@dpkg -s chromium chromium-driver fonts-noto-core >/dev/null 2>&1 || { \
+	  echo "installing chromium, chromium-driver and fonts-noto-core (Debian)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-core >/dev/null; }
+	@# the NL Design System styles and axe-core; the test OpenID provider (oidc-provider on Node.js)
+	infra/monitor/assets.sh >/dev/null
+	@[ -d tests/oidc/node_modules/oidc-provider ] || npm ci --prefix tests/oidc --no-audit --no-fund --ignore-scripts --loglevel=error
 	cargo build --bins
 	rm -rf $(PRIVACY_DIR) && mkdir -p $(PRIVACY_DIR)
 	@# one broker for the run; tests that stop or cluster brokers start their own

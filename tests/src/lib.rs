@@ -7,9 +7,11 @@
 //! ([`wait`]) rather than sleeping.
 
 pub mod broker;
+pub mod browser;
 mod cleanup;
 mod data;
 mod env;
+pub mod oidc;
 pub mod privacy;
 mod proc;
 pub mod receiver;

@@ -65,6 +65,7 @@ pub struct Region {
     broker: Which,
     notify: String,
     monitor: String,
+    monitor_port: Option<u16>,
     tables: String,
     directory: Option<String>,
     topics: bool,
@@ -90,6 +91,7 @@ impl Region {
             broker: Which::Default,
             notify: String::new(),
             monitor: String::new(),
+            monitor_port: None,
             tables: String::new(),
             directory: None,
             topics: true,
@@ -119,6 +121,13 @@ impl Region {
     pub fn monitor(mut self, keys: &str) -> Self {
         self.monitor.push_str(keys);
         self.monitor.push('\n');
+        self
+    }
+
+    /// The monitor's port, chosen before the region starts (an identity provider registers
+    /// its callback first).
+    pub fn monitor_port(mut self, port: u16) -> Self {
+        self.monitor_port = Some(port);
         self
     }
 
@@ -157,6 +166,7 @@ impl Region {
             Own {
                 notify: &self.notify,
                 monitor: &self.monitor,
+                monitor_port: self.monitor_port,
                 tables: &self.tables,
                 produce_timeout,
             },
@@ -188,6 +198,7 @@ fn new_dir() -> PathBuf {
 struct Own<'a> {
     notify: &'a str,
     monitor: &'a str,
+    monitor_port: Option<u16>,
     tables: &'a str,
     produce_timeout: &'a str,
 }
@@ -196,12 +207,13 @@ fn config(dir: PathBuf, broker: Broker, own: Own<'_>) -> Env {
     let Own {
         notify,
         monitor,
+        monitor_port,
         tables,
         produce_timeout,
     } = own;
     let bootstrap = broker.bootstrap();
-    let (ingest_port, rules_port, notify_port, monitor_port) =
-        (free_port(), free_port(), free_port(), free_port());
+    let (ingest_port, rules_port, notify_port) = (free_port(), free_port(), free_port());
+    let monitor_port = monitor_port.unwrap_or_else(free_port);
     let accounts = dir.join("accounts.toml").display().to_string();
     let prefix = format!("t{}.", random_suffix());
     let vault_dir = dir.join("vault").display().to_string();

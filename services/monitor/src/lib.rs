@@ -41,6 +41,8 @@ pub struct AppState {
     pub health: Health,
     /// one answer at a time: judged with every answer before it, then written
     pub turn: Arc<tokio::sync::Mutex<()>>,
+    /// the OpenID provider, when the region logs in with one
+    pub oidc: Option<Arc<auth::oidc::Oidc>>,
 }
 
 impl AppState {
@@ -90,6 +92,13 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
         )),
         health: health.clone(),
         turn: Arc::default(),
+        oidc: match settings.monitor.oidc.clone() {
+            Some(o) => Some(Arc::new(auth::oidc::Oidc::new(
+                o,
+                format!("{}/auth/callback", base.trim_end_matches('/')),
+            )?)),
+            None => None,
+        },
         settings: Arc::new(settings),
     };
     ops::watch_broker(&cfg, &health, &shutdown);

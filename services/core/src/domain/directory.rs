@@ -97,8 +97,14 @@ impl Directory {
         }
     }
 
+    /// How many contacts the directory holds.
     pub fn contacts(&self) -> usize {
         self.contacts.len()
+    }
+
+    /// Every contact, by id.
+    pub fn all_contacts(&self) -> impl Iterator<Item = &Contact> {
+        self.contacts.values()
     }
 
     pub fn contact(&self, id: &str) -> Option<&Contact> {

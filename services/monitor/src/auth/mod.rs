@@ -2,6 +2,7 @@
 //! or a system with a contact token (`Authorization: Bearer`).
 
 pub mod accounts;
+pub mod oidc;
 pub mod session;
 
 use axum::http::HeaderMap;

@@ -29,11 +29,19 @@ fn form_page(st: &AppState, csrf: &str, back: &str, error: Option<&str>, login: 
     } else {
         ""
     };
-    let main = format!(
-        r#"<h1 class="utrecht-heading-1">Inloggen</h1>
-<p class="utrecht-paragraph">Log in met uw account als contactpersoon om signalen te openen, te beantwoorden en te volgen.</p>
-{error_block}
-<form method="post" action="/login">
+    let oidc = if st.oidc.is_some() {
+        format!(
+            r#"<p class="utrecht-paragraph"><a class="utrecht-button-link utrecht-button-link--html-a utrecht-button-link--primary-action" id="inloggen-organisatie" href="/auth/start?terug={}">Inloggen met het account van uw organisatie</a></p>"#,
+            esc(&super::encode(back))
+        )
+    } else {
+        String::new()
+    };
+    let local = if st.settings.monitor.accounts_file.is_none() {
+        String::new()
+    } else {
+        format!(
+            r#"<form method="post" action="/login">
 <input type="hidden" name="csrf" value="{csrf}">
 <input type="hidden" name="terug" value="{back}">
 <div class="utrecht-form-field utrecht-form-field--text schakel-form-row">
@@ -46,9 +54,17 @@ fn form_page(st: &AppState, csrf: &str, back: &str, error: Option<&str>, login: 
 </div>
 <button class="utrecht-button utrecht-button--primary-action" type="submit" id="inloggen">Inloggen</button>
 </form>"#,
-        csrf = esc(csrf),
-        back = esc(back),
-        login = esc(login),
+            csrf = esc(csrf),
+            back = esc(back),
+            login = esc(login),
+        )
+    };
+    let main = format!(
+        r#"<h1 class="utrecht-heading-1">Inloggen</h1>
+<p class="utrecht-paragraph">Log in als contactpersoon om signalen te openen, te beantwoorden en te volgen.</p>
+{error_block}
+{oidc}
+{local}"#
     );
     page(st.theme(), "Inloggen", None, &main)
 }
@@ -180,6 +196,91 @@ pub async fn logout(
     r.headers_mut().insert(
         header::SET_COOKIE,
         st.sessions.clear_cookie().parse().expect("cookie"),
+    );
+    r
+}
+
+/// `GET /auth/start`: off to the identity provider (no state of ours changes but the login
+/// under way).
+pub async fn oidc_start(State(st): State<AppState>, Query(q): Query<Back>) -> Response {
+    let Some(oidc) = st.oidc.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    match oidc.start(safe_back(q.terug.as_deref())).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "login at the identity provider cannot start");
+            super::layout::message(
+                st.theme(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Inloggen lukt nu niet",
+                "De identiteitsvoorziening van uw organisatie is niet bereikbaar. Probeer het over enkele minuten opnieuw.",
+                None,
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    iss: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /auth/callback`: the provider sends the browser back with a code.
+pub async fn oidc_callback(State(st): State<AppState>, Query(q): Query<Callback>) -> Response {
+    let Some(oidc) = st.oidc.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    let refused = |text: &str| {
+        st.health
+            .metrics
+            .inc("schakel_monitor_logins_total", "outcome=\"refused\"");
+        super::layout::message(
+            st.theme(),
+            StatusCode::FORBIDDEN,
+            "Inloggen mislukt",
+            text,
+            None,
+        )
+    };
+    let (Some(code), Some(state)) = (q.code.as_deref(), q.state.as_deref()) else {
+        tracing::info!(
+            error = q.error.as_deref().unwrap_or("none"),
+            "login ended at the identity provider"
+        );
+        return refused("Het inloggen is afgebroken. Probeer het opnieuw.");
+    };
+    let (who, back) = match oidc.finish(code, state, q.iss.as_deref()).await {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!(error = %e, "login refused");
+            return refused("Het inloggen kon niet worden afgerond. Probeer het opnieuw.");
+        }
+    };
+    let claim = &st
+        .settings
+        .monitor
+        .oidc
+        .as_ref()
+        .map_or("email", |o| o.claim.as_str())
+        .to_owned();
+    let Some(contact) = st
+        .view
+        .read(|s| s.contact_for_claim(claim, &who).map(|c| c.id.clone()))
+    else {
+        return refused("U bent ingelogd, maar u staat niet als contactpersoon in het adresboek van Schakel. Vraag uw functioneel beheerder om u toe te voegen.");
+    };
+    let s = st.sessions.start(Some(contact));
+    st.health
+        .metrics
+        .inc("schakel_monitor_logins_total", "outcome=\"ok\"");
+    let mut r = Redirect::to(&back).into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        st.sessions.set_cookie(&s).parse().expect("cookie"),
     );
     r
 }

@@ -19,6 +19,8 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(login::form).post(login::submit))
+        .route("/auth/start", get(login::oidc_start))
+        .route("/auth/callback", get(login::oidc_callback))
         .route("/logout", post(login::logout))
         .route("/inbox", get(inbox::inbox))
         .route("/v1/signals/{id}", get(signal::show))

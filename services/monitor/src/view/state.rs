@@ -176,6 +176,20 @@ impl State {
     pub fn contact(&self, id: &str) -> Option<&Contact> {
         self.tasks.directory.contact(id)
     }
+
+    /// The contact whom an identity provider's claim names: by e-mail address (any case) when
+    /// `claim` is `email`, else by contact id.
+    pub fn contact_for_claim(&self, claim: &str, value: &str) -> Option<&Contact> {
+        if claim == "email" {
+            self.tasks.directory.all_contacts().find(|c| {
+                c.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(value))
+            })
+        } else {
+            self.contact(value)
+        }
+    }
 }
 
 #[cfg(test)]

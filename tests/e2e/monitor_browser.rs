@@ -1,0 +1,383 @@
+//! The contact person's way, in a real headless browser (Debian's Chromium through
+//! chromedriver): the e-mail arrives at the test SMTP server, its acknowledge link is opened
+//! and confirmed, the user logs in through a real OpenID provider (oidc-provider on Node.js,
+//! code flow with PKCE), opens the signal and sees the child (one audit record for exactly that
+//! read), completes the task, and the inbox lists it as completed with both steps in the
+//! signal's history. axe-core checks every page against WCAG 2.0, 2.1 and 2.2 A and AA; the
+//! same way is walked once with the mouse and once by keyboard only. Screenshots of every page
+//! go to `.run/screenshots/monitor/` for review.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use jiff::civil::date;
+use schakel_core::domain::catalogue::{EventType, Topic};
+use schakel_core::domain::events::AuditEvent;
+use schakel_e2e::browser::{describe, Browser, Key};
+use schakel_e2e::oidc::OidcProvider;
+use schakel_e2e::smtp::SmtpServer;
+use schakel_e2e::{assignment_event, bsns, eventually, free_port, Env, Region, JEUGDHULP_TOKEN};
+use serde_json::json;
+
+const JT_TOKEN: &str = "test-contact-jeugdteam-haarlem";
+
+const TOKENS: &str = r#"
+[[ingest.tokens]]
+name = "jeugdteam-haarlem"
+token = "test-contact-jeugdteam-haarlem"
+contact = "jeugdteam-haarlem"
+"#;
+
+const DIRECTORY: &str = r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "jeugdteam-haarlem"
+name = "Wijkteam Haarlem"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+email = "jt@haarlem.example"
+
+[[contact]]
+id = "wmo-haarlem"
+name = "Loket Wmo Haarlem"
+institution = "gemeente:0392"
+roles = ["volwassenen"]
+email = "wmo@haarlem.example"
+"#;
+
+/// The repository's root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The NL Design System styles and axe-core, fetched once per machine by the project's script.
+fn assets() -> PathBuf {
+    let out = Command::new(root().join("infra/monitor/assets.sh"))
+        .output()
+        .expect("infra/monitor/assets.sh");
+    assert!(
+        out.status.success(),
+        "assets.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// How the walk moves: by pointer (clicks) or by keyboard only (Tab and Enter).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    Mouse,
+    Keyboard,
+}
+
+struct Walker<'a> {
+    b: &'a Browser,
+    walk: Walk,
+    axe: &'a str,
+    shots: PathBuf,
+    n: usize,
+}
+
+impl Walker<'_> {
+    fn name(&self) -> &'static str {
+        match self.walk {
+            Walk::Mouse => "muis",
+            Walk::Keyboard => "toetsenbord",
+        }
+    }
+
+    /// Checks the page with axe-core and saves a screenshot.
+    async fn look(&mut self, what: &str) {
+        let v = self.b.axe(self.axe).await;
+        assert!(
+            v.is_empty(),
+            "{} ({}): WCAG violations on {}: {}",
+            what,
+            self.name(),
+            self.b.url().await,
+            describe(&v)
+        );
+        self.n += 1;
+        let file = self
+            .shots
+            .join(format!("{}-{:02}-{what}.png", self.name(), self.n));
+        self.b.screenshot(&file).await;
+    }
+
+    /// Activates the control `css` (a link or button): a click, or Tab until it has focus and
+    /// Enter. By keyboard, every control must be reachable in the page's tab order.
+    async fn activate(&self, css: &str) {
+        match self.walk {
+            Walk::Mouse => self.b.find(css).await.click().await,
+            Walk::Keyboard => {
+                let target = self
+                    .b
+                    .execute(
+                        "const e = document.querySelector(arguments[0]); e.dataset.target = '1'; return true;",
+                        json!([css]),
+                    )
+                    .await;
+                assert_eq!(target, json!(true), "{css} on the page");
+                for _ in 0..60 {
+                    self.b.keys(&[Key::Tab]).await;
+                    let on = self
+                        .b
+                        .execute(
+                            "return document.activeElement && document.activeElement.dataset.target === '1';",
+                            json!([]),
+                        )
+                        .await;
+                    if on == json!(true) {
+                        self.b.keys(&[Key::Enter]).await;
+                        return;
+                    }
+                }
+                panic!("{css} cannot be reached with Tab on {}", self.b.url().await);
+            }
+        }
+    }
+
+    /// Types into a field: focused by Tab or by a click.
+    async fn type_into(&self, css: &str, text: &str) {
+        if self.walk == Walk::Mouse {
+            self.b.find(css).await.click().await;
+        }
+        self.b.find(css).await.send_keys(text).await;
+    }
+}
+
+fn child_reads(env: &Env, child: &str) -> Vec<AuditEvent> {
+    let reg = schakel_core::log::schemas::registry();
+    env.read(Topic::AUDIT)
+        .iter()
+        .filter_map(|r| {
+            reg.decode::<AuditEvent>(Topic::AUDIT, r.value.as_deref()?)
+                .ok()
+        })
+        .filter(|a| a.kind == EventType::ChildViewed && a.child_key.as_str() == child)
+        .collect()
+}
+
+/// The acknowledge link and the signal page of the mail to the Wmo desk about `bsn`'s task
+/// (found by its signal id in the hub).
+fn mail_links(smtp: &SmtpServer, signal_id: &str) -> Option<(String, String)> {
+    smtp.mails().into_iter().find_map(|m| {
+        if !m.to.iter().any(|t| t.contains("wmo@haarlem.example")) || !m.text.contains(signal_id) {
+            return None;
+        }
+        let links: Vec<&str> = m
+            .text
+            .split_whitespace()
+            .filter(|w| w.starts_with("http://127.0.0.1:"))
+            .collect();
+        let ack = links.iter().find(|l| l.contains("/acknowledge?t="))?;
+        let page = links.iter().find(|l| l.ends_with(signal_id))?;
+        Some((ack.to_string(), page.to_string()))
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn walk_one(
+    env: &Env,
+    smtp: &SmtpServer,
+    axe: &str,
+    walk: Walk,
+    signal_id: &str,
+    child: &str,
+    bsn: &str,
+) {
+    let shots = root().join(".run/screenshots/monitor");
+    std::fs::create_dir_all(&shots).unwrap();
+    let b = Browser::start(&env.dir).await;
+    let mut w = Walker {
+        b: &b,
+        walk,
+        axe,
+        shots,
+        n: 0,
+    };
+    let (ack, page) = mail_links(smtp, signal_id).expect("the mail to the Wmo desk");
+
+    // the acknowledge link from the e-mail: what is confirmed, no child
+    b.goto(&ack).await;
+    w.look("bevestigen").await;
+    let src = b.source().await;
+    assert!(src.contains("Ontvangst bevestigen") && !src.contains(bsn));
+    w.activate("#bevestigen").await;
+    b.wait_for("h1", Duration::from_secs(20)).await;
+    assert!(b.source().await.contains("Vastgelegd"), "{}", b.url().await);
+    w.look("vastgelegd").await;
+
+    // the sender's system confirms the conversation with its contact token
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/v1/signals/{signal_id}/complete",
+            env.monitor_url()
+        ))
+        .bearer_auth(JT_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+
+    // the signal page: log in through the organisation's identity provider first
+    b.goto(&page).await;
+    assert!(b.url().await.contains("/login"), "login first");
+    w.look("inloggen").await;
+    w.activate("#inloggen-organisatie").await;
+    b.wait_for("#username", Duration::from_secs(20)).await;
+    w.look("identiteitsvoorziening").await;
+    w.type_into("#username", "wmo").await;
+    if walk == Walk::Keyboard {
+        b.keys(&[Key::Tab]).await;
+        assert_eq!(
+            b.active_element_attr("id").await.as_deref(),
+            Some("password")
+        );
+    }
+    w.type_into("#password", "wmo-wachtwoord-123").await;
+    w.activate("#login-submit").await;
+    b.wait_for("h1", Duration::from_secs(20)).await;
+    assert!(
+        b.url().await.ends_with(&format!("/v1/signals/{signal_id}")),
+        "back at the signal: {}",
+        b.url().await
+    );
+    let src = b.source().await;
+    for shown in [
+        "Testvoornaam Testachternaam",
+        bsn,
+        "Warme overdracht 18-/18+",
+    ] {
+        assert!(src.contains(shown), "the signal page shows {shown:?}");
+    }
+    w.look("signaal").await;
+    let reads = child_reads(env, child);
+    assert_eq!(reads.len(), 1, "one audit record for exactly that read");
+    assert_eq!(reads[0].actor, "wmo-haarlem");
+    assert_eq!(reads[0].signal_id.as_deref(), Some(signal_id));
+
+    // complete the task with the button
+    w.activate(&format!(
+        "form[action=\"/v1/signals/{signal_id}/complete\"] button"
+    ))
+    .await;
+    b.wait_for("h1", Duration::from_secs(20)).await;
+    let src = b.source().await;
+    assert!(src.contains("Afgerond") && src.contains("Er is niets meer te doen."));
+    for step in ["Ontvangst bevestigd", "Overdrachtsgesprek bevestigd"] {
+        assert!(src.contains(step), "the history lists {step:?}");
+    }
+    w.look("afgerond").await;
+
+    // the inbox: the task is among the closed ones
+    w.activate("a[href=\"/inbox\"]").await;
+    b.wait_for("h1", Duration::from_secs(20)).await;
+    w.look("inbox").await;
+    w.activate("a[href=\"/inbox?gesloten=1\"]").await;
+    b.wait_for("h1", Duration::from_secs(20)).await;
+    let src = b.source().await;
+    assert!(src.contains(&format!("href=\"/v1/signals/{signal_id}\"")));
+    assert!(src.contains("Afgerond"));
+    assert!(!src.contains(bsn), "the inbox shows no child");
+    w.look("inbox-afgesloten").await;
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn from_the_email_to_a_completed_task_by_mouse_and_by_keyboard() {
+    let assets = assets();
+    let axe = std::fs::read_to_string(assets.join("axe/axe.min.js")).expect("axe-core");
+    let port = free_port();
+    let op_dir = std::env::temp_dir().join(format!("schakel-op-{}", std::process::id()));
+    std::fs::create_dir_all(&op_dir).unwrap();
+    let op = OidcProvider::start(
+        &op_dir,
+        json!([{"client_id": "schakel-monitor", "client_secret": "monitor-test-secret",
+                "token_endpoint_auth_method": "client_secret_basic",
+                "redirect_uris": [format!("http://127.0.0.1:{port}/auth/callback")],
+                "response_types": ["code"], "grant_types": ["authorization_code"]}]),
+        json!([{"login": "wmo", "password": "wmo-wachtwoord-123", "sub": "u-wmo",
+                "email": "wmo@haarlem.example", "name": "Loket Wmo"}]),
+    );
+    let smtp_port = SmtpServer::port();
+    let env = Region::new()
+        .monitor_port(port)
+        .monitor(&format!(
+            "assets_dir = \"{}\"\n[monitor.oidc]\nissuer = \"{}\"\nclient_id = \"schakel-monitor\"\nclient_secret = \"monitor-test-secret\"",
+            assets.join("nlds").display(),
+            op.issuer()
+        ))
+        .config(&format!(
+            "[notify.email]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"Schakel Test <noreply@schakel.test>\"\n{TOKENS}"
+        ))
+        .directory(DIRECTORY)
+        .start();
+    let smtp = SmtpServer::start(&env.dir, smtp_port);
+    let _services = env.spawn_services();
+    let _monitor = env.spawn_monitor();
+
+    // two youths with an R3b handoff: one walked with the mouse, one by keyboard
+    let children = bsns(2, 223);
+    let events: Vec<_> = children
+        .iter()
+        .enumerate()
+        .map(|(i, bsn)| assignment_event(&format!("b-{i}"), bsn, "2008-07-12", &format!("T{i}")))
+        .collect();
+    let (s, body) = env.post_batch(JEUGDHULP_TOKEN, &json!(events)).await;
+    assert_eq!(s, 202, "{body}");
+    env.await_rules_read(Topic::JEUGDHULP, 2).await;
+    env.tick_days(date(2026, 1, 11), date(2026, 1, 12));
+    let r3b = || {
+        env.signals()
+            .into_iter()
+            .filter(|s| s.rule == "R3b" && s.step == "opened")
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        eventually(Duration::from_secs(60), || r3b().len() == 2).await,
+        "two R3b tasks"
+    );
+    let tasks = r3b();
+    assert!(
+        eventually(Duration::from_secs(60), || tasks
+            .iter()
+            .all(|t| mail_links(&smtp, &t.signal_id).is_some()))
+        .await,
+        "the mails with their links"
+    );
+    Env::await_ready(env.monitor_port, Duration::from_secs(60)).await;
+    for (t, walk) in tasks.iter().zip([Walk::Mouse, Walk::Keyboard]) {
+        let bsn = children
+            .iter()
+            .find(|b| {
+                // the task's child is the one whose identity the vault holds under its key
+                let key = schakel_core::vault::pseudonymizer(&env.config)
+                    .unwrap()
+                    .child_key(&schakel_core::domain::ids::ChildId::Bsn(
+                        schakel_core::domain::ids::Bsn::parse(b).unwrap(),
+                    ));
+                key == t.child_key
+            })
+            .expect("the task's child");
+        walk_one(
+            &env,
+            &smtp,
+            &axe,
+            walk,
+            &t.signal_id,
+            t.child_key.as_str(),
+            bsn,
+        )
+        .await;
+    }
+    drop(op);
+    let _ = std::fs::remove_dir_all(&op_dir);
+}
