@@ -381,3 +381,75 @@ async fn from_the_email_to_a_completed_task_by_mouse_and_by_keyboard() {
     drop(op);
     let _ = std::fs::remove_dir_all(&op_dir);
 }
+
+/// The client authenticates with a signed assertion (`private_key_jwt`, ES256) instead of a
+/// secret; a user whom the directory does not know is refused after the provider's login.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_with_a_signed_client_assertion_and_a_stranger_refused() {
+    let port = free_port();
+    let op_dir = std::env::temp_dir().join(format!("schakel-op-pk-{}", std::process::id()));
+    std::fs::create_dir_all(&op_dir).unwrap();
+    let key = rcgen::KeyPair::generate().expect("an EC P-256 key");
+    let pem = op_dir.join("monitor-key.pem");
+    std::fs::write(&pem, key.serialize_pem()).unwrap();
+    let raw = key.public_key_raw();
+    let b64 = |b: &[u8]| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    };
+    let jwk = json!({"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
+                     "x": b64(&raw[1..33]), "y": b64(&raw[33..65])});
+    let op = OidcProvider::start(
+        &op_dir,
+        json!([{"client_id": "schakel-monitor",
+                "token_endpoint_auth_method": "private_key_jwt",
+                "token_endpoint_auth_signing_alg": "ES256",
+                "jwks": {"keys": [jwk]},
+                "redirect_uris": [format!("http://127.0.0.1:{port}/auth/callback")],
+                "response_types": ["code"], "grant_types": ["authorization_code"]}]),
+        json!([{"login": "jt", "password": "jt-wachtwoord-123", "sub": "u-jt",
+                "email": "JT@haarlem.example", "name": "Wijkteam"},
+               {"login": "vreemd", "password": "vreemd-wachtwoord-1", "sub": "u-x",
+                "email": "iemand@elders.example", "name": "Iemand"}]),
+    );
+    let env = Region::new()
+        .monitor_port(port)
+        .monitor(&format!(
+            "[monitor.oidc]\nissuer = \"{}\"\nclient_id = \"schakel-monitor\"\nprivate_key_file = \"{}\"",
+            op.issuer(),
+            pem.display()
+        ))
+        .directory(DIRECTORY)
+        .start();
+    let _monitor = env.spawn_monitor();
+    Env::await_ready(env.monitor_port, Duration::from_secs(60)).await;
+
+    let login = |who: &'static str, pw: &'static str| {
+        let env = &env;
+        async move {
+            let b = Browser::start(&env.dir).await;
+            b.goto(&format!("{}/inbox", env.monitor_url())).await;
+            b.find("#inloggen-organisatie").await.click().await;
+            b.wait_for("#username", Duration::from_secs(20)).await;
+            b.find("#username").await.send_keys(who).await;
+            b.find("#password").await.send_keys(pw).await;
+            b.find("#login-submit").await.click().await;
+            b.wait_for("h1", Duration::from_secs(20)).await;
+            let out = (b.url().await, b.source().await);
+            b.quit().await;
+            out
+        }
+    };
+    // the e-mail claim matches the contact's address whatever its case
+    let (url, page) = login("jt", "jt-wachtwoord-123").await;
+    assert!(url.ends_with("/inbox"), "{url}");
+    assert!(page.contains("Ingelogd als Wijkteam Haarlem"), "{page}");
+    let (_, page) = login("vreemd", "vreemd-wachtwoord-1").await;
+    assert!(
+        page.contains("niet als contactpersoon in het adresboek"),
+        "{page}"
+    );
+    assert!(!page.contains("Ingelogd als"));
+    drop(op);
+    let _ = std::fs::remove_dir_all(&op_dir);
+}
