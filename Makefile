@@ -11,7 +11,7 @@ DEMO_PASSWORD := demo-wachtwoord
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PRIVACY_DIR := $(RUN)/privacy
 
-.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec manifests
+.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec bench-monitor manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -89,11 +89,15 @@ fuzz: ## run the iJw and CSV parser fuzz targets for FUZZ_SECONDS each (installs
 	    -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 || exit 1; \
 	done
 
-bench: bench-codec bench-broker bench-rules ## run every benchmark (figures in .run/bench/)
+bench: bench-codec bench-broker bench-rules bench-monitor ## run every benchmark (figures in .run/bench/)
 
 bench-codec: ## the Avro codec alone: encode + decode of every topic's records, ns per record
 	cargo build --release -p schakel-e2e --bin bench-codec
 	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-codec $(BENCH_CODEC_ARGS)
+
+bench-monitor: ## the monitor in process: signal page and inbox p50/p99 at 1 000 000 children and 250 000 open signals, memory per open signal
+	cargo build --release -p schakel-e2e --bin bench-monitor
+	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-monitor $(BENCH_MONITOR_ARGS)
 
 bench-broker: ## Apache Kafka's floor: produce/consume with the project's settings vs librdkafka's defaults
 	infra/kafka/install.sh >/dev/null

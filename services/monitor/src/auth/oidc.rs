@@ -392,8 +392,8 @@ mod tests {
     fn the_pkce_challenge_is_rfc_7636s() {
         // the example of RFC 7636, appendix B
         assert_eq!(
-            challenge("dBjftJeZ4CVP-1mB5VBJVSGWlqJ4pQQSjJbXJL9l1u8"),
-            "E9Melhoa2OwvFWRkc4aJhRxYSFpmbGpZCQlRS6u0ocM"
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         assert_eq!(form_encode("a b/c"), "a%20b%2Fc");
     }

@@ -10,7 +10,7 @@ use jiff::civil::Date;
 use schakel_core::domain::wording::dutch_date;
 use serde::Deserialize;
 
-use super::layout::{badge, esc, html, page};
+use super::layout::{badge, esc, html, page, Who};
 use super::{login_first, who};
 use crate::auth::viewer;
 use crate::view::{SignalView, State as MonitorState};
@@ -19,6 +19,9 @@ use crate::AppState;
 #[derive(Deserialize)]
 pub struct Filter {
     gesloten: Option<String>,
+    /// one queue only, paged
+    rol: Option<String>,
+    pagina: Option<usize>,
 }
 
 /// One row of a queue.
@@ -51,12 +54,38 @@ fn state_word(v: &SignalView, s: &MonitorState, id: &str) -> &'static str {
     }
 }
 
-/// The queue of `role` at `institution`: open (or, `closed`, closed) signals, in order.
-pub fn queue(s: &MonitorState, role: &str, institution: &str, closed: bool) -> Vec<Item> {
+/// Where a row stands in its queue: not urgent, not a task, due date, fired on.
+type Order = (bool, bool, Date, Date);
+
+/// How many rows of a queue the inbox shows at once.
+pub const PAGE: usize = 50;
+
+/// One page of a queue: its rows, and how many the queue holds in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueuePage {
+    pub items: Vec<Item>,
+    pub total: usize,
+    /// the page shown, from 1
+    pub page: usize,
+}
+
+/// Page `page` (from 1) of the queue of `role` at `institution`: open (or, `closed`, closed)
+/// signals, urgent first, then tasks by due date, then notices. Only the rows of the page are
+/// built; the rest is ordered by keys read in place.
+pub fn queue(
+    s: &MonitorState,
+    role: &str,
+    institution: &str,
+    closed: bool,
+    page: usize,
+) -> QueuePage {
     let Some(ids) = s.queues.get(&(role.to_owned(), institution.to_owned())) else {
-        return Vec::new();
+        return QueuePage {
+            page: 1,
+            ..QueuePage::default()
+        };
     };
-    let mut items: Vec<Item> = ids
+    let mut keyed: Vec<(Order, &str)> = ids
         .iter()
         .filter_map(|id| {
             let v = s.signals.get(id)?;
@@ -69,49 +98,58 @@ pub fn queue(s: &MonitorState, role: &str, institution: &str, closed: bool) -> V
             if is_closed != closed {
                 return None;
             }
-            let out_since = (first.rule == "R4")
-                .then(|| {
-                    let months = first
-                        .policy
-                        .get("thuiszitter.escalation_months")
-                        .and_then(|m| m.parse::<i64>().ok())
-                        .unwrap_or(3);
-                    first
-                        .due_date?
-                        .checked_sub(jiff::Span::new().months(months))
-                        .ok()
-                })
-                .flatten();
-            Some(Item {
-                signal_id: id.clone(),
-                title: v.title(),
-                task: first.task,
-                urgent: v.is_urgent(),
-                state: state_word(v, s, id),
-                due: v.last().and_then(|l| l.due_date).or(first.due_date),
-                fired_on: first.fired_on,
-                out_since,
-                steps: v.steps.iter().map(|x| x.step.clone()).collect(),
-            })
+            let due = v.last().and_then(|l| l.due_date).or(first.due_date);
+            Some((
+                (
+                    !v.is_urgent(),
+                    !first.task,
+                    due.unwrap_or(Date::MAX),
+                    first.fired_on,
+                ),
+                id.as_str(),
+            ))
         })
         .collect();
-    items.sort_by(|a, b| {
-        (
-            !a.urgent,
-            !a.task,
-            a.due.unwrap_or(Date::MAX),
-            a.fired_on,
-            &a.signal_id,
-        )
-            .cmp(&(
-                !b.urgent,
-                !b.task,
-                b.due.unwrap_or(Date::MAX),
-                b.fired_on,
-                &b.signal_id,
-            ))
-    });
-    items
+    keyed.sort_unstable();
+    let total = keyed.len();
+    let page = page.clamp(1, total.div_ceil(PAGE).max(1));
+    let items = keyed
+        .iter()
+        .skip((page - 1) * PAGE)
+        .take(PAGE)
+        .filter_map(|(_, id)| item(s, id))
+        .collect();
+    QueuePage { items, total, page }
+}
+
+/// The row of signal `id`.
+fn item(s: &MonitorState, id: &str) -> Option<Item> {
+    let v = s.signals.get(id)?;
+    let first = v.first()?;
+    let out_since = (first.rule == "R4")
+        .then(|| {
+            let months = first
+                .policy
+                .get("thuiszitter.escalation_months")
+                .and_then(|m| m.parse::<i64>().ok())
+                .unwrap_or(3);
+            first
+                .due_date?
+                .checked_sub(jiff::Span::new().months(months))
+                .ok()
+        })
+        .flatten();
+    Some(Item {
+        signal_id: id.to_owned(),
+        title: v.title(),
+        task: first.task,
+        urgent: v.is_urgent(),
+        state: state_word(v, s, id),
+        due: v.last().and_then(|l| l.due_date).or(first.due_date),
+        fired_on: first.fired_on,
+        out_since,
+        steps: v.steps.iter().map(|x| x.step.clone()).collect(),
+    })
 }
 
 fn today() -> Date {
@@ -142,12 +180,15 @@ pub async fn inbox(
             .to_owned();
         c.roles
             .iter()
+            .filter(|r| f.rol.as_deref().is_none_or(|only| only == r.as_str()))
             .map(|r| {
-                (
-                    r.clone(),
-                    inst_name.clone(),
-                    queue(s, r, &c.institution, closed),
-                )
+                let page = if f.rol.is_some() {
+                    f.pagina.unwrap_or(1)
+                } else {
+                    1
+                };
+                let q = queue(s, r, &c.institution, closed, page);
+                (r.clone(), inst_name.clone(), q)
             })
             .collect::<Vec<_>>()
     });
@@ -155,6 +196,19 @@ pub async fn inbox(
         "schakel_monitor_pages_total",
         "page=\"inbox\",outcome=\"shown\"",
     );
+    let mut name = String::new();
+    let w = who(&st, &v, &mut name);
+    html(
+        StatusCode::OK,
+        render(st.theme(), &queues, closed, today, &w),
+    )
+}
+
+/// The queues of one contact: (role, institution's name, the page shown).
+pub type Queues = Vec<(String, String, QueuePage)>;
+
+/// The inbox page.
+pub fn render(theme: &str, queues: &Queues, closed: bool, today: Date, w: &Who<'_>) -> String {
     let mut main = format!(
         r#"<h1 class="utrecht-heading-1">{}</h1>
 <p class="utrecht-paragraph">{} <a class="utrecht-link utrecht-link--html-a" href="{}">{}</a></p>"#,
@@ -179,7 +233,8 @@ pub async fn inbox(
             "Toon afgesloten signalen"
         },
     );
-    for (role, inst, items) in &queues {
+    for (role, inst, q) in queues {
+        let items = &q.items;
         main.push_str(&format!(
             r#"<section class="schakel-queue" aria-labelledby="rol-{r}"><h2 class="utrecht-heading-2" id="rol-{r}">{} bij {}</h2>"#,
             esc(role),
@@ -191,9 +246,18 @@ pub async fn inbox(
             continue;
         }
         main.push_str(&format!(
-            r#"<table class="utrecht-table utrecht-table--html-table"><caption class="utrecht-table__caption">{} signalen voor {}</caption><thead class="utrecht-table__header"><tr class="utrecht-table__row"><th class="utrecht-table__header-cell" scope="col">Signaal</th><th class="utrecht-table__header-cell" scope="col">Stand</th><th class="utrecht-table__header-cell" scope="col">Uiterlijk</th><th class="utrecht-table__header-cell" scope="col">Gesignaleerd</th></tr></thead><tbody class="utrecht-table__body">"#,
-            items.len(),
-            esc(role)
+            r#"<table class="utrecht-table utrecht-table--html-table"><caption class="utrecht-table__caption">{} signalen voor {}{}</caption><thead class="utrecht-table__header"><tr class="utrecht-table__row"><th class="utrecht-table__header-cell" scope="col">Signaal</th><th class="utrecht-table__header-cell" scope="col">Stand</th><th class="utrecht-table__header-cell" scope="col">Uiterlijk</th><th class="utrecht-table__header-cell" scope="col">Gesignaleerd</th></tr></thead><tbody class="utrecht-table__body">"#,
+            q.total,
+            esc(role),
+            if q.total > items.len() {
+                format!(
+                    " (nummer {} tot en met {})",
+                    (q.page - 1) * PAGE + 1,
+                    (q.page - 1) * PAGE + items.len()
+                )
+            } else {
+                String::new()
+            }
         ));
         for i in items {
             let mut extra = String::new();
@@ -223,14 +287,87 @@ pub async fn inbox(
                 fired = dutch_date(i.fired_on),
             ));
         }
-        main.push_str("</tbody></table></section>");
+        main.push_str("</tbody></table>");
+        if q.total > items.len() {
+            let gesloten = if closed { "&amp;gesloten=1" } else { "" };
+            let link = |page: usize, text: &str| {
+                format!(
+                    r#"<a class="utrecht-link utrecht-link--html-a" href="/inbox?rol={}{gesloten}&amp;pagina={page}">{text}</a>"#,
+                    esc(role)
+                )
+            };
+            let mut nav = Vec::new();
+            if q.page > 1 {
+                nav.push(link(q.page - 1, "Vorige"));
+            }
+            if q.page * PAGE < q.total {
+                nav.push(link(q.page + 1, &format!("Volgende {PAGE}")));
+            }
+            main.push_str(&format!(
+                r#"<nav aria-label="Pagina's van {}"><p class="utrecht-paragraph">{}</p></nav>"#,
+                esc(role),
+                nav.join(" · ")
+            ));
+        }
+        main.push_str("</section>");
     }
     if queues.is_empty() {
         main.push_str(
             r#"<p class="utrecht-paragraph">U staat niet (meer) in het adresboek van Schakel.</p>"#,
         );
     }
-    let mut name = String::new();
-    let w = who(&st, &v, &mut name);
-    html(StatusCode::OK, page(st.theme(), "Inbox", Some(&w), &main))
+    page(theme, "Inbox", Some(w), &main)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use schakel_core::domain::catalogue::EventType;
+    use schakel_core::domain::events::SignalEvent;
+    use schakel_core::domain::ids::ChildKey;
+
+    fn signal(i: usize, step: &str, due_day: i8) -> SignalEvent {
+        SignalEvent {
+            id: format!("s{i}-{step}"),
+            kind: EventType::parse(&format!("nl.schakel.signal.{step}.v1")).unwrap(),
+            step: step.into(),
+            signal_id: format!("s{i:03}"),
+            rule: "R3b".into(),
+            child_key: ChildKey::parse(&format!("{i:064x}")).unwrap(),
+            institution: Some("gemeente:0392".into()),
+            municipality: Some("0392".into()),
+            due_date: Some(jiff::civil::date(2026, 7, due_day)),
+            recipients: vec!["jeugdteam".into(), "volwassenen".into()],
+            task: true,
+            fired_on: jiff::civil::date(2026, 1, 12),
+            birth_date_uncertain: false,
+            facts: vec![],
+            policy: Default::default(),
+            routes: Default::default(),
+            residence_derived_from: None,
+        }
+    }
+
+    #[test]
+    fn a_queue_is_paged_with_the_overdue_first_then_by_due_date() {
+        let mut s = MonitorState::default();
+        for i in 0..120 {
+            s.fold_signal(signal(i, "opened", 1 + (i % 28) as i8));
+        }
+        s.fold_signal(signal(119, "overdue", 28));
+        let first = queue(&s, "jeugdteam", "gemeente:0392", false, 1);
+        assert_eq!((first.total, first.items.len(), first.page), (120, PAGE, 1));
+        assert_eq!(first.items[0].signal_id, "s119", "overdue on top");
+        assert!(first.items[1..].windows(2).all(|w| w[0].due <= w[1].due));
+        let last = queue(&s, "jeugdteam", "gemeente:0392", false, 9);
+        assert_eq!(
+            (last.items.len(), last.page),
+            (20, 3),
+            "past the end: the last page"
+        );
+        assert!(queue(&s, "jeugdteam", "gemeente:0392", true, 1)
+            .items
+            .is_empty());
+        assert_eq!(queue(&s, "ib", "gemeente:0392", false, 1).total, 0);
+    }
 }

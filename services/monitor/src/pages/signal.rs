@@ -194,7 +194,7 @@ pub async fn show(
         Via::Session(s) => s.csrf.clone(),
         Via::Token => String::new(),
     };
-    html(StatusCode::OK, render(&st, &d, &child, &csrf, &w))
+    html(StatusCode::OK, render(st.theme(), &d, &child, &csrf, &w))
 }
 
 fn row(label: &str, value: &str) -> String {
@@ -215,7 +215,8 @@ pub const CANCEL_REASONS: &[(&str, &str)] = &[
     ("anders", "Een andere reden (zonder zorginformatie)"),
 ];
 
-fn render(st: &AppState, d: &Detail, child: &Child, csrf: &str, w: &Who<'_>) -> String {
+/// The signal page of `d` for the entitled viewer `w`, with the child.
+pub fn render(theme: &str, d: &Detail, child: &Child, csrf: &str, w: &Who<'_>) -> String {
     let kind = match d.state {
         "completed" | "resolved" => "success",
         "cancelled" => "neutral",
@@ -382,5 +383,5 @@ fn render(st: &AppState, d: &Detail, child: &Child, csrf: &str, w: &Who<'_>) -> 
         }
         main.push_str("</ul>");
     }
-    page(st.theme(), &d.title, Some(w), &main)
+    page(theme, &d.title, Some(w), &main)
 }
