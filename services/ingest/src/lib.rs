@@ -294,10 +294,5 @@ fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<auth::Scope, ApiEr
 }
 
 fn trace_of(headers: &HeaderMap) -> TraceParent {
-    headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(TraceParent::parse)
-        .map(|t| t.child())
-        .unwrap_or_else(TraceParent::new_root)
+    TraceParent::continue_from(headers.get("traceparent").and_then(|v| v.to_str().ok()))
 }

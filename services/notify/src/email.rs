@@ -72,20 +72,7 @@ fn intro(d: &NotificationData) -> String {
     text.to_owned()
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use schakel_core::domain::wording::escape_html as escape;
 
 /// Replaces every `{{name}}` in `template`; a name without a value is a bug in this file.
 fn fill(template: &str, vars: &[(&str, String)]) -> String {

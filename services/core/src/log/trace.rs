@@ -18,6 +18,14 @@ pub struct TraceParent {
 
 impl TraceParent {
     /// A new trace.
+    /// The trace of a request that carried `traceparent` (a child span of it), or a new one.
+    pub fn continue_from(header: Option<&str>) -> Self {
+        header
+            .and_then(Self::parse)
+            .map(|t| t.child())
+            .unwrap_or_else(Self::new_root)
+    }
+
     pub fn new_root() -> Self {
         Self {
             trace_id: random_hex(16),

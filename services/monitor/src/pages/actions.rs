@@ -4,7 +4,7 @@
 //! the session's CSRF token) or by a system's contact token. Nothing changes on a GET.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use schakel_core::domain::handoff::Answer;
@@ -21,6 +21,16 @@ use crate::AppState;
 #[derive(Deserialize)]
 pub struct Token {
     t: Option<String>,
+}
+
+fn not_found(st: &AppState) -> Response {
+    message(
+        st.theme(),
+        StatusCode::NOT_FOUND,
+        "Pagina niet gevonden",
+        "Deze pagina bestaat niet.",
+        None,
+    )
 }
 
 fn answer_of(a: Action) -> Answer {
@@ -95,13 +105,7 @@ pub async fn confirm(
     headers: HeaderMap,
 ) -> Response {
     let Some(a) = Action::parse(&action) else {
-        return message(
-            st.theme(),
-            StatusCode::NOT_FOUND,
-            "Pagina niet gevonden",
-            "Deze pagina bestaat niet.",
-            None,
-        );
+        return not_found(&st);
     };
     let Some(token) = q.t else {
         // a plain link (no secret in the region): the buttons are on the signal page
@@ -171,12 +175,8 @@ pub async fn confirm(
         csrf = esc(&s.csrf),
         token = esc(&token),
     );
-    let mut r = html(StatusCode::OK, page(st.theme(), button(a), None, &main));
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        st.sessions.set_cookie(&s).parse().expect("cookie"),
-    );
-    r
+    let r = html(StatusCode::OK, page(st.theme(), button(a), None, &main));
+    super::login::with_session(&st, &s, r)
 }
 
 fn reason_field() -> String {
@@ -236,13 +236,7 @@ pub async fn act(
     form: Result<Form<ActForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Some(a) = Action::parse(&action) else {
-        return message(
-            st.theme(),
-            StatusCode::NOT_FOUND,
-            "Pagina niet gevonden",
-            "Deze pagina bestaat niet.",
-            None,
-        );
+        return not_found(&st);
     };
     let f = form.map(|Form(f)| f).unwrap_or_default();
     let trace = trace_of(&headers);

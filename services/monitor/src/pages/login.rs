@@ -81,10 +81,15 @@ pub async fn form(
         Some(s) => s,
         None => st.sessions.start(None),
     };
-    let mut r = html(StatusCode::OK, form_page(&st, &s.csrf, &back, None, ""));
+    let r = html(StatusCode::OK, form_page(&st, &s.csrf, &back, None, ""));
+    with_session(&st, &s, r)
+}
+
+/// Hands the session `s` to the browser with the response `r`.
+pub fn with_session(st: &AppState, s: &session::Session, mut r: Response) -> Response {
     r.headers_mut().insert(
         header::SET_COOKIE,
-        st.sessions.set_cookie(&s).parse().expect("cookie"),
+        st.sessions.set_cookie(s).parse().expect("cookie"),
     );
     r
 }
@@ -155,12 +160,7 @@ pub async fn submit(
     st.health
         .metrics
         .inc("schakel_monitor_logins_total", "outcome=\"ok\"");
-    let mut r = Redirect::to(&back).into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        st.sessions.set_cookie(&s).parse().expect("cookie"),
-    );
-    r
+    with_session(&st, &s, Redirect::to(&back).into_response())
 }
 
 #[derive(Deserialize)]
@@ -277,10 +277,5 @@ pub async fn oidc_callback(State(st): State<AppState>, Query(q): Query<Callback>
     st.health
         .metrics
         .inc("schakel_monitor_logins_total", "outcome=\"ok\"");
-    let mut r = Redirect::to(&back).into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        st.sessions.set_cookie(&s).parse().expect("cookie"),
-    );
-    r
+    with_session(&st, &s, Redirect::to(&back).into_response())
 }

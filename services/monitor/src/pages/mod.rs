@@ -41,12 +41,7 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
 
 /// The request's trace: a child of the caller's `traceparent`, or a new one.
 pub fn trace_of(headers: &HeaderMap) -> TraceParent {
-    headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(TraceParent::parse)
-        .map(|t| t.child())
-        .unwrap_or_else(TraceParent::new_root)
+    TraceParent::continue_from(headers.get("traceparent").and_then(|v| v.to_str().ok()))
 }
 
 /// The frame's view of the viewer: their name from the directory, and the session's CSRF
