@@ -17,7 +17,9 @@ use schakel_core::domain::events::AuditEvent;
 use schakel_e2e::browser::{describe, Browser, Key};
 use schakel_e2e::oidc::OidcProvider;
 use schakel_e2e::smtp::SmtpServer;
-use schakel_e2e::{assignment_event, bsns, eventually, free_port, Env, Region, JEUGDHULP_TOKEN};
+use schakel_e2e::{
+    assignment_event, bsns, eventually, eventually_async, free_port, Env, Region, JEUGDHULP_TOKEN,
+};
 use serde_json::json;
 
 const JT_TOKEN: &str = "test-contact-jeugdteam-haarlem";
@@ -153,6 +155,18 @@ impl Walker<'_> {
     }
 }
 
+/// Waits until the page the browser shows is the one `what` describes (a navigation after a
+/// click or Enter ends when the new page is there, not when the old one is still shown).
+async fn arrive(b: &Browser, what: &str, done: impl Fn(&str, &str) -> bool) {
+    let arrived = eventually_async(
+        Duration::from_secs(20),
+        Duration::from_millis(100),
+        || async { done(&b.url().await, &b.source().await) },
+    )
+    .await;
+    assert!(arrived, "{what}: still at {}", b.url().await);
+}
+
 fn child_reads(env: &Env, child: &str) -> Vec<AuditEvent> {
     let reg = schakel_core::log::schemas::registry();
     env.read(Topic::AUDIT)
@@ -211,7 +225,10 @@ async fn walk_one(
     let src = b.source().await;
     assert!(src.contains("Ontvangst bevestigen") && !src.contains(bsn));
     w.activate("#bevestigen").await;
-    b.wait_for("h1", Duration::from_secs(20)).await;
+    arrive(&b, "the answer is recorded", |_, src| {
+        src.contains("Vastgelegd")
+    })
+    .await;
     assert!(b.source().await.contains("Vastgelegd"), "{}", b.url().await);
     w.look("vastgelegd").await;
 
@@ -244,7 +261,10 @@ async fn walk_one(
     }
     w.type_into("#password", "wmo-wachtwoord-123").await;
     w.activate("#login-submit").await;
-    b.wait_for("h1", Duration::from_secs(20)).await;
+    arrive(&b, "back at the signal", |url, _| {
+        url.ends_with(&format!("/v1/signals/{signal_id}"))
+    })
+    .await;
     assert!(
         b.url().await.ends_with(&format!("/v1/signals/{signal_id}")),
         "back at the signal: {}",
@@ -269,7 +289,10 @@ async fn walk_one(
         "form[action=\"/v1/signals/{signal_id}/complete\"] button"
     ))
     .await;
-    b.wait_for("h1", Duration::from_secs(20)).await;
+    arrive(&b, "the task completed", |_, src| {
+        src.contains("Er is niets meer te doen.")
+    })
+    .await;
     let src = b.source().await;
     assert!(src.contains("Afgerond") && src.contains("Er is niets meer te doen."));
     for step in ["Ontvangst bevestigd", "Overdrachtsgesprek bevestigd"] {
@@ -279,10 +302,13 @@ async fn walk_one(
 
     // the inbox: the task is among the closed ones
     w.activate("a[href=\"/inbox\"]").await;
-    b.wait_for("h1", Duration::from_secs(20)).await;
+    arrive(&b, "the inbox", |url, _| url.ends_with("/inbox")).await;
     w.look("inbox").await;
     w.activate("a[href=\"/inbox?gesloten=1\"]").await;
-    b.wait_for("h1", Duration::from_secs(20)).await;
+    arrive(&b, "the closed signals", |url, _| {
+        url.ends_with("/inbox?gesloten=1")
+    })
+    .await;
     let src = b.source().await;
     assert!(src.contains(&format!("href=\"/v1/signals/{signal_id}\"")));
     assert!(src.contains("Afgerond"));
@@ -434,7 +460,10 @@ async fn a_login_with_a_signed_client_assertion_and_a_stranger_refused() {
             b.find("#username").await.send_keys(who).await;
             b.find("#password").await.send_keys(pw).await;
             b.find("#login-submit").await.click().await;
-            b.wait_for("h1", Duration::from_secs(20)).await;
+            arrive(&b, "back from the provider", |url, _| {
+                !url.contains("/interaction/")
+            })
+            .await;
             let out = (b.url().await, b.source().await);
             b.quit().await;
             out

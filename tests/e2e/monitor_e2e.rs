@@ -449,12 +449,16 @@ async fn a_contact_opens_answers_and_follows_a_task_and_nobody_else_sees_the_chi
         .await;
     assert_eq!(c.status, 200, "{}", c.body);
 
-    // the sender, logged in, completes with the button on the signal page
+    // the sender, logged in, has the button on the signal page and in the inbox; it
+    // completes from the inbox and lands there again
     let mut sender = Visitor::new(&env);
     sender.login("jeugdteam-haarlem").await;
     let page = sender.get(&dataref).await;
     assert!(page.body.contains("Overdracht afgerond"), "the button");
     let csrf = page.csrf();
+    let inbox = sender.get("/inbox").await;
+    let action = format!(r#"action="/v1/signals/{signal_id}/complete""#);
+    assert!(inbox.body.contains(&action), "the inbox's button");
     let bad = sender
         .post(
             &format!("/v1/signals/{signal_id}/complete"),
@@ -466,10 +470,11 @@ async fn a_contact_opens_answers_and_follows_a_task_and_nobody_else_sees_the_chi
     let done = sender
         .post(
             &format!("/v1/signals/{signal_id}/complete"),
-            &[("csrf", &csrf)],
+            &[("csrf", &csrf), ("terug", "/inbox")],
         )
         .await;
     assert_eq!(done.status, 303);
+    assert_eq!(done.location.as_deref(), Some("/inbox"));
     assert_eq!(responses(&env).len(), 3);
     let page = sender.get(&dataref).await;
     assert!(page.body.contains("Afgerond"), "{}", page.body);
@@ -526,4 +531,80 @@ async fn a_contact_opens_answers_and_follows_a_task_and_nobody_else_sees_the_chi
             .count(),
         2
     );
+
+    // a privacy officer asks who looked at this child: the records, never the child's name
+    let out = env.schakel(&["audit", "list", "--child", &bsn]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listed.lines().count(), 1 + reads.len(), "{listed}");
+    assert!(listed.contains("wmo-haarlem\tvolwassenen\tgemeente:0392"));
+    assert!(listed.contains("audit.child-viewed"));
+    assert!(listed.contains(child_key.as_str()));
+    for hidden in [bsn.as_str(), "Testvoornaam", "Testachternaam"] {
+        assert!(!listed.contains(hidden), "no {hidden} in the list");
+    }
+    let out = env.schakel(&[
+        "audit",
+        "list",
+        "--actor",
+        "wmo-haarlem",
+        "--to",
+        "2020-01-01",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        1,
+        "header only"
+    );
+}
+
+/// When the audit record of a read cannot be written (the broker is away), the page says so
+/// and shows nothing of the child.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_an_audit_record_the_child_is_not_shown() {
+    let mut env = Region::new().own_broker().config(TOKENS).start();
+    let rx = Receiver::start(Duration::ZERO).await;
+    env.apply_directory(&directory(&rx));
+    env.add_account("wmo-haarlem", PASSWORD);
+    let _services = env.spawn_services();
+    let _monitor = env.spawn_monitor();
+    let bsn = bsns(1, 212).remove(0);
+    let (s, b) = env
+        .post_batch(
+            JEUGDHULP_TOKEN,
+            &serde_json::json!([assignment_event("m-2", &bsn, "2008-07-12", "T2")]),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    env.await_rules_read(Topic::JEUGDHULP, 1).await;
+    env.tick_days(date(2026, 1, 11), date(2026, 1, 12));
+    let r3b = || {
+        rx.received()
+            .into_iter()
+            .find(|r| r.contact == "wmo-haarlem" && r.body["data"]["rule"] == "R3b")
+    };
+    assert!(
+        eventually(Duration::from_secs(60), || r3b().is_some()).await,
+        "the task reaches the Wmo desk"
+    );
+    let dataref = r3b().unwrap().body["dataref"].as_str().unwrap().to_owned();
+    Env::await_ready(env.monitor_port, Duration::from_secs(60)).await;
+    let mut person = Visitor::new(&env);
+    person.login("wmo-haarlem").await;
+    assert_eq!(
+        person.get(&dataref).await.status,
+        200,
+        "shown while the log answers"
+    );
+
+    env.kill_broker();
+    let page = person.get(&dataref).await;
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.body.contains("kan nu niet worden vastgelegd"));
+    for hidden in ["Testvoornaam", "Testachternaam", bsn.as_str()] {
+        assert!(
+            !page.body.contains(hidden),
+            "nothing of the child: {hidden}"
+        );
+    }
+    env.restart_broker();
 }

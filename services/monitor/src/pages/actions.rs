@@ -207,6 +207,8 @@ pub struct ActForm {
     csrf: Option<String>,
     t: Option<String>,
     reden: Option<String>,
+    /// where a button sends the contact after the answer (the inbox); the signal by default
+    terug: Option<String>,
 }
 
 /// A refusal in Dutch, from the lifecycle's reason.
@@ -306,7 +308,7 @@ pub async fn act(
     let mut name = String::new();
     let w: Option<Who<'_>> = viewer_who.as_ref().map(|v| who(&st, v, &mut name));
     match answer::answer(&st, &contact, &id, answer_of(a), note, &trace).await {
-        Ok(Answered::Written) if !by_link => Redirect::to(&format!("/v1/signals/{id}")).into_response(),
+        Ok(Answered::Written) if !by_link => Redirect::to(&after(&f, &id)).into_response(),
         Ok(Answered::Written) => {
             st.health.metrics.inc("schakel_monitor_links_total", "outcome=\"answered\"");
             let main = format!(
@@ -319,11 +321,19 @@ pub async fn act(
             html(StatusCode::OK, page(st.theme(), "Vastgelegd", w.as_ref(), &main))
         }
         Ok(Answered::Repeat) if by_link => used_page(&st),
-        Ok(Answered::Repeat) => Redirect::to(&format!("/v1/signals/{id}")).into_response(),
+        Ok(Answered::Repeat) => Redirect::to(&after(&f, &id)).into_response(),
         Err(NotAnswered::Unknown) => message(st.theme(), StatusCode::NOT_FOUND, "Taak niet gevonden", "Schakel kent deze taak (nog) niet. Er is niets gewijzigd.", w.as_ref()),
         Err(NotAnswered::NotYours) => message(st.theme(), StatusCode::FORBIDDEN, "Geen toegang", "Deze taak is niet gericht aan een rol die u vervult. Er is niets gewijzigd.", w.as_ref()),
         Err(NotAnswered::Conflict(m)) => message(st.theme(), StatusCode::CONFLICT, "Past niet bij de stand van de taak", &format!("{} Er is niets gewijzigd.", conflict_text(m)), w.as_ref()),
         Err(NotAnswered::Unavailable) => message(st.theme(), StatusCode::SERVICE_UNAVAILABLE, "Nu niet beschikbaar", "Schakel kan uw antwoord nu niet vastleggen. Er is niets gewijzigd; probeer het over enkele minuten opnieuw.", w.as_ref()),
+    }
+}
+
+/// Where a button's answer leads: the page it names (our own only), else the signal.
+fn after(f: &ActForm, id: &str) -> String {
+    match f.terug.as_deref() {
+        Some(_) => super::safe_back(f.terug.as_deref()),
+        None => format!("/v1/signals/{id}"),
     }
 }
 

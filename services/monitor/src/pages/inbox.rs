@@ -7,10 +7,12 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiff::civil::Date;
+use schakel_core::domain::handoff::{task_sides, Sides};
 use schakel_core::domain::wording::dutch_date;
 use serde::Deserialize;
 
-use super::layout::{badge, esc, html, page, Who};
+use super::detail::possible;
+use super::layout::{badge, button_form, esc, html, page, Who};
 use super::{login_first, who};
 use crate::auth::viewer;
 use crate::view::{SignalView, State as MonitorState};
@@ -38,6 +40,8 @@ pub struct Item {
     pub out_since: Option<Date>,
     /// the steps so far, for the doorbraak queue
     pub steps: Vec<String>,
+    /// the answers the queue's role may give now (`acknowledge`, `complete`)
+    pub actions: Vec<&'static str>,
 }
 
 fn state_word(v: &SignalView, s: &MonitorState, id: &str) -> &'static str {
@@ -117,15 +121,25 @@ pub fn queue(
         .iter()
         .skip((page - 1) * PAGE)
         .take(PAGE)
-        .filter_map(|(_, id)| item(s, id))
+        .filter_map(|(_, id)| item(s, id, role))
         .collect();
     QueuePage { items, total, page }
 }
 
 /// The row of signal `id`.
-fn item(s: &MonitorState, id: &str) -> Option<Item> {
+fn item(s: &MonitorState, id: &str, role: &str) -> Option<Item> {
     let v = s.signals.get(id)?;
     let first = v.first()?;
+    let actions = match (s.tasks.tasks.get(id), task_sides(&first.rule)) {
+        (Some(t), Some((sender, receiver))) if !v.is_closed() => {
+            let sides = Sides::of(&[role.to_owned()], sender, receiver);
+            possible(t.progress, sides)
+                .into_iter()
+                .filter(|a| *a != "cancel")
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let out_since = (first.rule == "R4")
         .then(|| {
             let months = first
@@ -149,6 +163,7 @@ fn item(s: &MonitorState, id: &str) -> Option<Item> {
         fired_on: first.fired_on,
         out_since,
         steps: v.steps.iter().map(|x| x.step.clone()).collect(),
+        actions,
     })
 }
 
@@ -270,6 +285,20 @@ pub fn render(theme: &str, queues: &Queues, closed: bool, today: Date, w: &Who<'
             }
             if role == "doorbraak" {
                 extra.push_str(&format!("<br>Verloop: {}", esc(&i.steps.join(" → "))));
+            }
+            for a in &i.actions {
+                let label = match *a {
+                    "acknowledge" => "Ontvangst bevestigen",
+                    _ => "Overdracht afgerond",
+                };
+                extra.push_str("<br>");
+                extra.push_str(&button_form(
+                    &format!("/v1/signals/{}/{a}", i.signal_id),
+                    w.csrf,
+                    label,
+                    false,
+                    &[("terug", "/inbox")],
+                ));
             }
             let kind = if i.urgent {
                 "danger"
