@@ -11,6 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod facts;
 pub mod pages;
+pub mod stats;
 pub mod view;
 
 use std::sync::Arc;

@@ -1,0 +1,3 @@
+//! The Leerplein's figures: counted from the log on peildata, protected before they are shown.
+
+pub mod suppress;
