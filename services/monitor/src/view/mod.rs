@@ -70,6 +70,11 @@ impl View {
             return;
         };
         let key = rec.key.as_deref().unwrap_or("");
+        // when the log received the record (child-scoped topics keep the broker's append time)
+        let at = rec
+            .timestamp
+            .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+            .unwrap_or_else(jiff::Timestamp::now);
         let value = rec.value.as_deref();
         match topic {
             Topic::DIRECTORY => match value.map(|v| decode::<DirectoryEntry>(reg, topic, v)) {
@@ -100,16 +105,20 @@ impl View {
                             self.write(|st| st.fold_delivery(d));
                         }
                     }
-                    Topic::SCHOOL => self.fact(reg, topic, v, |e: SchoolEvent| {
+                    Topic::SCHOOL => self.fact(reg, topic, v, |e: SchoolEvent, s| {
+                        s.stats.school(&e, at);
                         (e.id.clone(), facts::of_school(&e), e.child)
                     }),
-                    Topic::VOORSCHOOL => self.fact(reg, topic, v, |e: VoorschoolEvent| {
+                    Topic::VOORSCHOOL => self.fact(reg, topic, v, |e: VoorschoolEvent, s| {
+                        s.stats.child(&e.child, at);
                         (e.id.clone(), facts::of_voorschool(&e), e.child)
                     }),
-                    Topic::LEERPLICHT => self.fact(reg, topic, v, |e: LeerplichtEvent| {
+                    Topic::LEERPLICHT => self.fact(reg, topic, v, |e: LeerplichtEvent, s| {
+                        s.stats.leerplicht(&e, at);
                         (e.id.clone(), facts::of_leerplicht(&e), e.child)
                     }),
-                    Topic::JEUGDHULP => self.fact(reg, topic, v, |e: JeugdhulpEvent| {
+                    Topic::JEUGDHULP => self.fact(reg, topic, v, |e: JeugdhulpEvent, s| {
+                        s.stats.jeugdhulp(&e, at);
                         (e.id.clone(), facts::of_jeugdhulp(&e), e.child)
                     }),
                     _ => {}
@@ -123,11 +132,13 @@ impl View {
         reg: &Registry,
         topic: Topic,
         bytes: &[u8],
-        said: impl FnOnce(T) -> (String, facts::Fact, ChildRef),
+        said: impl FnOnce(T, &mut State) -> (String, facts::Fact, ChildRef),
     ) {
         if let Some(e) = decode::<T>(reg, topic, bytes) {
-            let (id, fact, child) = said(e);
-            self.write(|s| s.fold_fact(id, fact, child));
+            self.write(|s| {
+                let (id, fact, child) = said(e, s);
+                s.fold_fact(id, fact, child);
+            });
         }
     }
 }

@@ -80,6 +80,8 @@ pub struct State {
     pub children: HashMap<String, ChildRef>,
     /// the work queues: (role, institution) → the signals addressed to that role there
     pub queues: HashMap<(String, String), BTreeSet<String>>,
+    /// the facts the Leerplein's figures count, with when the log received each
+    pub stats: crate::stats::log::Log,
 }
 
 impl State {

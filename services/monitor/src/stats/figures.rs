@@ -1,0 +1,681 @@
+//! The Leerplein's figures, counted from the log (pure: the same log gives the same figures).
+//!
+//! Every figure is counted for a peildatum (or a period ending on it) and "as known" at a
+//! moment: only the facts the log had received by then count. "As known now" counts every
+//! fact, late ones included, so a figure that changed because facts arrived late can be shown
+//! both ways. The definitions are in `docs/monitoring.md`.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::Timestamp;
+
+use super::log::{day_of, ChildLog, Fact, Log};
+use super::suppress::Counts;
+use crate::view::State;
+
+/// When a figure is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsOf {
+    pub peildatum: Date,
+    /// the facts received by this moment count; None: every fact received so far
+    pub known_at: Option<Timestamp>,
+}
+
+impl AsOf {
+    fn knows(&self, at: Timestamp) -> bool {
+        self.known_at.is_none_or(|k| at <= k)
+    }
+}
+
+/// Which children a figure counts: by municipality of residence and by school.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub municipality: Option<String>,
+    pub school: Option<String>,
+}
+
+/// A table of figures: its rows and columns named, the counts, and how to read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Figure {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub definition: &'static str,
+    pub rows: Vec<String>,
+    pub cols: Vec<String>,
+    pub counts: Counts,
+    /// a care category (rounded, small ones hidden)
+    pub care: bool,
+}
+
+fn days(from: Date, to: Date) -> i64 {
+    (to - from).get_days().into()
+}
+
+/// A thuiszitter's kind of episode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// langdurig relatief verzuim: an LRV melding
+    Lrv,
+    /// leerplichtig and enrolled nowhere
+    AbsoluutVerzuim,
+    /// registered as thuiszitter by leerplicht
+    Registratie,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Lrv, Kind::AbsoluutVerzuim, Kind::Registratie];
+
+    pub fn dutch(self) -> &'static str {
+        match self {
+            Kind::Lrv => "Langdurig relatief verzuim",
+            Kind::AbsoluutVerzuim => "Absoluut verzuim",
+            Kind::Registratie => "Registratie thuiszitter",
+        }
+    }
+}
+
+/// A stretch out of school.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Episode {
+    pub kind: Kind,
+    pub start: Date,
+    /// the first day back (or with a passend aanbod), as known
+    pub end: Option<Date>,
+    /// the day a passend aanbod began, if one did
+    pub aanbod: Option<Date>,
+}
+
+/// Whether the child is leerplichtig on `d` (from the month after its 5th birthday to the end
+/// of the school year in which it turns 16).
+fn leerplichtig(birth: Date, d: Date) -> bool {
+    let five = birth.saturating_add(jiff::Span::new().years(5));
+    let start = five
+        .first_of_month()
+        .saturating_add(jiff::Span::new().months(1));
+    let sixteen = birth.saturating_add(jiff::Span::new().years(16));
+    let end_year = if sixteen.month() >= 8 {
+        sixteen.year() + 1
+    } else {
+        sixteen.year()
+    };
+    d >= start && d <= jiff::civil::date(end_year, 7, 31)
+}
+
+/// The child's episodes out of school as known at `as_of`.
+pub fn episodes(c: &ChildLog, as_of: AsOf) -> Vec<Episode> {
+    let known: Vec<&Fact> = c
+        .facts
+        .iter()
+        .filter(|k| as_of.knows(k.at))
+        .map(|k| &k.fact)
+        .collect();
+    let aanbod: Vec<Date> = known
+        .iter()
+        .filter_map(|f| match f {
+            Fact::ThuiszitterResolved { date, .. } => Some(*date),
+            _ => None,
+        })
+        .collect();
+    let first_aanbod = |start: Date| aanbod.iter().copied().filter(|d| *d >= start).min();
+    let mut out = Vec::new();
+    for f in &known {
+        match f {
+            Fact::Thuiszitter { since } => {
+                let a = first_aanbod(*since);
+                out.push(Episode {
+                    kind: Kind::Registratie,
+                    start: *since,
+                    end: a,
+                    aanbod: a,
+                });
+            }
+            Fact::Verzuim {
+                nr,
+                kind,
+                first_absence,
+                ..
+            } if kind == "lrv" => {
+                // closed on the day the melding was closed or withdrawn, as the log knew it
+                let closed =
+                    c.facts
+                        .iter()
+                        .filter(|k| as_of.knows(k.at))
+                        .find_map(|k| match &k.fact {
+                            Fact::VerzuimStatus { nr: n, status }
+                                if n == nr
+                                    && matches!(status.as_str(), "afgesloten" | "ingetrokken") =>
+                            {
+                                Some(day_of(k.at))
+                            }
+                            _ => None,
+                        });
+                let a = first_aanbod(*first_absence);
+                out.push(Episode {
+                    kind: Kind::Lrv,
+                    start: *first_absence,
+                    end: [closed, a].into_iter().flatten().min(),
+                    aanbod: a,
+                });
+            }
+            _ => {}
+        }
+    }
+    // absoluut verzuim: from the day after an unenrolment, until an enrolment begins
+    let mut spans: Vec<(Date, bool)> = known
+        .iter()
+        .filter_map(|f| match f {
+            Fact::Enrolled { start, .. } => Some((*start, true)),
+            Fact::Unenrolled { end, .. } => Some((end.tomorrow().unwrap_or(*end), false)),
+            _ => None,
+        })
+        .collect();
+    spans.sort();
+    let mut open: Option<Date> = None;
+    for (d, enrolled) in spans {
+        match (enrolled, open) {
+            (false, None) => open = Some(d),
+            (true, Some(s)) => {
+                out.push(Episode {
+                    kind: Kind::AbsoluutVerzuim,
+                    start: s,
+                    end: Some(d),
+                    aanbod: first_aanbod(s).filter(|a| *a <= d),
+                });
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = open {
+        if leerplichtig(c.birth, s) || leerplichtig(c.birth, as_of.peildatum) {
+            let a = first_aanbod(s);
+            out.push(Episode {
+                kind: Kind::AbsoluutVerzuim,
+                start: s,
+                end: a,
+                aanbod: a,
+            });
+        }
+    }
+    out.retain(|e| e.kind != Kind::AbsoluutVerzuim || leerplichtig(c.birth, e.start));
+    out
+}
+
+/// Out of school for at least four weeks on `d`.
+fn thuiszitter_on(e: &Episode, d: Date) -> bool {
+    e.start <= d && e.end.is_none_or(|end| end > d) && days(e.start, d) >= 28
+}
+
+/// The duration buckets of a thuiszitter on the peildatum.
+pub const DURATIONS: [&str; 3] = [
+    "4 weken tot 3 maanden",
+    "3 tot 6 maanden",
+    "langer dan 6 maanden",
+];
+
+fn bucket(start: Date, d: Date) -> usize {
+    let three = start.saturating_add(jiff::Span::new().months(3));
+    let six = start.saturating_add(jiff::Span::new().months(6));
+    if d < three {
+        0
+    } else if d < six {
+        1
+    } else {
+        2
+    }
+}
+
+/// The children a scope takes, with their municipality of residence (the rows).
+fn children<'a>(
+    log: &'a Log,
+    scope: &'a Scope,
+    as_of: AsOf,
+) -> impl Iterator<Item = (&'a str, &'a ChildLog)> + 'a {
+    log.children.values().filter_map(move |c| {
+        let m = c.residence.as_deref()?;
+        if scope.municipality.as_deref().is_some_and(|s| s != m) {
+            return None;
+        }
+        if let Some(school) = &scope.school {
+            let at_school = c.facts.iter().any(|k| {
+                as_of.knows(k.at)
+                    && matches!(&k.fact, Fact::Enrolled { school: s, start } if s == school && *start <= as_of.peildatum)
+            });
+            if !at_school {
+                return None;
+            }
+        }
+        Some((m, c))
+    })
+}
+
+/// A table with one row per municipality seen, in order.
+fn by_municipality(rows: BTreeMap<String, Vec<u64>>, width: usize) -> (Vec<String>, Counts) {
+    let names: Vec<String> = rows.keys().cloned().collect();
+    let cells = rows
+        .into_values()
+        .map(|mut r| {
+            r.resize(width, 0);
+            r
+        })
+        .collect();
+    (names, Counts { cells })
+}
+
+/// Thuiszitters on the peildatum by municipality and duration.
+pub fn thuiszitters_by_duration(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (m, c) in children(log, scope, as_of) {
+        let eps = episodes(c, as_of);
+        // a child counts once, in its longest current episode
+        let longest = eps
+            .iter()
+            .filter(|e| thuiszitter_on(e, as_of.peildatum))
+            .map(|e| e.start)
+            .min();
+        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; 3]);
+        if let Some(start) = longest {
+            row[bucket(start, as_of.peildatum)] += 1;
+        }
+    }
+    let (names, counts) = by_municipality(rows, 3);
+    Figure {
+        id: "thuiszitters-duur",
+        title: "Thuiszitters op de peildatum, naar duur",
+        definition: "Kinderen van 5 tot 18 jaar die op de peildatum minstens vier weken niet naar school gaan zonder vrijstelling: met een lopende LRV-melding, een registratie als thuiszitter of leerplichtig en nergens ingeschreven. Een kind telt één keer, met zijn langste lopende periode. Rijen: woongemeente.",
+        rows: names,
+        cols: DURATIONS.iter().map(|s| s.to_string()).collect(),
+        counts,
+        care: false,
+    }
+}
+
+/// Thuiszitters on the peildatum by municipality and kind (a child may count in more kinds).
+pub fn thuiszitters_by_kind(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (m, c) in children(log, scope, as_of) {
+        let eps = episodes(c, as_of);
+        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; 3]);
+        for (i, k) in Kind::ALL.iter().enumerate() {
+            if eps
+                .iter()
+                .any(|e| e.kind == *k && thuiszitter_on(e, as_of.peildatum))
+            {
+                row[i] += 1;
+            }
+        }
+    }
+    let (names, counts) = by_municipality(rows, 3);
+    Figure {
+        id: "thuiszitters-soort",
+        title: "Thuiszitters op de peildatum, naar soort",
+        definition: "Dezelfde kinderen naar de soort van hun lopende periode; een kind met een LRV-melding én een registratie telt in beide kolommen.",
+        rows: names,
+        cols: Kind::ALL.iter().map(|k| k.dutch().to_owned()).collect(),
+        counts,
+        care: false,
+    }
+}
+
+/// Thuiszitters in and out over the period: who became one (four weeks out) and who stopped
+/// being one, and of those who started, who had a passend aanbod within three months.
+pub fn thuiszitters_flow(log: &Log, scope: &Scope, as_of: AsOf, from: Date) -> (Figure, Vec<i64>) {
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut to_aanbod = Vec::new();
+    let to = as_of.peildatum;
+    for (m, c) in children(log, scope, as_of) {
+        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; 4]);
+        for e in episodes(c, as_of) {
+            let became = e.start.saturating_add(jiff::Span::new().days(28));
+            if became >= from && became <= to {
+                row[0] += 1;
+                if let Some(a) = e.aanbod.filter(|a| *a <= to) {
+                    if a <= e.start.saturating_add(jiff::Span::new().months(3)) {
+                        row[2] += 1;
+                        to_aanbod.push(days(e.start, a));
+                    } else {
+                        row[3] += 1;
+                    }
+                } else {
+                    row[3] += 1;
+                }
+            }
+            if let Some(end) = e.end {
+                if end >= from && end <= to && days(e.start, end) >= 28 {
+                    row[1] += 1;
+                }
+            }
+        }
+    }
+    let (names, counts) = by_municipality(rows, 4);
+    (
+        Figure {
+            id: "thuiszitters-stroom",
+            title: "Thuiszitters in en uit in de periode",
+            definition: "Instroom: perioden die in de periode vier weken duurden. Uitstroom: perioden van minstens vier weken die in de periode eindigden. Van de instroom: met een passend aanbod binnen drie maanden na de eerste dag thuis, en zonder (nog).",
+            rows: names,
+            cols: vec![
+                "Instroom".into(),
+                "Uitstroom".into(),
+                "Aanbod binnen 3 maanden".into(),
+                "Geen aanbod binnen 3 maanden".into(),
+            ],
+            counts,
+            care: false,
+        },
+        to_aanbod,
+    )
+}
+
+/// The kinds of vrijstelling.
+pub const VRIJSTELLINGEN: [(&str, &str); 5] = [
+    ("5-onder-a", "5 onder a (lichamelijk of psychisch)"),
+    ("5-onder-b", "5 onder b (richting)"),
+    ("5-onder-c", "5 onder c (school in het buitenland)"),
+    ("art-15", "Artikel 15"),
+    ("art-3a", "Artikel 3a"),
+];
+
+/// Vrijstellingen in force on the peildatum, by municipality and kind.
+pub fn vrijstellingen(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let d = as_of.peildatum;
+    for (m, c) in children(log, scope, as_of) {
+        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; 5]);
+        for (i, (kind, _)) in VRIJSTELLINGEN.iter().enumerate() {
+            let mut in_force = false;
+            for k in c.facts.iter().filter(|k| as_of.knows(k.at)) {
+                if let Fact::Vrijstelling {
+                    kind: kd,
+                    from,
+                    until,
+                    ended,
+                } = &k.fact
+                {
+                    if kd != kind || *from > d {
+                        continue;
+                    }
+                    if *ended {
+                        if until.is_none_or(|u| u <= d) {
+                            in_force = false;
+                        }
+                    } else if until.is_none_or(|u| u >= d) {
+                        in_force = true;
+                    }
+                }
+            }
+            if in_force {
+                row[i] += 1;
+            }
+        }
+    }
+    let (names, counts) = by_municipality(rows, 5);
+    Figure {
+        id: "vrijstellingen",
+        title: "Vrijstellingen op de peildatum",
+        definition: "Kinderen met een vrijstelling die op de peildatum geldt, naar artikel. 5 onder a raakt aan zorg: afgerond op vijftallen, kleine aantallen verborgen.",
+        rows: names,
+        cols: VRIJSTELLINGEN.iter().map(|(_, t)| t.to_string()).collect(),
+        counts,
+        care: true,
+    }
+}
+
+/// The statuses of a verzuim melding, in their order.
+pub const STATUSES: [&str; 5] = [
+    "geregistreerd",
+    "in-behandeling",
+    "afgesloten",
+    "ingetrokken",
+    "ter-kennisgeving-aangenomen",
+];
+
+/// The kinds of verzuim.
+pub const VERZUIM: [&str; 5] = ["16-uur", "lrv", "luxe", "18-plus", "overig"];
+
+/// Verzuim meldingen made up to the peildatum, by status (rows) and kind.
+pub fn verzuim(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
+    let mut cells = vec![vec![0u64; VERZUIM.len()]; STATUSES.len()];
+    for (_, c) in children(log, scope, as_of) {
+        let known: Vec<_> = c.facts.iter().filter(|k| as_of.knows(k.at)).collect();
+        for k in &known {
+            if let Fact::Verzuim {
+                nr,
+                kind,
+                first_absence,
+                ..
+            } = &k.fact
+            {
+                if *first_absence > as_of.peildatum {
+                    continue;
+                }
+                let status = known
+                    .iter()
+                    .filter(|s| day_of(s.at) <= as_of.peildatum)
+                    .filter_map(|s| match &s.fact {
+                        Fact::VerzuimStatus { nr: n, status } if n == nr => Some(status.as_str()),
+                        _ => None,
+                    })
+                    .next_back()
+                    .unwrap_or("geregistreerd");
+                let (Some(r), Some(col)) = (
+                    STATUSES.iter().position(|x| *x == status),
+                    VERZUIM.iter().position(|x| x == kind),
+                ) else {
+                    continue;
+                };
+                cells[r][col] += 1;
+            }
+        }
+    }
+    Figure {
+        id: "verzuim",
+        title: "Verzuimmeldingen naar soort en status",
+        definition: "Meldingen met een eerste verzuimdag tot en met de peildatum, met de status die ze op de peildatum hadden.",
+        rows: STATUSES.iter().map(|s| s.to_string()).collect(),
+        cols: VERZUIM.iter().map(|s| s.to_string()).collect(),
+        counts: Counts { cells },
+        care: false,
+    }
+}
+
+/// Youths with active youth care on the peildatum, by age in months from 16y6m to 17y11m.
+pub fn youth_care_by_age(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
+    let d = as_of.peildatum;
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (m, c) in children(log, scope, as_of) {
+        let active = c.facts.iter().filter(|k| as_of.knows(k.at)).any(|k| match &k.fact {
+            Fact::Care { nr, from, until } => {
+                *from <= d
+                    && until.is_none_or(|u| u >= d)
+                    && !c.facts.iter().filter(|w| as_of.knows(w.at)).any(|w| {
+                        matches!(&w.fact, Fact::CareWithdrawn { nr: n, date } if n == nr && *date <= d)
+                    })
+            }
+            _ => false,
+        });
+        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; 18]);
+        if !active {
+            continue;
+        }
+        let months = i64::from((d.year() - c.birth.year()) as i32) * 12
+            + i64::from(d.month() - c.birth.month())
+            - i64::from(d.day() < c.birth.day());
+        if (198..216).contains(&months) {
+            row[(months - 198) as usize] += 1;
+        }
+    }
+    let (names, counts) = by_municipality(rows, 18);
+    Figure {
+        id: "jeugdhulp-18",
+        title: "Jongeren met jeugdhulp op weg naar 18",
+        definition: "Jongeren met een lopende toewijzing jeugdhulp op de peildatum, naar leeftijd in maanden van 16 jaar en 6 maanden tot 18 jaar. Raakt aan zorg: afgerond op vijftallen, kleine aantallen verborgen.",
+        rows: names,
+        cols: (198..216).map(|m| format!("{}j{}m", m / 12, m % 12)).collect(),
+        counts,
+        care: true,
+    }
+}
+
+/// The transitions with a warm handoff.
+pub const HANDOFFS: [(&str, &str); 4] = [
+    ("R1a", "Voorschool → basisschool"),
+    ("R2b", "Basisschool → voortgezet onderwijs"),
+    ("R3b", "18-/18+: jeugdteam → volwassenenzorg"),
+    ("R3d", "18+: leerplicht → RMC"),
+];
+
+/// The steps a handoff is counted by.
+pub const HANDOFF_STEPS: [&str; 6] = [
+    "Geopend",
+    "Ontvangst bevestigd",
+    "Afgerond",
+    "Termijn verstreken",
+    "Geëscaleerd",
+    "Vervallen",
+];
+
+/// Per transition: the days from opening to acknowledgement of each acknowledged task, how
+/// many were completed by their due date, and how many were due (or completed) by the
+/// peildatum.
+pub type Timeliness = (Vec<i64>, u64, u64);
+
+/// Warm handoffs opened in the period, by transition: how far each got by the peildatum;
+/// with per transition the days from opening to acknowledgement and whether it was completed
+/// before its due date.
+pub fn handoffs(
+    s: &State,
+    scope: &Scope,
+    from: Date,
+    as_of: AsOf,
+) -> (Figure, BTreeMap<&'static str, Timeliness>) {
+    let d = as_of.peildatum;
+    let mut cells = vec![vec![0u64; HANDOFF_STEPS.len()]; HANDOFFS.len()];
+    let mut detail: BTreeMap<&'static str, Timeliness> = BTreeMap::new();
+    for v in s.signals.values() {
+        let Some(first) = v.first() else { continue };
+        let Some(r) = HANDOFFS.iter().position(|(rule, _)| *rule == first.rule) else {
+            continue;
+        };
+        if first.fired_on < from || first.fired_on > d {
+            continue;
+        }
+        if scope
+            .municipality
+            .as_deref()
+            .is_some_and(|m| first.municipality.as_deref() != Some(m))
+        {
+            continue;
+        }
+        if scope.school.as_deref().is_some_and(|sc| {
+            first.institution.as_deref() != Some(sc) && !first.routes.values().any(|i| i == sc)
+        }) {
+            continue;
+        }
+        let step = |w: &str| v.steps.iter().any(|x| x.step == w && x.fired_on <= d);
+        let answered = |k: schakel_core::domain::catalogue::EventType| {
+            v.answers
+                .iter()
+                .filter(|a| a.kind == k && day_of(a.at) <= d)
+                .map(|a| day_of(a.at))
+                .min()
+        };
+        use schakel_core::domain::catalogue::EventType as E;
+        let ack = answered(E::HandoffAcknowledged);
+        let completed = step("completed")
+            || v.steps
+                .iter()
+                .any(|x| x.step == "completed" && x.fired_on <= d);
+        let completed_on = v
+            .steps
+            .iter()
+            .filter(|x| x.step == "completed" && x.fired_on <= d)
+            .map(|x| x.fired_on)
+            .min();
+        let row = &mut cells[r];
+        row[0] += 1;
+        row[1] += u64::from(ack.is_some() || step("acknowledged"));
+        row[2] += u64::from(completed);
+        row[3] += u64::from(step("overdue"));
+        row[4] += u64::from(step("escalated"));
+        row[5] += u64::from(step("cancelled") || answered(E::HandoffCancelled).is_some());
+        let e = detail.entry(HANDOFFS[r].0).or_default();
+        if let Some(a) = ack {
+            e.0.push(days(first.fired_on, a));
+        }
+        if let (Some(c), Some(due)) = (completed_on, first.due_date) {
+            e.1 += u64::from(c <= due);
+        }
+        if first.due_date.is_some_and(|due| due <= d) || completed {
+            e.2 += 1;
+        }
+    }
+    (
+        Figure {
+            id: "overdrachten",
+            title: "Warme overdrachten per overgang",
+            definition: "Overdrachtstaken die in de periode werden geopend, met hoe ver ze op de peildatum waren gekomen. Een taak telt in elke stap die ze bereikte.",
+            rows: HANDOFFS.iter().map(|(_, t)| t.to_string()).collect(),
+            cols: HANDOFF_STEPS.iter().map(|s| s.to_string()).collect(),
+            counts: Counts { cells },
+            care: false,
+        },
+        detail,
+    )
+}
+
+/// The signals of children out of view at a transition.
+pub const OUT_OF_VIEW: [(&str, &str); 5] = [
+    ("R1b", "Peuter met VVE-indicatie niet aangemeld"),
+    ("R1c", "Leerplichtig en nergens ingeschreven"),
+    ("R2a", "Groep 8 zonder aanmelding VO"),
+    ("R2c", "Oud-leerling groep 8 nergens ingeschreven"),
+    ("R5", "Uitgeschreven zonder nieuwe inschrijving"),
+];
+
+/// Children out of view: signals open on the peildatum, and opened in the period.
+pub fn out_of_view(s: &State, scope: &Scope, from: Date, as_of: AsOf) -> Figure {
+    let d = as_of.peildatum;
+    let mut cells = vec![vec![0u64; 2]; OUT_OF_VIEW.len()];
+    for v in s.signals.values() {
+        let Some(first) = v.first() else { continue };
+        let Some(r) = OUT_OF_VIEW.iter().position(|(rule, _)| *rule == first.rule) else {
+            continue;
+        };
+        if scope
+            .municipality
+            .as_deref()
+            .is_some_and(|m| first.municipality.as_deref() != Some(m))
+        {
+            continue;
+        }
+        if first.fired_on > d {
+            continue;
+        }
+        let closed = v
+            .steps
+            .iter()
+            .any(|x| x.fired_on <= d && matches!(x.step.as_str(), "resolved" | "cancelled"));
+        cells[r][0] += u64::from(!closed);
+        cells[r][1] += u64::from(first.fired_on >= from);
+    }
+    Figure {
+        id: "uit-beeld",
+        title: "Kinderen uit beeld bij een overgang",
+        definition: "Signalen van kinderen die bij een overgang uit beeld raken: open op de peildatum, en geopend in de periode.",
+        rows: OUT_OF_VIEW.iter().map(|(_, t)| t.to_string()).collect(),
+        cols: vec!["Open op de peildatum".into(), "Geopend in de periode".into()],
+        counts: Counts { cells },
+        care: false,
+    }
+}
+
+/// The median of some days, if any.
+pub fn median(mut v: Vec<i64>) -> Option<i64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    Some(v[v.len() / 2])
+}
