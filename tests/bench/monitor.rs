@@ -399,6 +399,7 @@ fn main() {
             &Who {
                 name: "Team",
                 csrf: "csrf",
+                dashboard: false,
             },
         );
         signal_ms.push(started.elapsed().as_secs_f64() * 1e3);
@@ -442,6 +443,7 @@ fn main() {
             &Who {
                 name: "Team",
                 csrf: "csrf",
+                dashboard: false,
             },
         );
         inbox_ms.push(started.elapsed().as_secs_f64() * 1e3);

@@ -17,7 +17,8 @@ pub struct Read<'a> {
     pub role: &'a str,
     pub organisation: &'a str,
     pub child: &'a ChildKey,
-    pub signal_id: &'a str,
+    /// the signal whose page showed the child; None for a list of the dashboard
+    pub signal_id: Option<&'a str>,
     pub categories: Vec<String>,
     /// how the reader came: the page (`signaalpagina`) or a system's JSON
     pub channel: &'a str,
@@ -32,11 +33,14 @@ pub async fn record(st: &AppState, read: Read<'_>, trace: &TraceParent) -> Resul
         child_key: read.child.clone(),
         actor: read.actor.to_owned(),
         on_behalf_of: None,
-        reason: format!("inzage {} via {}", read.signal_id, read.channel),
+        reason: match read.signal_id {
+            Some(id) => format!("inzage {id} via {}", read.channel),
+            None => format!("inzage via {}", read.channel),
+        },
         at: jiff::Timestamp::now(),
         role: Some(read.role.to_owned()),
         organisation: Some(read.organisation.to_owned()),
-        signal_id: Some(read.signal_id.to_owned()),
+        signal_id: read.signal_id.map(str::to_owned),
         categories: read.categories,
         purpose: Some(policy.purpose.clone()),
         legal_ground: Some(policy.legal_ground.clone()),

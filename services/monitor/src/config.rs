@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use schakel_core::domain::dates::de_duration;
 use schakel_core::domain::links::Links;
+use schakel_core::domain::monitoring::MonitoringPolicy;
 use schakel_core::runtime::config::{ConfigError, LinksConfig, Secret};
 use schakel_core::Config;
 use serde::Deserialize;
@@ -125,18 +126,40 @@ pub struct Settings {
     /// the contact tokens of `[[ingest.tokens]]` (token → contact id), for systems that read
     /// the JSON of a signal
     pub contact_tokens: Vec<(Secret, String)>,
+    /// `[policy.monitoring]`: peildata and small-number thresholds
+    pub monitoring: MonitoringPolicy,
+    /// the peildata as (month, day)
+    pub peildata: Vec<(i8, i8)>,
 }
 
 impl Settings {
     pub fn from_config(cfg: Config) -> Result<Self, ConfigError> {
         let monitor = MonitorConfig::from_config(&cfg)?;
         let links = LinksConfig::from_config(&cfg)?.links();
+        let monitoring = monitoring(&cfg)?;
+        let peildata = monitoring
+            .days()
+            .map_err(|e| ConfigError::Invalid(format!("policy.monitoring.peildata: {e}")))?;
         Ok(Self {
             contact_tokens: contact_tokens(&cfg)?,
+            monitoring,
+            peildata,
             monitor,
             links,
             common: cfg,
         })
+    }
+}
+
+/// The monitoring policy: rules checks `[policy]` as a whole; the monitor takes its part.
+fn monitoring(cfg: &Config) -> Result<MonitoringPolicy, ConfigError> {
+    let table: toml::Table = cfg.section("policy")?;
+    match table.get("monitoring") {
+        None => Ok(MonitoringPolicy::default()),
+        Some(v) => v
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(format!("[policy.monitoring] {e}"))),
     }
 }
 

@@ -130,10 +130,29 @@ async fn become_ready(view: View, health: Health, shutdown: Shutdown) {
 
 pub fn router(st: AppState) -> Router {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/inbox") }))
+        .route("/", get(start_page))
         .route("/static/schakel.css", get(css))
         .merge(pages::routes())
         .with_state(st)
+}
+
+/// `/`: the region's figures for those who monitor it, the inbox for everyone else.
+async fn start_page(State(st): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let to = match auth::viewer(&st.settings, &st.sessions, &headers) {
+        Some(v)
+            if st.view.read(|s| {
+                s.contact(&v.contact).is_some_and(|c| {
+                    c.roles
+                        .iter()
+                        .any(|r| pages::dashboard::ROLES.contains(&r.as_str()))
+                })
+            }) =>
+        {
+            "/dashboard"
+        }
+        _ => "/inbox",
+    };
+    Redirect::to(to).into_response()
 }
 
 async fn css(State(st): State<AppState>) -> Response {

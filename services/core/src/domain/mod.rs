@@ -9,6 +9,7 @@ pub mod events;
 pub mod handoff;
 pub mod ids;
 pub mod links;
+pub mod monitoring;
 pub mod roles;
 pub mod tasks;
 pub mod verzuim;

@@ -16,6 +16,7 @@ const HELD: &[(&str, bool)] = &[
     ("doorbraak", true),
     ("swv-consulent", false),
     ("beheer", true),
+    ("beleid", true),
 ];
 
 /// Every role a contact may hold.

@@ -12,6 +12,8 @@ pub struct Who<'a> {
     /// the contact's name
     pub name: &'a str,
     pub csrf: &'a str,
+    /// whether the contact sees the region's figures (a menu item)
+    pub dashboard: bool,
 }
 
 /// A whole page.
@@ -19,13 +21,18 @@ pub fn page(theme: &str, title: &str, who: Option<&Who<'_>>, main: &str) -> Stri
     let nav = match who {
         Some(w) => format!(
             r#"<nav class="schakel-nav" aria-label="Hoofdmenu"><ul class="schakel-nav__list">
-<li><a class="utrecht-link utrecht-link--html-a" href="/inbox">Inbox</a></li>
+<li><a class="utrecht-link utrecht-link--html-a" href="/inbox">Inbox</a></li>{figures}
 <li><span class="schakel-nav__who">Ingelogd als {name}</span></li>
 <li><form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}">
 <button class="utrecht-button utrecht-button--subtle" type="submit">Uitloggen</button></form></li>
 </ul></nav>"#,
             name = esc(w.name),
-            csrf = esc(w.csrf)
+            csrf = esc(w.csrf),
+            figures = if w.dashboard {
+                r#"<li><a class="utrecht-link utrecht-link--html-a" href="/dashboard">Cijfers</a></li>"#
+            } else {
+                ""
+            },
         ),
         None => String::new(),
     };

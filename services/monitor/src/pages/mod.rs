@@ -1,6 +1,7 @@
 //! The pages and JSON answers of the monitor.
 
 pub mod actions;
+pub mod dashboard;
 pub mod detail;
 pub mod inbox;
 pub mod layout;
@@ -23,6 +24,9 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/callback", get(login::oidc_callback))
         .route("/logout", post(login::logout))
         .route("/inbox", get(inbox::inbox))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/dashboard/lijst", get(dashboard::list))
+        .route("/v1/stats/{figure}", get(dashboard::stats))
         .route("/v1/signals/{id}", get(signal::show))
         .route(
             "/v1/signals/{id}/{action}",
@@ -47,13 +51,20 @@ pub fn trace_of(headers: &HeaderMap) -> TraceParent {
 /// The frame's view of the viewer: their name from the directory, and the session's CSRF
 /// token.
 pub fn who<'a>(st: &'a AppState, v: &'a Viewer, name: &'a mut String) -> layout::Who<'a> {
-    *name = st.view.read(|s| {
-        s.contact(&v.contact)
-            .map_or_else(|| v.contact.clone(), |c| c.name.clone())
+    let dashboard;
+    (*name, dashboard) = st.view.read(|s| match s.contact(&v.contact) {
+        Some(c) => (
+            c.name.clone(),
+            c.roles
+                .iter()
+                .any(|r| dashboard::ROLES.contains(&r.as_str())),
+        ),
+        None => (v.contact.clone(), false),
     });
     layout::Who {
         name: name.as_str(),
         csrf: v.csrf(),
+        dashboard,
     }
 }
 

@@ -137,7 +137,7 @@ pub async fn show(
         role: &roles[0],
         organisation: &contact.institution,
         child: &first.child_key,
-        signal_id: &id,
+        signal_id: Some(&id),
         categories,
         channel: if json { "json" } else { "signaalpagina" },
     };

@@ -217,9 +217,9 @@ pub const DURATIONS: [&str; 3] = [
 fn bucket(start: Date, d: Date) -> usize {
     let three = start.saturating_add(jiff::Span::new().months(3));
     let six = start.saturating_add(jiff::Span::new().months(6));
-    if d < three {
+    if d <= three {
         0
-    } else if d < six {
+    } else if d <= six {
         1
     } else {
         2
@@ -289,6 +289,37 @@ pub fn thuiszitters_by_duration(log: &Log, scope: &Scope, as_of: AsOf) -> Figure
         counts,
         care: false,
     }
+}
+
+/// The children behind a cell of the duration table: (ChildKey, birth date, first day out of
+/// school), oldest episode first.
+pub fn thuiszitters_in_bucket(
+    log: &Log,
+    scope: &Scope,
+    as_of: AsOf,
+    col: usize,
+) -> Vec<(String, Date, Date)> {
+    let mut out: Vec<(String, Date, Date)> = log
+        .children
+        .iter()
+        .filter(|(_, c)| {
+            c.residence.is_some()
+                && scope
+                    .municipality
+                    .as_deref()
+                    .is_none_or(|m| c.residence.as_deref() == Some(m))
+        })
+        .filter_map(|(key, c)| {
+            let start = episodes(c, as_of)
+                .iter()
+                .filter(|e| thuiszitter_on(e, as_of.peildatum))
+                .map(|e| e.start)
+                .min()?;
+            (bucket(start, as_of.peildatum) == col).then(|| (key.clone(), c.birth, start))
+        })
+        .collect();
+    out.sort_by_key(|(k, _, start)| (*start, k.clone()));
+    out
 }
 
 /// Thuiszitters on the peildatum by municipality and kind (a child may count in more kinds).
@@ -434,11 +465,31 @@ pub const STATUSES: [&str; 5] = [
 /// The kinds of verzuim.
 pub const VERZUIM: [&str; 5] = ["16-uur", "lrv", "luxe", "18-plus", "overig"];
 
-/// Verzuim meldingen made up to the peildatum, by status (rows) and kind.
-pub fn verzuim(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
-    let mut cells = vec![vec![0u64; VERZUIM.len()]; STATUSES.len()];
-    for (_, c) in children(log, scope, as_of) {
+/// The status of melding `nr` on day `d`, as known.
+fn status_on<'a>(known: &[&'a super::log::Known], nr: &str, d: Date) -> &'a str {
+    known
+        .iter()
+        .filter(|s| day_of(s.at) <= d)
+        .filter_map(|s| match &s.fact {
+            Fact::VerzuimStatus { nr: n, status } if n == nr => Some(status.as_str()),
+            _ => None,
+        })
+        .next_back()
+        .unwrap_or("geregistreerd")
+}
+
+/// Verzuim meldingen up to the peildatum by municipality: by kind (`by_status`: false) or by
+/// the status they had on the peildatum.
+pub fn verzuim(log: &Log, scope: &Scope, as_of: AsOf, by_status: bool) -> Figure {
+    let width = if by_status {
+        STATUSES.len()
+    } else {
+        VERZUIM.len()
+    };
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (m, c) in children(log, scope, as_of) {
         let known: Vec<_> = c.facts.iter().filter(|k| as_of.knows(k.at)).collect();
+        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; width]);
         for k in &known {
             if let Fact::Verzuim {
                 nr,
@@ -450,33 +501,39 @@ pub fn verzuim(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
                 if *first_absence > as_of.peildatum {
                     continue;
                 }
-                let status = known
-                    .iter()
-                    .filter(|s| day_of(s.at) <= as_of.peildatum)
-                    .filter_map(|s| match &s.fact {
-                        Fact::VerzuimStatus { nr: n, status } if n == nr => Some(status.as_str()),
-                        _ => None,
-                    })
-                    .next_back()
-                    .unwrap_or("geregistreerd");
-                let (Some(r), Some(col)) = (
-                    STATUSES.iter().position(|x| *x == status),
-                    VERZUIM.iter().position(|x| x == kind),
-                ) else {
-                    continue;
+                let col = if by_status {
+                    let st = status_on(&known, nr, as_of.peildatum);
+                    STATUSES.iter().position(|x| *x == st)
+                } else {
+                    VERZUIM.iter().position(|x| x == kind)
                 };
-                cells[r][col] += 1;
+                if let Some(col) = col {
+                    row[col] += 1;
+                }
             }
         }
     }
-    Figure {
-        id: "verzuim",
-        title: "Verzuimmeldingen naar soort en status",
-        definition: "Meldingen met een eerste verzuimdag tot en met de peildatum, met de status die ze op de peildatum hadden.",
-        rows: STATUSES.iter().map(|s| s.to_string()).collect(),
-        cols: VERZUIM.iter().map(|s| s.to_string()).collect(),
-        counts: Counts { cells },
-        care: false,
+    let (names, counts) = by_municipality(rows, width);
+    if by_status {
+        Figure {
+            id: "verzuim-status",
+            title: "Verzuimmeldingen naar status",
+            definition: "Meldingen met een eerste verzuimdag tot en met de peildatum, naar de status die ze op de peildatum hadden. Rijen: woongemeente.",
+            rows: names,
+            cols: STATUSES.iter().map(|s| s.to_string()).collect(),
+            counts,
+            care: false,
+        }
+    } else {
+        Figure {
+            id: "verzuim-soort",
+            title: "Verzuimmeldingen naar soort",
+            definition: "Meldingen met een eerste verzuimdag tot en met de peildatum, naar soort verzuim. Rijen: woongemeente.",
+            rows: names,
+            cols: VERZUIM.iter().map(|s| s.to_string()).collect(),
+            counts,
+            care: false,
+        }
     }
 }
 
@@ -536,36 +593,38 @@ pub const HANDOFF_STEPS: [&str; 6] = [
     "Vervallen",
 ];
 
-/// Per transition: the days from opening to acknowledgement of each acknowledged task, how
+/// Of one transition: the days from opening to acknowledgement of each acknowledged task, how
 /// many were completed by their due date, and how many were due (or completed) by the
 /// peildatum.
-pub type Timeliness = (Vec<i64>, u64, u64);
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeliness {
+    pub days_to_ack: Vec<i64>,
+    pub on_time: u64,
+    pub due: u64,
+}
 
-/// Warm handoffs opened in the period, by transition: how far each got by the peildatum;
-/// with per transition the days from opening to acknowledgement and whether it was completed
-/// before its due date.
+/// The warm handoffs of transition `rule` opened in the period, by municipality: how far each
+/// got by the peildatum; and how timely they were.
 pub fn handoffs(
     s: &State,
     scope: &Scope,
     from: Date,
     as_of: AsOf,
-) -> (Figure, BTreeMap<&'static str, Timeliness>) {
+    rule: &str,
+) -> (Figure, Timeliness) {
+    use schakel_core::domain::catalogue::EventType as E;
     let d = as_of.peildatum;
-    let mut cells = vec![vec![0u64; HANDOFF_STEPS.len()]; HANDOFFS.len()];
-    let mut detail: BTreeMap<&'static str, Timeliness> = BTreeMap::new();
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut t = Timeliness::default();
     for v in s.signals.values() {
         let Some(first) = v.first() else { continue };
-        let Some(r) = HANDOFFS.iter().position(|(rule, _)| *rule == first.rule) else {
-            continue;
-        };
-        if first.fired_on < from || first.fired_on > d {
+        if first.rule != rule || first.fired_on < from || first.fired_on > d {
             continue;
         }
-        if scope
-            .municipality
-            .as_deref()
-            .is_some_and(|m| first.municipality.as_deref() != Some(m))
-        {
+        let Some(m) = first.municipality.as_deref() else {
+            continue;
+        };
+        if scope.municipality.as_deref().is_some_and(|x| x != m) {
             continue;
         }
         if scope.school.as_deref().is_some_and(|sc| {
@@ -574,54 +633,60 @@ pub fn handoffs(
             continue;
         }
         let step = |w: &str| v.steps.iter().any(|x| x.step == w && x.fired_on <= d);
-        let answered = |k: schakel_core::domain::catalogue::EventType| {
+        let answered = |k: E| {
             v.answers
                 .iter()
                 .filter(|a| a.kind == k && day_of(a.at) <= d)
                 .map(|a| day_of(a.at))
                 .min()
         };
-        use schakel_core::domain::catalogue::EventType as E;
         let ack = answered(E::HandoffAcknowledged);
-        let completed = step("completed")
-            || v.steps
-                .iter()
-                .any(|x| x.step == "completed" && x.fired_on <= d);
         let completed_on = v
             .steps
             .iter()
             .filter(|x| x.step == "completed" && x.fired_on <= d)
             .map(|x| x.fired_on)
             .min();
-        let row = &mut cells[r];
+        let row = rows
+            .entry(m.to_owned())
+            .or_insert_with(|| vec![0; HANDOFF_STEPS.len()]);
         row[0] += 1;
         row[1] += u64::from(ack.is_some() || step("acknowledged"));
-        row[2] += u64::from(completed);
+        row[2] += u64::from(completed_on.is_some());
         row[3] += u64::from(step("overdue"));
         row[4] += u64::from(step("escalated"));
         row[5] += u64::from(step("cancelled") || answered(E::HandoffCancelled).is_some());
-        let e = detail.entry(HANDOFFS[r].0).or_default();
         if let Some(a) = ack {
-            e.0.push(days(first.fired_on, a));
+            t.days_to_ack.push(days(first.fired_on, a));
         }
         if let (Some(c), Some(due)) = (completed_on, first.due_date) {
-            e.1 += u64::from(c <= due);
+            t.on_time += u64::from(c <= due);
         }
-        if first.due_date.is_some_and(|due| due <= d) || completed {
-            e.2 += 1;
+        if first.due_date.is_some_and(|due| due <= d) || completed_on.is_some() {
+            t.due += 1;
         }
     }
+    let (names, counts) = by_municipality(rows, HANDOFF_STEPS.len());
+    let title = HANDOFFS
+        .iter()
+        .find(|(r, _)| *r == rule)
+        .map_or("Warme overdracht", |(_, t)| t);
     (
         Figure {
-            id: "overdrachten",
-            title: "Warme overdrachten per overgang",
-            definition: "Overdrachtstaken die in de periode werden geopend, met hoe ver ze op de peildatum waren gekomen. Een taak telt in elke stap die ze bereikte.",
-            rows: HANDOFFS.iter().map(|(_, t)| t.to_string()).collect(),
+            id: match rule {
+                "R1a" => "overdracht-r1a",
+                "R2b" => "overdracht-r2b",
+                "R3b" => "overdracht-r3b",
+                _ => "overdracht-r3d",
+            },
+            title,
+            definition: "Warme overdrachten die in de periode werden geopend, met hoe ver ze op de peildatum waren gekomen; een taak telt in elke stap die ze bereikte. Rijen: gemeente van het signaal.",
+            rows: names,
             cols: HANDOFF_STEPS.iter().map(|s| s.to_string()).collect(),
-            counts: Counts { cells },
+            counts,
             care: false,
         },
-        detail,
+        t,
     )
 }
 
@@ -634,39 +699,47 @@ pub const OUT_OF_VIEW: [(&str, &str); 5] = [
     ("R5", "Uitgeschreven zonder nieuwe inschrijving"),
 ];
 
-/// Children out of view: signals open on the peildatum, and opened in the period.
-pub fn out_of_view(s: &State, scope: &Scope, from: Date, as_of: AsOf) -> Figure {
+/// Children out of view at a transition, by municipality: signals open on the peildatum
+/// (`opened`: false) or opened in the period (`opened`: true).
+pub fn out_of_view(s: &State, scope: &Scope, from: Date, as_of: AsOf, opened: bool) -> Figure {
     let d = as_of.peildatum;
-    let mut cells = vec![vec![0u64; 2]; OUT_OF_VIEW.len()];
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for v in s.signals.values() {
         let Some(first) = v.first() else { continue };
-        let Some(r) = OUT_OF_VIEW.iter().position(|(rule, _)| *rule == first.rule) else {
+        let Some(c) = OUT_OF_VIEW.iter().position(|(rule, _)| *rule == first.rule) else {
             continue;
         };
-        if scope
-            .municipality
-            .as_deref()
-            .is_some_and(|m| first.municipality.as_deref() != Some(m))
-        {
+        let Some(m) = first.municipality.as_deref() else {
+            continue;
+        };
+        if scope.municipality.as_deref().is_some_and(|x| x != m) || first.fired_on > d {
             continue;
         }
-        if first.fired_on > d {
-            continue;
+        let row = rows
+            .entry(m.to_owned())
+            .or_insert_with(|| vec![0; OUT_OF_VIEW.len()]);
+        if opened {
+            row[c] += u64::from(first.fired_on >= from);
+        } else {
+            let closed = v
+                .steps
+                .iter()
+                .any(|x| x.fired_on <= d && matches!(x.step.as_str(), "resolved" | "cancelled"));
+            row[c] += u64::from(!closed);
         }
-        let closed = v
-            .steps
-            .iter()
-            .any(|x| x.fired_on <= d && matches!(x.step.as_str(), "resolved" | "cancelled"));
-        cells[r][0] += u64::from(!closed);
-        cells[r][1] += u64::from(first.fired_on >= from);
     }
+    let (names, counts) = by_municipality(rows, OUT_OF_VIEW.len());
     Figure {
-        id: "uit-beeld",
-        title: "Kinderen uit beeld bij een overgang",
-        definition: "Signalen van kinderen die bij een overgang uit beeld raken: open op de peildatum, en geopend in de periode.",
-        rows: OUT_OF_VIEW.iter().map(|(_, t)| t.to_string()).collect(),
-        cols: vec!["Open op de peildatum".into(), "Geopend in de periode".into()],
-        counts: Counts { cells },
+        id: if opened { "uit-beeld-nieuw" } else { "uit-beeld" },
+        title: if opened {
+            "Kinderen uit beeld: nieuw in de periode"
+        } else {
+            "Kinderen uit beeld op de peildatum"
+        },
+        definition: "Signalen van kinderen die bij een overgang uit beeld raken, naar regel. Rijen: gemeente van het signaal.",
+        rows: names,
+        cols: OUT_OF_VIEW.iter().map(|(_, t)| t.to_string()).collect(),
+        counts,
         care: false,
     }
 }
@@ -678,4 +751,84 @@ pub fn median(mut v: Vec<i64>) -> Option<i64> {
     }
     v.sort_unstable();
     Some(v[v.len() / 2])
+}
+
+/// The first day of the school year (1 August) that `d` falls in.
+pub fn school_year_start(d: Date) -> Date {
+    let y = if d.month() >= 8 {
+        d.year()
+    } else {
+        d.year() - 1
+    };
+    jiff::civil::date(y, 8, 1)
+}
+
+/// The school-year count in the categories of the national Leerplichttelling, by
+/// municipality: LRV at the start of the school year (1 September), new LRV cases after it,
+/// LRV longer than three months in the year, absoluut verzuim in the year (children), and
+/// vrijstellingen granted in the year per article.
+pub fn leerplichttelling(
+    log: &Log,
+    scope: &Scope,
+    year_start: Date,
+    known_at: Option<Timestamp>,
+) -> Figure {
+    let year_end = year_start
+        .saturating_add(jiff::Span::new().years(1))
+        .yesterday()
+        .unwrap_or(year_start);
+    let sept = jiff::civil::date(year_start.year(), 9, 1);
+    let as_of = AsOf {
+        peildatum: year_end,
+        known_at,
+    };
+    let cols = 4 + VRIJSTELLINGEN.len();
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (m, c) in children(log, scope, as_of) {
+        let eps = episodes(c, as_of);
+        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; cols]);
+        let lrv: Vec<&Episode> = eps.iter().filter(|e| e.kind == Kind::Lrv).collect();
+        row[0] += u64::from(lrv.iter().any(|e| thuiszitter_on(e, sept)));
+        row[1] += u64::from(lrv.iter().any(|e| {
+            let became = e.start.saturating_add(jiff::Span::new().days(28));
+            became > sept && became <= year_end
+        }));
+        row[2] += u64::from(lrv.iter().any(|e| {
+            let three = e.start.saturating_add(jiff::Span::new().months(3));
+            three >= year_start && three <= year_end && e.end.is_none_or(|end| end > three)
+        }));
+        row[3] += u64::from(eps.iter().any(|e| {
+            e.kind == Kind::AbsoluutVerzuim
+                && e.start <= year_end
+                && e.end.is_none_or(|end| end >= year_start)
+        }));
+        for (i, (kind, _)) in VRIJSTELLINGEN.iter().enumerate() {
+            let granted = c.facts.iter().filter(|k| as_of.knows(k.at)).any(|k| {
+                matches!(&k.fact, Fact::Vrijstelling { kind: kd, from, ended: false, .. }
+                    if kd == kind && *from >= year_start && *from <= year_end)
+            });
+            row[4 + i] += u64::from(granted);
+        }
+    }
+    let (names, counts) = by_municipality(rows, cols);
+    let mut col_names = vec![
+        "LRV bij aanvang schooljaar (1 september)".to_owned(),
+        "Nieuwe LRV-gevallen".to_owned(),
+        "LRV langer dan 3 maanden".to_owned(),
+        "Absoluut verzuim".to_owned(),
+    ];
+    col_names.extend(
+        VRIJSTELLINGEN
+            .iter()
+            .map(|(_, t)| format!("Vrijstelling {t}")),
+    );
+    Figure {
+        id: "leerplichttelling",
+        title: "Leerplichttelling",
+        definition: "Per schooljaar (1 augustus tot en met 31 juli), unieke kinderen per categorie van de landelijke telling: langdurig relatief verzuim op 1 september, nieuwe gevallen daarna, langer dan drie maanden aaneen; absoluut verzuim in het schooljaar; vrijstellingen verleend in het schooljaar per artikel.",
+        rows: names,
+        cols: col_names,
+        counts,
+        care: false,
+    }
 }

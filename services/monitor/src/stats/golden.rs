@@ -157,9 +157,9 @@ fn expected(kids: &[Kid], p: Date, known: Option<Date>) -> Vec<(String, [u64; 3]
         if out_days < 28 {
             continue;
         }
-        let b = if p < k.since.saturating_add(jiff::Span::new().months(3)) {
+        let b = if p <= k.since.saturating_add(jiff::Span::new().months(3)) {
             0
-        } else if p < k.since.saturating_add(jiff::Span::new().months(6)) {
+        } else if p <= k.since.saturating_add(jiff::Span::new().months(6)) {
             1
         } else {
             2

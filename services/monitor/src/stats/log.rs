@@ -66,10 +66,12 @@ pub struct ChildLog {
     pub facts: Vec<Known>,
 }
 
-/// Every child's facts, by ChildKey.
+/// Every child's facts, by ChildKey, and how far each source system delivered.
 #[derive(Debug, Default)]
 pub struct Log {
     pub children: HashMap<String, ChildLog>,
+    /// per source system (the CloudEvents `source`): when the log received its newest fact
+    pub sources: std::collections::BTreeMap<String, Timestamp>,
 }
 
 /// The day a moment falls on in the Netherlands.
@@ -83,6 +85,11 @@ fn school_id(s: &schakel_core::domain::events::SchoolRef) -> String {
 }
 
 impl Log {
+    fn delivered(&mut self, source: &str, at: Timestamp) {
+        let e = self.sources.entry(source.to_owned()).or_insert(at);
+        *e = (*e).max(at);
+    }
+
     fn add(&mut self, child: &ChildRef, at: Timestamp, fact: Option<Fact>) {
         let c = self
             .children
@@ -117,6 +124,7 @@ impl Log {
             }),
             _ => None,
         };
+        self.delivered(&e.source, at);
         self.add(&e.child, at, f);
     }
 
@@ -160,6 +168,7 @@ impl Log {
                 offer: offer.clone(),
             },
         };
+        self.delivered(&e.source, at);
         self.add(&e.child, at, Some(f));
     }
 
@@ -184,11 +193,13 @@ impl Log {
             }),
             _ => None,
         };
+        self.delivered(&e.source, at);
         self.add(&e.child, at, f);
     }
 
     /// Any other fact only tells the child's residence and birth date.
-    pub fn child(&mut self, child: &ChildRef, at: Timestamp) {
+    pub fn child(&mut self, source: &str, child: &ChildRef, at: Timestamp) {
+        self.delivered(source, at);
         self.add(child, at, None);
     }
 }

@@ -12,45 +12,9 @@
 //! published from it, and every difference of two of them, stays protected. Every masked
 //! table says which rule it applied.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// The thresholds, regional policy (`[policy.monitoring.suppression]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Suppression {
-    #[serde(default = "default_min_count")]
-    pub min_count: u64,
-    #[serde(default = "default_care_round")]
-    pub care_round: u64,
-    #[serde(default = "default_care_hide_below")]
-    pub care_hide_below: u64,
-    #[serde(default = "default_min_denominator")]
-    pub min_denominator: u64,
-}
-
-fn default_min_count() -> u64 {
-    5
-}
-fn default_care_round() -> u64 {
-    5
-}
-fn default_care_hide_below() -> u64 {
-    8
-}
-fn default_min_denominator() -> u64 {
-    10
-}
-
-impl Default for Suppression {
-    fn default() -> Self {
-        Self {
-            min_count: default_min_count(),
-            care_round: default_care_round(),
-            care_hide_below: default_care_hide_below(),
-            min_denominator: default_min_denominator(),
-        }
-    }
-}
+pub use schakel_core::domain::monitoring::Suppression;
 
 /// How one figure is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -110,7 +110,7 @@ impl View {
                         (e.id.clone(), facts::of_school(&e), e.child)
                     }),
                     Topic::VOORSCHOOL => self.fact(reg, topic, v, |e: VoorschoolEvent, s| {
-                        s.stats.child(&e.child, at);
+                        s.stats.child(&e.source, &e.child, at);
                         (e.id.clone(), facts::of_voorschool(&e), e.child)
                     }),
                     Topic::LEERPLICHT => self.fact(reg, topic, v, |e: LeerplichtEvent, s| {

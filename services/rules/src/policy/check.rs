@@ -22,6 +22,13 @@ impl Policy {
                     .into(),
             );
         }
+        self.monitoring
+            .days()
+            .map_err(|e| format!("policy.monitoring.peildata: {e}"))?;
+        let s = &self.monitoring.suppression;
+        if s.min_count < 2 || s.care_round == 0 || s.min_denominator == 0 {
+            return Err("policy.monitoring.suppression: min_count must be at least 2, care_round and min_denominator at least 1".into());
+        }
         for label in self.school_year.years.keys() {
             SchoolYear::parse(label)
                 .map_err(|e| format!("policy.school_year.years.{label:?}: {e}"))?;

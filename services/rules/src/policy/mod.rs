@@ -47,6 +47,9 @@ pub struct Policy {
     pub routing: RoutingPolicy,
     #[serde(default)]
     pub retention: RetentionPolicy,
+    /// the peildata and small-number thresholds of the Leerplein's figures (the monitor's)
+    #[serde(default)]
+    pub monitoring: schakel_core::domain::monitoring::MonitoringPolicy,
 }
 
 impl Policy {
