@@ -33,7 +33,7 @@ up: build broker ## start broker + all services on the config in SCHAKEL_CONFIG 
 	    mkdir -p $(RUN)/mail/new $(RUN)/mail/cur $(RUN)/mail/tmp; nohup python3 -m aiosmtpd -n -l 127.0.0.1:2525 -c aiosmtpd.handlers.Mailbox $(RUN)/mail >$(RUN)/smtp.log 2>&1 & echo $$! >$(RUN)/smtp.pid; \
 	    echo "demo mail sink started on 127.0.0.1:2525 (mailbox: .run/mail)"; \
 	  fi; \
-	  [ -f $(RUN)/accounts.toml ] || for c in haarlem-jeugdteam haarlem-volwassenen haarlem-doorbraak haarlem-leerplicht; do \
+	  [ -f $(RUN)/accounts.toml ] || for c in haarlem-jeugdteam haarlem-volwassenen haarlem-doorbraak haarlem-leerplicht haarlem-beleid; do \
 	    echo $(DEMO_PASSWORD) | $(BIN)/schakel accounts add $$c >/dev/null 2>&1 && echo "demo account $$c (password $(DEMO_PASSWORD))"; \
 	  done; \
 	fi

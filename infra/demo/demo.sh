@@ -19,6 +19,9 @@ curl -sS -X POST http://127.0.0.1:8080/v1/events \
        \"toewijzingTijdstip\":\"$(date -u +%FT%TZ)\",\"gemeente\":\"0392\"}}"
 echo
 for i in $(seq 0 8); do "$BIN/schakel" clock tick --date "$(date -d "$today + $i days" +%F)"; done
+# a small synthetic region for the dashboard (once: its ids make a second run a repeat)
+python3 "$(dirname "$0")/region.py"
+echo "the dashboard: http://127.0.0.1:8083/dashboard (haarlem-leerplicht or haarlem-beleid, password demo-wachtwoord)"
 echo "signals fired; waiting for the e-mail to the Wmo desk (mailbox: $RUN/mail)"
 # the plain-text part of the R3b mail to the Wmo desk holds the links on lines of their own
 python3 - "$RUN/mail" <<'PY'

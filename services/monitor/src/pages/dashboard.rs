@@ -29,7 +29,8 @@ pub const ROLES: [&str; 4] = ["leerplicht", "rmc", "doorbraak", "beleid"];
 pub struct Filters {
     /// YYYY-MM-DD
     pub peildatum: Option<String>,
-    /// `toen` (as known at the end of the peildatum, the default) or `nu`
+    /// `nu` (every fact known now, the default) or `toen` (as known at the end of the
+    /// peildatum: the figure a report of that day gave)
     pub bekend: Option<String>,
     /// a CBS code
     pub gemeente: Option<String>,
@@ -83,7 +84,7 @@ impl Filters {
         };
         Chosen {
             peildatum,
-            now_known: self.bekend.as_deref() == Some("nu"),
+            now_known: self.bekend.as_deref() != Some("toen"),
             scope: Scope {
                 municipality: nonempty(&self.gemeente),
                 school: nonempty(&self.school),
@@ -378,11 +379,8 @@ pub fn render(
             .map(|m| (m.clone(), format!("Gemeente {m}"))),
     );
     let bekend = [
+        ("nu".to_owned(), "Alles wat nu bekend is".to_owned()),
         ("toen".to_owned(), "Zoals bekend op de peildatum".to_owned()),
-        (
-            "nu".to_owned(),
-            "Zoals nu bekend (met later binnengekomen feiten)".to_owned(),
-        ),
     ];
     let mut main = format!(
         r#"<h1 class="utrecht-heading-1">Monitor Leerplein</h1>
@@ -431,7 +429,7 @@ pub fn render(
     }
     main.push_str("</ul>");
     let q = c.query();
-    for (f, m, now) in figures {
+    for (f, m, other) in figures {
         main.push_str(&format!(
             r#"<section class="schakel-queue" aria-labelledby="fig-{id}"><h2 class="utrecht-heading-2" id="fig-{id}">{title}</h2><p class="utrecht-paragraph">{def}</p>"#,
             id = f.id,
@@ -445,12 +443,13 @@ pub fn render(
             r#"<p class="utrecht-paragraph utrecht-paragraph--small">{}</p>"#,
             esc(&m.rule)
         ));
-        if let Some(n) = now {
-            if n.total != m.total {
+        if let Some(o) = other {
+            if o.total != m.total {
+                let (now, then) = if c.now_known { (m, o) } else { (o, m) };
                 main.push_str(&format!(
-                    r#"<p class="utrecht-paragraph utrecht-paragraph--small">Met feiten die na de peildatum binnenkwamen is het totaal nu {} (op de peildatum bekend: {}).</p>"#,
-                    esc(&n.total.text()),
-                    esc(&m.total.text())
+                    r#"<p class="utrecht-paragraph utrecht-paragraph--small">Feiten die na de peildatum binnenkwamen veranderden dit cijfer: op de peildatum was het totaal {}, met alles wat nu bekend is {}.</p>"#,
+                    esc(&then.total.text()),
+                    esc(&now.total.text())
                 ));
             }
         }
@@ -496,17 +495,16 @@ pub async fn dashboard(
             c.scope.school = None;
         }
         let only = c.scope.municipality.clone();
-        let then = all(s, &c, c.now_known);
-        let now = (!c.now_known).then(|| all(s, &c, true));
-        let figures: Vec<(Figure, Masked, Option<Masked>)> = then
+        // the figures as chosen, and the other way (known then / known now) beside them
+        let chosen = all(s, &c, c.now_known);
+        let other = all(s, &c, !c.now_known);
+        let figures: Vec<(Figure, Masked, Option<Masked>)> = chosen
             .into_iter()
-            .enumerate()
-            .map(|(i, f)| {
+            .zip(other)
+            .map(|(f, o)| {
                 let (f, m) = view(f, exact, &p, only.as_deref());
-                let n = now
-                    .as_ref()
-                    .map(|n| view(n[i].clone(), exact, &p, only.as_deref()).1);
-                (f, m, n)
+                let o = view(o, exact, &p, only.as_deref()).1;
+                (f, m, Some(o))
             })
             .collect();
         let mut municipalities: Vec<String> = s

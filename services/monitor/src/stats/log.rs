@@ -53,6 +53,8 @@ pub enum Fact {
 /// A fact with the moment the log received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {
+    /// the source event's (source, id): a fact sent again counts once
+    pub id: (String, String),
     pub at: Timestamp,
     pub fact: Fact,
 }
@@ -90,7 +92,7 @@ impl Log {
         *e = (*e).max(at);
     }
 
-    fn add(&mut self, child: &ChildRef, at: Timestamp, fact: Option<Fact>) {
+    fn add(&mut self, id: (&str, &str), child: &ChildRef, at: Timestamp, fact: Option<Fact>) {
         let c = self
             .children
             .entry(child.child_key.as_str().to_owned())
@@ -104,7 +106,13 @@ impl Log {
             c.residence = child.residence_municipality.clone();
         }
         if let Some(f) = fact {
-            c.facts.push(Known { at, fact: f });
+            if !c.facts.iter().any(|k| k.id.0 == id.0 && k.id.1 == id.1) {
+                c.facts.push(Known {
+                    id: (id.0.to_owned(), id.1.to_owned()),
+                    at,
+                    fact: f,
+                });
+            }
         }
     }
 
@@ -125,7 +133,7 @@ impl Log {
             _ => None,
         };
         self.delivered(&e.source, at);
-        self.add(&e.child, at, f);
+        self.add((&e.source, &e.id), &e.child, at, f);
     }
 
     pub fn leerplicht(&mut self, e: &LeerplichtEvent, at: Timestamp) {
@@ -169,7 +177,7 @@ impl Log {
             },
         };
         self.delivered(&e.source, at);
-        self.add(&e.child, at, Some(f));
+        self.add((&e.source, &e.id), &e.child, at, Some(f));
     }
 
     pub fn jeugdhulp(&mut self, e: &JeugdhulpEvent, at: Timestamp) {
@@ -194,12 +202,12 @@ impl Log {
             _ => None,
         };
         self.delivered(&e.source, at);
-        self.add(&e.child, at, f);
+        self.add((&e.source, &e.id), &e.child, at, f);
     }
 
     /// Any other fact only tells the child's residence and birth date.
     pub fn child(&mut self, source: &str, child: &ChildRef, at: Timestamp) {
         self.delivered(source, at);
-        self.add(child, at, None);
+        self.add((source, ""), child, at, None);
     }
 }

@@ -1,0 +1,272 @@
+//! The Leerplein dashboard over HTTP: `beleid` sees the region's figures protected (small
+//! counts as "<5", also in the CSV and JSON), the `leerplicht` of a municipality sees its own
+//! residents exactly and may open the list of children behind a figure (each child on it
+//! audited), and other roles see nothing.
+
+use std::time::Duration;
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use schakel_core::domain::catalogue::{EventType, Topic};
+use schakel_core::domain::events::AuditEvent;
+use schakel_e2e::{bsns, eventually_async, Env, Region, LEERPLICHT_TOKEN};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "een-lang-testwachtwoord";
+const PEIL: &str = "peildatum=2026-04-01&bekend=nu";
+
+const DIRECTORY: &str = r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "leerplicht-haarlem"
+name = "Leerplicht Haarlem"
+institution = "gemeente:0392"
+roles = ["leerplicht"]
+email = "lp@haarlem.example"
+
+[[contact]]
+id = "beleid-haarlem"
+name = "Beleid Haarlem"
+institution = "gemeente:0392"
+roles = ["beleid"]
+email = "beleid@haarlem.example"
+
+[[contact]]
+id = "jeugdteam-haarlem"
+name = "Wijkteam Haarlem"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+email = "jt@haarlem.example"
+"#;
+
+/// A logged-in client (cookies by hand, no redirects followed).
+struct Client {
+    base: String,
+    http: reqwest::Client,
+    cookie: String,
+}
+
+impl Client {
+    async fn login(env: &Env, who: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let base = env.monitor_url();
+        let r = http.get(format!("{base}/login")).send().await.unwrap();
+        let anon = r.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page = r.text().await.unwrap();
+        let at = page.find(r#"name="csrf" value=""#).unwrap() + 19;
+        let csrf = page[at..at + page[at..].find('"').unwrap()].to_owned();
+        let r = http
+            .post(format!("{base}/login"))
+            .header(COOKIE, &anon)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("gebruikersnaam", who),
+                ("wachtwoord", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{who} logs in");
+        let cookie = r.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        Self { base, http, cookie }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+fn fact(i: usize, bsn: &str, residence: &str, since: &str) -> Value {
+    json!({"specversion": "1.0", "id": format!("d-{i}"),
+           "source": "urn:nld:gemeente:0392:systeem:leerplicht",
+           "type": "nl.schakel.leerplicht.thuiszitter-registered.v1",
+           "time": "2026-01-05T09:00:00+01:00", "datacontenttype": "application/json",
+           "data": {"child": {"bsn": bsn, "birthDate": "2013-05-01", "residenceMunicipality": residence,
+                              "name": {"given": "Testvoornaam", "family": format!("Testachternaam{i}")}},
+                    "since": since}})
+}
+
+fn reads(env: &Env) -> Vec<AuditEvent> {
+    let reg = schakel_core::log::schemas::registry();
+    env.read(Topic::AUDIT)
+        .iter()
+        .filter_map(|r| {
+            reg.decode::<AuditEvent>(Topic::AUDIT, r.value.as_deref()?)
+                .ok()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_role_sees_the_figures_it_may_and_the_list_of_children_is_audited() {
+    let env = Region::new().directory(DIRECTORY).start();
+    for who in ["leerplicht-haarlem", "beleid-haarlem", "jeugdteam-haarlem"] {
+        env.add_account(who, PASSWORD);
+    }
+    let _ingest = env.spawn_ingest();
+    let _monitor = env.spawn_monitor();
+    // seven Haarlem residents out of school since 5 January, three of Bloemendaal since
+    // 1 December: on 1 April 7 in "4 weken tot 3 maanden" and 3 in "3 tot 6 maanden"
+    let children = bsns(10, 231);
+    let events: Vec<Value> = children
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if i < 7 {
+                fact(i, b, "0392", "2026-01-05")
+            } else {
+                fact(i, b, "0377", "2025-12-01")
+            }
+        })
+        .collect();
+    let (s, body) = env.post_batch(LEERPLICHT_TOKEN, &json!(events)).await;
+    assert_eq!(s, 202, "{body}");
+    Env::await_ready(env.monitor_port, Duration::from_secs(60)).await;
+
+    // beleid: the whole region, protected
+    let beleid = Client::login(&env, "beleid-haarlem").await;
+    let region = format!("/dashboard?{PEIL}");
+    assert!(
+        eventually_async(
+            Duration::from_secs(30),
+            Duration::from_millis(200),
+            || async {
+                beleid
+                    .get(&region)
+                    .await
+                    .1
+                    .contains("<th class=\"utrecht-table__header-cell\" scope=\"row\">0377</th>")
+            }
+        )
+        .await,
+        "the figures arrive"
+    );
+    let (status, page) = beleid.get(&region).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("&lt;5"), "three children show as <5");
+    assert!(!page.contains("dashboard/lijst"), "no list for beleid");
+    assert!(!page.contains("Testachternaam"));
+    let (status, csv) = beleid
+        .get(&format!("/v1/stats/thuiszitters-duur.csv?{PEIL}"))
+        .await;
+    assert_eq!(status, 200);
+    let row: Vec<&str> = csv
+        .lines()
+        .find(|l| l.starts_with("0377"))
+        .unwrap()
+        .split(';')
+        .collect();
+    assert_eq!(row[2], "<5", "the CSV protects as the page does: {csv}");
+    let (status, j) = beleid
+        .get(&format!("/v1/stats/thuiszitters-duur?{PEIL}"))
+        .await;
+    assert_eq!(status, 200);
+    let j: Value = serde_json::from_str(&j).unwrap();
+    assert_eq!(j["rows"], json!(["0377", "0392"]));
+    assert_eq!(
+        j["table"]["cells"][0][1],
+        json!({"shown": "below", "value": 5})
+    );
+    // one municipality is its row of the region's protected table
+    let (_, one) = beleid
+        .get(&format!("/v1/stats/thuiszitters-duur?{PEIL}&gemeente=0377"))
+        .await;
+    let one: Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(one["table"]["cells"][0], j["table"]["cells"][0]);
+    let (status, telling) = beleid
+        .get("/v1/stats/leerplichttelling.csv?peildatum=2026-04-01")
+        .await;
+    assert_eq!(status, 200);
+    assert!(telling.contains("LRV bij aanvang schooljaar"));
+
+    // leerplicht of Haarlem: its own residents exactly, and the list behind a figure, audited
+    let lp = Client::login(&env, "leerplicht-haarlem").await;
+    let (status, page) = lp.get(&region).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Exacte aantallen"),
+        "its own municipality, exact"
+    );
+    let list = format!(
+        "/dashboard/lijst?{}&amp;vanaf=2025-08-01&amp;gemeente=0392&amp;kolom=0",
+        PEIL.replace('&', "&amp;")
+    );
+    assert!(page.contains(&list), "the cell links to its children");
+    assert!(reads(&env).is_empty());
+    let (status, names) = lp.get(&list.replace("&amp;", "&")).await;
+    assert_eq!(status, 200, "{names}");
+    for (i, bsn) in children.iter().enumerate().take(7) {
+        assert!(
+            names.contains(&format!("Testachternaam{i}<")),
+            "child {i} listed"
+        );
+        assert!(names.contains(bsn.as_str()));
+    }
+    assert!(
+        !names.contains("Testachternaam7"),
+        "a Bloemendaal child is not Haarlem's"
+    );
+    let audited = reads(&env);
+    assert_eq!(audited.len(), 7, "one record per child shown");
+    assert!(audited.iter().all(|a| a.kind == EventType::ChildViewed
+        && a.actor == "leerplicht-haarlem"
+        && a.role.as_deref() == Some("leerplicht")
+        && a.signal_id.is_none()));
+    // another municipality's residents: protected, no list
+    let (_, other) = lp.get(&format!("/dashboard?{PEIL}&gemeente=0377")).await;
+    assert!(!other.contains("dashboard/lijst") && other.contains("&lt;5"));
+    let (status, _) = lp
+        .get(&format!("/dashboard/lijst?{PEIL}&gemeente=0377&kolom=1"))
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(reads(&env).len(), 7, "a refused list reads nobody");
+
+    // a role without the figures
+    let jt = Client::login(&env, "jeugdteam-haarlem").await;
+    assert_eq!(jt.get(&region).await.0, 403);
+    assert_eq!(
+        jt.get(&format!("/v1/stats/thuiszitters-duur.csv?{PEIL}"))
+            .await
+            .0,
+        403
+    );
+    // nobody logged in: to the login
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = anon
+        .get(format!("{}{region}", env.monitor_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()[LOCATION]
+        .to_str()
+        .unwrap()
+        .starts_with("/login"));
+}
