@@ -122,7 +122,7 @@ impl Walker<'_> {
                 let target = self
                     .b
                     .execute(
-                        "const e = document.querySelector(arguments[0]); e.dataset.target = '1'; return true;",
+                        "document.querySelectorAll('[data-target]').forEach(x => delete x.dataset.target); const e = document.querySelector(arguments[0]); e.dataset.target = '1'; return true;",
                         json!([css]),
                     )
                     .await;
@@ -481,4 +481,178 @@ async fn a_login_with_a_signed_client_assertion_and_a_stranger_refused() {
     assert!(!page.contains("Ingelogd als"));
     drop(op);
     let _ = std::fs::remove_dir_all(&op_dir);
+}
+
+const DASHBOARD_DIRECTORY: &str = r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "leerplicht-haarlem"
+name = "Leerplicht Haarlem"
+institution = "gemeente:0392"
+roles = ["leerplicht"]
+email = "lp@haarlem.example"
+
+[[contact]]
+id = "beleid-haarlem"
+name = "Beleid Haarlem"
+institution = "gemeente:0392"
+roles = ["beleid"]
+email = "beleid@haarlem.example"
+"#;
+
+impl Walker<'_> {
+    /// Tab until `css` has focus (by keyboard), or click it (by mouse).
+    async fn focus(&self, css: &str) {
+        match self.walk {
+            Walk::Mouse => self.b.find(css).await.click().await,
+            Walk::Keyboard => {
+                self.b
+                    .execute(
+                        "document.querySelectorAll('[data-target]').forEach(x => delete x.dataset.target); document.querySelector(arguments[0]).dataset.target = '1'; return true;",
+                        json!([css]),
+                    )
+                    .await;
+                for _ in 0..80 {
+                    self.b.keys(&[Key::Tab]).await;
+                    let on = self
+                        .b
+                        .execute(
+                            "return document.activeElement && document.activeElement.dataset.target === '1';",
+                            json!([]),
+                        )
+                        .await;
+                    if on == json!(true) {
+                        return;
+                    }
+                }
+                panic!("{css} cannot be reached with Tab on {}", self.b.url().await);
+            }
+        }
+    }
+
+    /// Logs in with a local account on the login form the browser shows.
+    async fn log_in(&mut self, who: &str) {
+        self.focus("#gebruikersnaam").await;
+        self.b.find("#gebruikersnaam").await.send_keys(who).await;
+        self.focus("#wachtwoord").await;
+        self.b
+            .find("#wachtwoord")
+            .await
+            .send_keys("een-lang-testwachtwoord")
+            .await;
+        self.activate("#inloggen").await;
+    }
+}
+
+/// The dashboard in Chromium: every page passes axe-core, the filters work by keyboard only,
+/// and the leerplicht opens the list behind a figure; screenshots in .run/screenshots/monitor.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_by_keyboard_with_every_page_accessible() {
+    let assets = assets();
+    let axe = std::fs::read_to_string(assets.join("axe/axe.min.js")).expect("axe-core");
+    let env = Region::new()
+        .monitor(&format!(
+            "assets_dir = \"{}\"",
+            assets.join("nlds").display()
+        ))
+        .directory(DASHBOARD_DIRECTORY)
+        .start();
+    for who in ["leerplicht-haarlem", "beleid-haarlem"] {
+        env.add_account(who, "een-lang-testwachtwoord");
+    }
+    let _ingest = env.spawn_ingest();
+    let _monitor = env.spawn_monitor();
+    let children = bsns(14, 241);
+    let events: Vec<_> = children
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let (residence, since) = if i < 9 { ("0392", "2026-01-05") } else { ("0377", "2025-12-01") };
+            json!({"specversion": "1.0", "id": format!("db-{i}"),
+                   "source": "urn:nld:gemeente:0392:systeem:leerplicht",
+                   "type": "nl.schakel.leerplicht.thuiszitter-registered.v1",
+                   "time": "2026-01-05T09:00:00+01:00", "datacontenttype": "application/json",
+                   "data": {"child": {"bsn": b, "birthDate": "2013-05-01", "residenceMunicipality": residence,
+                                      "name": {"given": "Testvoornaam", "family": format!("Testachternaam{i}")}},
+                            "since": since}})
+        })
+        .collect();
+    let (s, body) = env
+        .post_batch(schakel_e2e::LEERPLICHT_TOKEN, &json!(events))
+        .await;
+    assert_eq!(s, 202, "{body}");
+    Env::await_ready(env.monitor_port, Duration::from_secs(60)).await;
+    let shots = root().join(".run/screenshots/monitor");
+    std::fs::create_dir_all(&shots).unwrap();
+    let base = env.monitor_url();
+
+    // beleid, by keyboard: the region, then one municipality as known on the peildatum
+    let b = Browser::start(&env.dir).await;
+    let mut w = Walker {
+        b: &b,
+        walk: Walk::Keyboard,
+        axe: &axe,
+        shots: shots.clone(),
+        n: 20,
+    };
+    b.goto(&format!("{base}/dashboard?peildatum=2026-04-01"))
+        .await;
+    w.log_in("beleid-haarlem").await;
+    arrive(&b, "back at the dashboard", |url, _| {
+        url.ends_with("/dashboard?peildatum=2026-04-01")
+    })
+    .await;
+    assert!(
+        eventually_async(
+            Duration::from_secs(30),
+            Duration::from_millis(300),
+            || async {
+                b.goto(&format!("{base}/dashboard?peildatum=2026-04-01"))
+                    .await;
+                b.source().await.contains("scope=\"row\">0377</th>")
+            }
+        )
+        .await,
+        "the figures arrive"
+    );
+    assert!(b.source().await.contains("op peildatum 1 april 2026"));
+    w.look("cijfers-regio").await;
+    w.focus("#gemeente").await;
+    b.find("#gemeente").await.send_keys("Gemeente 0377").await;
+    w.focus("#bekend").await;
+    b.find("#bekend").await.send_keys("Zoals").await;
+    w.activate("#toon").await;
+    arrive(&b, "the filtered figures", |url, _| {
+        url.contains("gemeente=0377") && url.contains("bekend=toen")
+    })
+    .await;
+    let src = b.source().await;
+    assert!(src.contains("&lt;5") && !src.contains("Testachternaam"));
+    w.look("cijfers-gemeente").await;
+    b.quit().await;
+
+    // the leerplicht of Haarlem: exact, and the list behind a figure
+    let b = Browser::start(&env.dir).await;
+    let mut w = Walker {
+        b: &b,
+        walk: Walk::Keyboard,
+        axe: &axe,
+        shots,
+        n: 30,
+    };
+    b.goto(&format!("{base}/dashboard?peildatum=2026-04-01"))
+        .await;
+    w.log_in("leerplicht-haarlem").await;
+    arrive(&b, "the dashboard", |url, _| url.contains("/dashboard")).await;
+    assert!(b.source().await.contains("Exacte aantallen"));
+    w.look("cijfers-leerplicht").await;
+    w.activate("a[href^=\"/dashboard/lijst\"]").await;
+    arrive(&b, "the list", |url, _| url.contains("/dashboard/lijst")).await;
+    let src = b.source().await;
+    assert!(src.contains("Testachternaam0") && src.contains(children[0].as_str()));
+    w.look("lijst").await;
+    b.quit().await;
 }

@@ -236,6 +236,12 @@ pub fn shown(f: &Figure, exact: bool, p: &Suppression) -> Masked {
     }
 }
 
+/// The page to come back to after a login: the one asked for, with its filters.
+fn back_to(uri: &axum::http::Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| "/dashboard".to_owned(), |p| p.as_str().to_owned())
+}
+
 fn forbidden(st: &AppState, v: &Viewer) -> Response {
     let mut name = String::new();
     let w = who(st, v, &mut name);
@@ -474,10 +480,11 @@ pub fn render(
 pub async fn dashboard(
     State(st): State<AppState>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(f): Query<Filters>,
 ) -> Response {
     let Some(v) = viewer(&st.settings, &st.sessions, &headers) else {
-        return login_first(&headers, "/dashboard");
+        return login_first(&headers, &back_to(&uri));
     };
     let today = today();
     let mut c = f.chosen(&st.settings.peildata, today);
@@ -640,10 +647,11 @@ pub struct ListQuery {
 pub async fn list(
     State(st): State<AppState>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(q): Query<ListQuery>,
 ) -> Response {
     let Some(v) = viewer(&st.settings, &st.sessions, &headers) else {
-        return login_first(&headers, "/dashboard");
+        return login_first(&headers, &back_to(&uri));
     };
     let today = today();
     let mut c = q.filters.chosen(&st.settings.peildata, today);
