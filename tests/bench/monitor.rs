@@ -17,16 +17,16 @@ use schakel_core::domain::catalogue::EventType;
 use schakel_core::domain::dates::DatePrecision;
 use schakel_core::domain::events::{
     ChildRef, DeliveryEvent, DeliveryStatus, DirectoryEntry, DirectoryItem, JeugdhulpData,
-    JeugdhulpEvent, Preferences, Product, ResponseEvent, SchoolData, SchoolEvent, SchoolRef,
-    SignalEvent,
+    JeugdhulpEvent, LeerplichtData, LeerplichtEvent, Preferences, Product, ResponseEvent,
+    SchoolData, SchoolEvent, SchoolRef, SignalEvent,
 };
 use schakel_core::domain::ids::{hex, ChildKey};
 use schakel_core::vault::{Identity, Vault};
 use schakel_monitor::facts;
 use schakel_monitor::pages::detail::detail;
-use schakel_monitor::pages::inbox;
 use schakel_monitor::pages::layout::Who;
 use schakel_monitor::pages::signal::{render, Child};
+use schakel_monitor::pages::{dashboard, inbox};
 use schakel_monitor::view::State;
 use serde_json::json;
 
@@ -286,6 +286,40 @@ fn main() {
             }
         };
         s.fold_identity(c.child_key.as_str(), Some(rec));
+        // one in five has a leerplicht fact: a registration, an LRV melding or a vrijstelling
+        let day = date(2025, 9, 1).saturating_add(jiff::Span::new().days((i % 400) as i64));
+        let lp = match i % 15 {
+            0 => Some(LeerplichtData::ThuiszitterRegistered {
+                since: day,
+                school: None,
+            }),
+            1 => Some(LeerplichtData::VerzuimReported {
+                school: school(i % SCHOOLS),
+                meldingsnummer: format!("M{i}"),
+                kind: "lrv".into(),
+                first_absence_date: day,
+            }),
+            2 => Some(LeerplichtData::VrijstellingGranted {
+                kind: "5-onder-b".into(),
+                from: day,
+                until: None,
+            }),
+            _ => None,
+        };
+        if let Some(data) = lp {
+            let e = LeerplichtEvent::new(
+                format!("l-{i}"),
+                "urn:nld:gemeente:0392:systeem:leerplicht".into(),
+                t,
+                c.clone(),
+                data,
+            );
+            s.stats.leerplicht(
+                &e,
+                t.checked_add(jiff::SignedDuration::from_hours((i % 5000) as i64))
+                    .unwrap(),
+            );
+        }
     }
     let children_rss = rss_mib();
     let children_s = started.elapsed().as_secs_f64();
@@ -464,7 +498,116 @@ fn main() {
         })
         .max()
         .unwrap_or(0);
+    // the dashboard: the first page (the region, as known now), a filter change (one
+    // municipality as known on the peildatum) and every figure of a past peildatum
+    let days: Vec<(i8, i8)> = vec![(10, 1), (1, 1), (4, 1), (7, 1)];
+    let p = schakel_core::domain::monitoring::Suppression::default();
+    let page = |f: &dashboard::Filters| {
+        let started = Instant::now();
+        let c = f.chosen(&days, today);
+        let only = c.scope.municipality.clone();
+        let (chosen, other) = dashboard::both(&s, &c);
+        let figures: Vec<_> = chosen
+            .into_iter()
+            .zip(other)
+            .map(|(f, o)| {
+                let (f, m) = dashboard::view(f, false, &p, only.as_deref());
+                let o = dashboard::view(o, false, &p, only.as_deref()).1;
+                (f, m, Some(o))
+            })
+            .collect();
+        let html = dashboard::render(
+            "voorbeeld-theme",
+            &days,
+            &Who {
+                name: "Team",
+                csrf: "csrf",
+                dashboard: true,
+            },
+            &c,
+            &[],
+            &[],
+            &figures,
+            today,
+            false,
+        );
+        std::hint::black_box(html);
+        started.elapsed().as_secs_f64() * 1e3
+    };
+    if std::env::args().any(|a| a == "--figure-times") {
+        use schakel_monitor::stats::figures as fig;
+        let c = dashboard::Filters::default().chosen(&days, today);
+        let sc = fig::Scope::default();
+        let a = fig::AsOf {
+            peildatum: c.peildatum,
+            known_at: None,
+        };
+        let time = |name: &str, f: &dyn Fn()| {
+            let t = Instant::now();
+            f();
+            eprintln!("  {name}: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+        };
+        time("duration", &|| {
+            std::hint::black_box(fig::thuiszitters_by_duration(&s.stats, &sc, a));
+        });
+        time("kind", &|| {
+            std::hint::black_box(fig::thuiszitters_by_kind(&s.stats, &sc, a));
+        });
+        time("flow", &|| {
+            std::hint::black_box(fig::thuiszitters_flow(&s.stats, &sc, a, c.from));
+        });
+        time("vrijstellingen", &|| {
+            std::hint::black_box(fig::vrijstellingen(&s.stats, &sc, a));
+        });
+        time("verzuim", &|| {
+            std::hint::black_box(fig::verzuim(&s.stats, &sc, a, true));
+        });
+        time("handoffs R3b", &|| {
+            std::hint::black_box(fig::handoffs(&s, &sc, c.from, a, "R3b"));
+        });
+        time("out of view", &|| {
+            std::hint::black_box(fig::out_of_view(&s, &sc, c.from, a, false));
+        });
+        time("youth care", &|| {
+            std::hint::black_box(fig::youth_care_by_age(&s.stats, &sc, a));
+        });
+    }
+    let runs = arg("--dashboard-runs", 5);
+    let first: Vec<f64> = (0..runs)
+        .map(|_| {
+            page(&dashboard::Filters {
+                peildatum: Some("2026-10-01".into()),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let filtered: Vec<f64> = (0..runs)
+        .map(|k| {
+            page(&dashboard::Filters {
+                peildatum: Some("2026-07-01".into()),
+                bekend: Some("toen".into()),
+                gemeente: Some(MUNICIPALITIES[k % 10].into()),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let past = dashboard::Filters {
+        peildatum: Some("2026-01-01".into()),
+        bekend: Some("toen".into()),
+        ..Default::default()
+    }
+    .chosen(&days, today);
+    std::hint::black_box(dashboard::all(&s, &past, false));
+    let past_s = started.elapsed().as_secs_f64();
+    eprintln!("dashboard: first page p50 {:.0} ms, filter change p50 {:.0} ms, a past peildatum {past_s:.1} s", percentile(first.clone(), 0.5), percentile(filtered.clone(), 0.5));
+
     let report = json!({
+        "dashboard": {
+            "first_page_ms": {"p50": percentile(first.clone(), 0.5), "p99": percentile(first, 0.99), "runs": runs},
+            "filter_change_ms": {"p50": percentile(filtered.clone(), 0.5), "p99": percentile(filtered, 0.99), "runs": runs},
+            "past_peildatum_s": past_s,
+        },
         "children": children, "open_signals": open, "records": events,
         "state_mib": signals_rss - base, "children_mib": children_rss - base,
         "bytes_per_open_signal": per_signal.round(),

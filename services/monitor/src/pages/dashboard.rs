@@ -171,22 +171,21 @@ pub fn all(s: &MonitorState, c: &Chosen, now: bool) -> Vec<Figure> {
         municipality: None,
         school: c.scope.school.clone(),
     };
-    let (flow, _) = figures::thuiszitters_flow(&s.stats, &scope, as_of, c.from);
-    let mut out = vec![
-        figures::thuiszitters_by_duration(&s.stats, &scope, as_of),
-        figures::thuiszitters_by_kind(&s.stats, &scope, as_of),
-        flow,
-        figures::vrijstellingen(&s.stats, &scope, as_of),
-        figures::verzuim(&s.stats, &scope, as_of, false),
-        figures::verzuim(&s.stats, &scope, as_of, true),
-    ];
-    for (rule, _) in figures::HANDOFFS {
-        out.push(figures::handoffs(s, &scope, c.from, as_of, rule).0);
-    }
-    out.push(figures::out_of_view(s, &scope, c.from, as_of, false));
-    out.push(figures::out_of_view(s, &scope, c.from, as_of, true));
-    out.push(figures::youth_care_by_age(&s.stats, &scope, as_of));
+    let mut out = figures::child_figures(&s.stats, &scope, as_of, c.from);
+    let care = out.pop().expect("youth care is counted per child");
+    out.extend(figures::signal_figures(s, &scope, c.from, as_of).0);
+    out.push(care);
     out
+}
+
+/// The figures as chosen and the other way (as known then, as known now), computed side by
+/// side on two threads.
+pub fn both(s: &MonitorState, c: &Chosen) -> (Vec<Figure>, Vec<Figure>) {
+    std::thread::scope(|t| {
+        let other = t.spawn(|| all(s, c, !c.now_known));
+        let chosen = all(s, c, c.now_known);
+        (chosen, other.join().expect("the figures"))
+    })
 }
 
 /// The figure and its protected table as a view shows them: the whole region, or the row of
@@ -503,8 +502,7 @@ pub async fn dashboard(
         }
         let only = c.scope.municipality.clone();
         // the figures as chosen, and the other way (known then / known now) beside them
-        let chosen = all(s, &c, c.now_known);
-        let other = all(s, &c, !c.now_known);
+        let (chosen, other) = both(s, &c);
         let figures: Vec<(Figure, Masked, Option<Masked>)> = chosen
             .into_iter()
             .zip(other)

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 
 use super::log::{day_of, ChildLog, Fact, Log};
 use super::suppress::Counts;
-use crate::view::State;
+use crate::view::{SignalView, State};
 
 /// When a figure is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +104,15 @@ fn leerplichtig(birth: Date, d: Date) -> bool {
 
 /// The child's episodes out of school as known at `as_of`.
 pub fn episodes(c: &ChildLog, as_of: AsOf) -> Vec<Episode> {
+    // most children never leave school: nothing to gather for them
+    if !c.facts.iter().any(|k| {
+        matches!(
+            k.fact,
+            Fact::Thuiszitter { .. } | Fact::Verzuim { .. } | Fact::Unenrolled { .. }
+        )
+    }) {
+        return Vec::new();
+    }
     let known: Vec<&Fact> = c
         .facts
         .iter()
@@ -250,6 +259,14 @@ fn children<'a>(
     })
 }
 
+/// The row of municipality `m`, made on first use (without a new string for every child).
+fn row_of<'a>(rows: &'a mut BTreeMap<String, Vec<u64>>, m: &str, width: usize) -> &'a mut Vec<u64> {
+    if !rows.contains_key(m) {
+        rows.insert(m.to_owned(), vec![0; width]);
+    }
+    rows.get_mut(m).expect("just inserted")
+}
+
 /// A table with one row per municipality seen, in order.
 fn by_municipality(rows: BTreeMap<String, Vec<u64>>, width: usize) -> (Vec<String>, Counts) {
     let names: Vec<String> = rows.keys().cloned().collect();
@@ -263,22 +280,20 @@ fn by_municipality(rows: BTreeMap<String, Vec<u64>>, width: usize) -> (Vec<Strin
     (names, Counts { cells })
 }
 
-/// Thuiszitters on the peildatum by municipality and duration.
-pub fn thuiszitters_by_duration(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
-    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for (m, c) in children(log, scope, as_of) {
-        let eps = episodes(c, as_of);
-        // a child counts once, in its longest current episode
-        let longest = eps
-            .iter()
-            .filter(|e| thuiszitter_on(e, as_of.peildatum))
-            .map(|e| e.start)
-            .min();
-        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; 3]);
-        if let Some(start) = longest {
-            row[bucket(start, as_of.peildatum)] += 1;
-        }
+/// A child's thuiszitter row of the duration table: its longest current episode's bucket.
+fn add_duration(eps: &[Episode], d: Date, row: &mut [u64]) {
+    // a child counts once, in its longest current episode
+    if let Some(start) = eps
+        .iter()
+        .filter(|e| thuiszitter_on(e, d))
+        .map(|e| e.start)
+        .min()
+    {
+        row[bucket(start, d)] += 1;
     }
+}
+
+fn duration_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
     let (names, counts) = by_municipality(rows, 3);
     Figure {
         id: "thuiszitters-duur",
@@ -289,6 +304,19 @@ pub fn thuiszitters_by_duration(log: &Log, scope: &Scope, as_of: AsOf) -> Figure
         counts,
         care: false,
     }
+}
+
+/// Thuiszitters on the peildatum by municipality and duration.
+pub fn thuiszitters_by_duration(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (m, c) in children(log, scope, as_of) {
+        add_duration(
+            &episodes(c, as_of),
+            as_of.peildatum,
+            row_of(&mut rows, m, 3),
+        );
+    }
+    duration_figure(rows)
 }
 
 /// The children behind a cell of the duration table: (ChildKey, birth date, first day out of
@@ -322,21 +350,15 @@ pub fn thuiszitters_in_bucket(
     out
 }
 
-/// Thuiszitters on the peildatum by municipality and kind (a child may count in more kinds).
-pub fn thuiszitters_by_kind(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
-    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for (m, c) in children(log, scope, as_of) {
-        let eps = episodes(c, as_of);
-        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; 3]);
-        for (i, k) in Kind::ALL.iter().enumerate() {
-            if eps
-                .iter()
-                .any(|e| e.kind == *k && thuiszitter_on(e, as_of.peildatum))
-            {
-                row[i] += 1;
-            }
+fn add_kind(eps: &[Episode], d: Date, row: &mut [u64]) {
+    for (i, k) in Kind::ALL.iter().enumerate() {
+        if eps.iter().any(|e| e.kind == *k && thuiszitter_on(e, d)) {
+            row[i] += 1;
         }
     }
+}
+
+fn kind_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
     let (names, counts) = by_municipality(rows, 3);
     Figure {
         id: "thuiszitters-soort",
@@ -349,54 +371,74 @@ pub fn thuiszitters_by_kind(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
     }
 }
 
-/// Thuiszitters in and out over the period: who became one (four weeks out) and who stopped
-/// being one, and of those who started, who had a passend aanbod within three months.
-pub fn thuiszitters_flow(log: &Log, scope: &Scope, as_of: AsOf, from: Date) -> (Figure, Vec<i64>) {
+/// Thuiszitters on the peildatum by municipality and kind (a child may count in more kinds).
+pub fn thuiszitters_by_kind(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
     let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    let mut to_aanbod = Vec::new();
-    let to = as_of.peildatum;
     for (m, c) in children(log, scope, as_of) {
-        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; 4]);
-        for e in episodes(c, as_of) {
-            let became = e.start.saturating_add(jiff::Span::new().days(28));
-            if became >= from && became <= to {
-                row[0] += 1;
-                if let Some(a) = e.aanbod.filter(|a| *a <= to) {
-                    if a <= e.start.saturating_add(jiff::Span::new().months(3)) {
-                        row[2] += 1;
-                        to_aanbod.push(days(e.start, a));
-                    } else {
-                        row[3] += 1;
-                    }
-                } else {
-                    row[3] += 1;
+        add_kind(
+            &episodes(c, as_of),
+            as_of.peildatum,
+            row_of(&mut rows, m, 3),
+        );
+    }
+    kind_figure(rows)
+}
+
+fn add_flow(eps: &[Episode], from: Date, to: Date, row: &mut [u64], to_aanbod: &mut Vec<i64>) {
+    for e in eps {
+        let became = e.start.saturating_add(jiff::Span::new().days(28));
+        if became >= from && became <= to {
+            row[0] += 1;
+            match e.aanbod.filter(|a| *a <= to) {
+                Some(a) if a <= e.start.saturating_add(jiff::Span::new().months(3)) => {
+                    row[2] += 1;
+                    to_aanbod.push(days(e.start, a));
                 }
+                _ => row[3] += 1,
             }
-            if let Some(end) = e.end {
-                if end >= from && end <= to && days(e.start, end) >= 28 {
-                    row[1] += 1;
-                }
+        }
+        if let Some(end) = e.end {
+            if end >= from && end <= to && days(e.start, end) >= 28 {
+                row[1] += 1;
             }
         }
     }
+}
+
+fn flow_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
     let (names, counts) = by_municipality(rows, 4);
-    (
-        Figure {
-            id: "thuiszitters-stroom",
-            title: "Thuiszitters in en uit in de periode",
-            definition: "Instroom: perioden die in de periode vier weken duurden. Uitstroom: perioden van minstens vier weken die in de periode eindigden. Van de instroom: met een passend aanbod binnen drie maanden na de eerste dag thuis, en zonder (nog).",
-            rows: names,
-            cols: vec![
-                "Instroom".into(),
-                "Uitstroom".into(),
-                "Aanbod binnen 3 maanden".into(),
-                "Geen aanbod binnen 3 maanden".into(),
-            ],
-            counts,
-            care: false,
-        },
-        to_aanbod,
-    )
+    Figure {
+        id: "thuiszitters-stroom",
+        title: "Thuiszitters in en uit in de periode",
+        definition: "Instroom: perioden die in de periode vier weken duurden. Uitstroom: perioden van minstens vier weken die in de periode eindigden. Van de instroom: met een passend aanbod binnen drie maanden na de eerste dag thuis, en zonder (nog).",
+        rows: names,
+        cols: vec![
+            "Instroom".into(),
+            "Uitstroom".into(),
+            "Aanbod binnen 3 maanden".into(),
+            "Geen aanbod binnen 3 maanden".into(),
+        ],
+        counts,
+        care: false,
+    }
+}
+
+/// Thuiszitters in and out over the period: who became one (four weeks out) and who stopped
+/// being one, and of those who started, who had a passend aanbod within three months; with
+/// the days to that aanbod.
+pub fn thuiszitters_flow(log: &Log, scope: &Scope, as_of: AsOf, from: Date) -> (Figure, Vec<i64>) {
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut to_aanbod = Vec::new();
+    for (m, c) in children(log, scope, as_of) {
+        add_flow(
+            &episodes(c, as_of),
+            from,
+            as_of.peildatum,
+            row_of(&mut rows, m, 4),
+            &mut to_aanbod,
+        );
+    }
+    (flow_figure(rows), to_aanbod)
 }
 
 /// The kinds of vrijstelling.
@@ -408,39 +450,37 @@ pub const VRIJSTELLINGEN: [(&str, &str); 5] = [
     ("art-3a", "Artikel 3a"),
 ];
 
-/// Vrijstellingen in force on the peildatum, by municipality and kind.
-pub fn vrijstellingen(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
-    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+fn add_vrijstellingen(c: &ChildLog, as_of: AsOf, row: &mut [u64]) {
     let d = as_of.peildatum;
-    for (m, c) in children(log, scope, as_of) {
-        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; 5]);
-        for (i, (kind, _)) in VRIJSTELLINGEN.iter().enumerate() {
-            let mut in_force = false;
-            for k in c.facts.iter().filter(|k| as_of.knows(k.at)) {
-                if let Fact::Vrijstelling {
-                    kind: kd,
-                    from,
-                    until,
-                    ended,
-                } = &k.fact
-                {
-                    if kd != kind || *from > d {
-                        continue;
+    for (i, (kind, _)) in VRIJSTELLINGEN.iter().enumerate() {
+        let mut in_force = false;
+        for k in c.facts.iter().filter(|k| as_of.knows(k.at)) {
+            if let Fact::Vrijstelling {
+                kind: kd,
+                from,
+                until,
+                ended,
+            } = &k.fact
+            {
+                if kd != kind || *from > d {
+                    continue;
+                }
+                if *ended {
+                    if until.is_none_or(|u| u <= d) {
+                        in_force = false;
                     }
-                    if *ended {
-                        if until.is_none_or(|u| u <= d) {
-                            in_force = false;
-                        }
-                    } else if until.is_none_or(|u| u >= d) {
-                        in_force = true;
-                    }
+                } else if until.is_none_or(|u| u >= d) {
+                    in_force = true;
                 }
             }
-            if in_force {
-                row[i] += 1;
-            }
+        }
+        if in_force {
+            row[i] += 1;
         }
     }
+}
+
+fn vrijstellingen_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
     let (names, counts) = by_municipality(rows, 5);
     Figure {
         id: "vrijstellingen",
@@ -451,6 +491,15 @@ pub fn vrijstellingen(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
         counts,
         care: true,
     }
+}
+
+/// Vrijstellingen in force on the peildatum, by municipality and kind.
+pub fn vrijstellingen(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (m, c) in children(log, scope, as_of) {
+        add_vrijstellingen(c, as_of, row_of(&mut rows, m, 5));
+    }
+    vrijstellingen_figure(rows)
 }
 
 /// The statuses of a verzuim melding, in their order.
@@ -478,43 +527,40 @@ fn status_on<'a>(known: &[&'a super::log::Known], nr: &str, d: Date) -> &'a str 
         .unwrap_or("geregistreerd")
 }
 
-/// Verzuim meldingen up to the peildatum by municipality: by kind (`by_status`: false) or by
-/// the status they had on the peildatum.
-pub fn verzuim(log: &Log, scope: &Scope, as_of: AsOf, by_status: bool) -> Figure {
-    let width = if by_status {
-        STATUSES.len()
-    } else {
-        VERZUIM.len()
-    };
-    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for (m, c) in children(log, scope, as_of) {
-        let known: Vec<_> = c.facts.iter().filter(|k| as_of.knows(k.at)).collect();
-        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; width]);
-        for k in &known {
-            if let Fact::Verzuim {
-                nr,
-                kind,
-                first_absence,
-                ..
-            } = &k.fact
-            {
-                if *first_absence > as_of.peildatum {
-                    continue;
-                }
-                let col = if by_status {
-                    let st = status_on(&known, nr, as_of.peildatum);
-                    STATUSES.iter().position(|x| *x == st)
-                } else {
-                    VERZUIM.iter().position(|x| x == kind)
-                };
-                if let Some(col) = col {
-                    row[col] += 1;
-                }
+fn add_verzuim(c: &ChildLog, as_of: AsOf, by_kind: &mut [u64], by_status: &mut [u64]) {
+    if !c
+        .facts
+        .iter()
+        .any(|k| matches!(k.fact, Fact::Verzuim { .. }))
+    {
+        return;
+    }
+    let known: Vec<_> = c.facts.iter().filter(|k| as_of.knows(k.at)).collect();
+    for k in &known {
+        if let Fact::Verzuim {
+            nr,
+            kind,
+            first_absence,
+            ..
+        } = &k.fact
+        {
+            if *first_absence > as_of.peildatum {
+                continue;
+            }
+            if let Some(col) = VERZUIM.iter().position(|x| x == kind) {
+                by_kind[col] += 1;
+            }
+            let st = status_on(&known, nr, as_of.peildatum);
+            if let Some(col) = STATUSES.iter().position(|x| *x == st) {
+                by_status[col] += 1;
             }
         }
     }
-    let (names, counts) = by_municipality(rows, width);
+}
+
+fn verzuim_figure(rows: BTreeMap<String, Vec<u64>>, by_status: bool) -> Figure {
     if by_status {
+        let (names, counts) = by_municipality(rows, STATUSES.len());
         Figure {
             id: "verzuim-status",
             title: "Verzuimmeldingen naar status",
@@ -525,6 +571,7 @@ pub fn verzuim(log: &Log, scope: &Scope, as_of: AsOf, by_status: bool) -> Figure
             care: false,
         }
     } else {
+        let (names, counts) = by_municipality(rows, VERZUIM.len());
         Figure {
             id: "verzuim-soort",
             title: "Verzuimmeldingen naar soort",
@@ -537,32 +584,49 @@ pub fn verzuim(log: &Log, scope: &Scope, as_of: AsOf, by_status: bool) -> Figure
     }
 }
 
-/// Youths with active youth care on the peildatum, by age in months from 16y6m to 17y11m.
-pub fn youth_care_by_age(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
-    let d = as_of.peildatum;
-    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+/// Verzuim meldingen up to the peildatum by municipality: by kind (`by_status`: false) or by
+/// the status they had on the peildatum.
+pub fn verzuim(log: &Log, scope: &Scope, as_of: AsOf, by_status: bool) -> Figure {
+    let (mut kinds, mut statuses): (BTreeMap<String, Vec<u64>>, BTreeMap<String, Vec<u64>>) =
+        Default::default();
     for (m, c) in children(log, scope, as_of) {
-        let active = c.facts.iter().filter(|k| as_of.knows(k.at)).any(|k| match &k.fact {
-            Fact::Care { nr, from, until } => {
-                *from <= d
-                    && until.is_none_or(|u| u >= d)
-                    && !c.facts.iter().filter(|w| as_of.knows(w.at)).any(|w| {
-                        matches!(&w.fact, Fact::CareWithdrawn { nr: n, date } if n == nr && *date <= d)
-                    })
-            }
-            _ => false,
-        });
-        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; 18]);
-        if !active {
-            continue;
-        }
-        let months = i64::from((d.year() - c.birth.year()) as i32) * 12
-            + i64::from(d.month() - c.birth.month())
-            - i64::from(d.day() < c.birth.day());
-        if (198..216).contains(&months) {
-            row[(months - 198) as usize] += 1;
-        }
+        add_verzuim(
+            c,
+            as_of,
+            row_of(&mut kinds, m, VERZUIM.len()),
+            row_of(&mut statuses, m, STATUSES.len()),
+        );
     }
+    verzuim_figure(if by_status { statuses } else { kinds }, by_status)
+}
+
+fn add_youth_care(c: &ChildLog, as_of: AsOf, row: &mut [u64]) {
+    let d = as_of.peildatum;
+    let months = i64::from((d.year() - c.birth.year()) as i32) * 12
+        + i64::from(d.month() - c.birth.month())
+        - i64::from(d.day() < c.birth.day());
+    if !(198..216).contains(&months) {
+        return;
+    }
+    let active =
+        c.facts.iter().filter(|k| as_of.knows(k.at)).any(|k| {
+            match &k.fact {
+        Fact::Care { nr, from, until } => {
+            *from <= d
+                && until.is_none_or(|u| u >= d)
+                && !c.facts.iter().filter(|w| as_of.knows(w.at)).any(|w| {
+                    matches!(&w.fact, Fact::CareWithdrawn { nr: n, date } if n == nr && *date <= d)
+                })
+        }
+        _ => false,
+    }
+        });
+    if active {
+        row[(months - 198) as usize] += 1;
+    }
+}
+
+fn youth_care_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
     let (names, counts) = by_municipality(rows, 18);
     Figure {
         id: "jeugdhulp-18",
@@ -572,6 +636,85 @@ pub fn youth_care_by_age(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
         cols: (198..216).map(|m| format!("{}j{}m", m / 12, m % 12)).collect(),
         counts,
         care: true,
+    }
+}
+
+/// Youths with active youth care on the peildatum, by age in months from 16y6m to 17y11m.
+pub fn youth_care_by_age(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
+    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (m, c) in children(log, scope, as_of) {
+        add_youth_care(c, as_of, row_of(&mut rows, m, 18));
+    }
+    youth_care_figure(rows)
+}
+
+/// Every figure counted per child, in one pass over the children: thuiszitters by duration,
+/// by kind and their flow, vrijstellingen, verzuim by kind and by status, youth care by age.
+pub fn child_figures(log: &Log, scope: &Scope, as_of: AsOf, from: Date) -> Vec<Figure> {
+    const WIDTHS: [usize; 7] = [3, 3, 4, 5, VERZUIM.len(), STATUSES.len(), 18];
+    let mut rows = Rows::new(&WIDTHS);
+    let mut to_aanbod = Vec::new();
+    let d = as_of.peildatum;
+    for (m, c) in children(log, scope, as_of) {
+        let eps = episodes(c, as_of);
+        let [dur, kind, flow, vrij, vk, vs, care] = rows.of(m) else {
+            unreachable!("seven tables")
+        };
+        add_duration(&eps, d, dur);
+        add_kind(&eps, d, kind);
+        add_flow(&eps, from, d, flow, &mut to_aanbod);
+        add_vrijstellingen(c, as_of, vrij);
+        add_verzuim(c, as_of, vk, vs);
+        add_youth_care(c, as_of, care);
+    }
+    let [dur, kind, flow, vrij, vk, vs, care] =
+        rows.into_tables().try_into().expect("seven tables");
+    vec![
+        duration_figure(dur),
+        kind_figure(kind),
+        flow_figure(flow),
+        vrijstellingen_figure(vrij),
+        verzuim_figure(vk, false),
+        verzuim_figure(vs, true),
+        youth_care_figure(care),
+    ]
+}
+
+/// Several tables with a row per municipality, filled in one pass: a municipality's rows are
+/// found once per child (not once per table).
+struct Rows<'a> {
+    widths: &'a [usize],
+    index: std::collections::HashMap<&'a str, usize>,
+    /// per municipality, in order of first sight: its name and its row of every table
+    rows: Vec<(&'a str, Vec<Vec<u64>>)>,
+}
+
+impl<'a> Rows<'a> {
+    fn new(widths: &'a [usize]) -> Self {
+        Rows {
+            widths,
+            index: Default::default(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn of(&mut self, m: &'a str) -> &mut [Vec<u64>] {
+        let i = *self.index.entry(m).or_insert_with(|| {
+            self.rows
+                .push((m, self.widths.iter().map(|w| vec![0; *w]).collect()));
+            self.rows.len() - 1
+        });
+        &mut self.rows[i].1
+    }
+
+    fn into_tables(self) -> Vec<BTreeMap<String, Vec<u64>>> {
+        let mut tables = vec![BTreeMap::new(); self.widths.len()];
+        for (m, rows) in self.rows {
+            for (t, row) in tables.iter_mut().zip(rows) {
+                t.insert(m.to_owned(), row);
+            }
+        }
+        tables
     }
 }
 
@@ -603,91 +746,62 @@ pub struct Timeliness {
     pub due: u64,
 }
 
-/// The warm handoffs of transition `rule` opened in the period, by municipality: how far each
-/// got by the peildatum; and how timely they were.
-pub fn handoffs(
-    s: &State,
-    scope: &Scope,
-    from: Date,
-    as_of: AsOf,
-    rule: &str,
-) -> (Figure, Timeliness) {
+/// Counts one signal into the handoff table of its transition: how far it got by `d`.
+fn add_handoff(v: &SignalView, d: Date, row: &mut [u64], t: &mut Timeliness) {
     use schakel_core::domain::catalogue::EventType as E;
-    let d = as_of.peildatum;
-    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    let mut t = Timeliness::default();
-    for v in s.signals.values() {
-        let Some(first) = v.first() else { continue };
-        if first.rule != rule || first.fired_on < from || first.fired_on > d {
-            continue;
-        }
-        let Some(m) = first.municipality.as_deref() else {
-            continue;
-        };
-        if scope.municipality.as_deref().is_some_and(|x| x != m) {
-            continue;
-        }
-        if scope.school.as_deref().is_some_and(|sc| {
-            first.institution.as_deref() != Some(sc) && !first.routes.values().any(|i| i == sc)
-        }) {
-            continue;
-        }
-        let step = |w: &str| v.steps.iter().any(|x| x.step == w && x.fired_on <= d);
-        let answered = |k: E| {
-            v.answers
-                .iter()
-                .filter(|a| a.kind == k && day_of(a.at) <= d)
-                .map(|a| day_of(a.at))
-                .min()
-        };
-        let ack = answered(E::HandoffAcknowledged);
-        let completed_on = v
-            .steps
+    let Some(first) = v.first() else { return };
+    let step = |w: &str| v.steps.iter().any(|x| x.step == w && x.fired_on <= d);
+    let answered = |k: E| {
+        v.answers
             .iter()
-            .filter(|x| x.step == "completed" && x.fired_on <= d)
-            .map(|x| x.fired_on)
-            .min();
-        let row = rows
-            .entry(m.to_owned())
-            .or_insert_with(|| vec![0; HANDOFF_STEPS.len()]);
-        row[0] += 1;
-        row[1] += u64::from(ack.is_some() || step("acknowledged"));
-        row[2] += u64::from(completed_on.is_some());
-        row[3] += u64::from(step("overdue"));
-        row[4] += u64::from(step("escalated"));
-        row[5] += u64::from(step("cancelled") || answered(E::HandoffCancelled).is_some());
-        if let Some(a) = ack {
-            t.days_to_ack.push(days(first.fired_on, a));
-        }
-        if let (Some(c), Some(due)) = (completed_on, first.due_date) {
-            t.on_time += u64::from(c <= due);
-        }
-        if first.due_date.is_some_and(|due| due <= d) || completed_on.is_some() {
-            t.due += 1;
-        }
+            .filter(|a| a.kind == k && day_of(a.at) <= d)
+            .map(|a| day_of(a.at))
+            .min()
+    };
+    let ack = answered(E::HandoffAcknowledged);
+    let completed_on = v
+        .steps
+        .iter()
+        .filter(|x| x.step == "completed" && x.fired_on <= d)
+        .map(|x| x.fired_on)
+        .min();
+    row[0] += 1;
+    row[1] += u64::from(ack.is_some() || step("acknowledged"));
+    row[2] += u64::from(completed_on.is_some());
+    row[3] += u64::from(step("overdue"));
+    row[4] += u64::from(step("escalated"));
+    row[5] += u64::from(step("cancelled") || answered(E::HandoffCancelled).is_some());
+    if let Some(a) = ack {
+        t.days_to_ack.push(days(first.fired_on, a));
     }
+    if let (Some(c), Some(due)) = (completed_on, first.due_date) {
+        t.on_time += u64::from(c <= due);
+    }
+    if first.due_date.is_some_and(|due| due <= d) || completed_on.is_some() {
+        t.due += 1;
+    }
+}
+
+fn handoff_figure(rule: &str, rows: BTreeMap<String, Vec<u64>>) -> Figure {
     let (names, counts) = by_municipality(rows, HANDOFF_STEPS.len());
     let title = HANDOFFS
         .iter()
         .find(|(r, _)| *r == rule)
         .map_or("Warme overdracht", |(_, t)| t);
-    (
-        Figure {
-            id: match rule {
-                "R1a" => "overdracht-r1a",
-                "R2b" => "overdracht-r2b",
-                "R3b" => "overdracht-r3b",
-                _ => "overdracht-r3d",
-            },
-            title,
-            definition: "Warme overdrachten die in de periode werden geopend, met hoe ver ze op de peildatum waren gekomen; een taak telt in elke stap die ze bereikte. Rijen: gemeente van het signaal.",
-            rows: names,
-            cols: HANDOFF_STEPS.iter().map(|s| s.to_string()).collect(),
-            counts,
-            care: false,
+    Figure {
+        id: match rule {
+            "R1a" => "overdracht-r1a",
+            "R2b" => "overdracht-r2b",
+            "R3b" => "overdracht-r3b",
+            _ => "overdracht-r3d",
         },
-        t,
-    )
+        title,
+        definition: "Warme overdrachten die in de periode werden geopend, met hoe ver ze op de peildatum waren gekomen; een taak telt in elke stap die ze bereikte. Rijen: gemeente van het signaal.",
+        rows: names,
+        cols: HANDOFF_STEPS.iter().map(|s| s.to_string()).collect(),
+        counts,
+        care: false,
+    }
 }
 
 /// The signals of children out of view at a transition.
@@ -699,35 +813,7 @@ pub const OUT_OF_VIEW: [(&str, &str); 5] = [
     ("R5", "Uitgeschreven zonder nieuwe inschrijving"),
 ];
 
-/// Children out of view at a transition, by municipality: signals open on the peildatum
-/// (`opened`: false) or opened in the period (`opened`: true).
-pub fn out_of_view(s: &State, scope: &Scope, from: Date, as_of: AsOf, opened: bool) -> Figure {
-    let d = as_of.peildatum;
-    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for v in s.signals.values() {
-        let Some(first) = v.first() else { continue };
-        let Some(c) = OUT_OF_VIEW.iter().position(|(rule, _)| *rule == first.rule) else {
-            continue;
-        };
-        let Some(m) = first.municipality.as_deref() else {
-            continue;
-        };
-        if scope.municipality.as_deref().is_some_and(|x| x != m) || first.fired_on > d {
-            continue;
-        }
-        let row = rows
-            .entry(m.to_owned())
-            .or_insert_with(|| vec![0; OUT_OF_VIEW.len()]);
-        if opened {
-            row[c] += u64::from(first.fired_on >= from);
-        } else {
-            let closed = v
-                .steps
-                .iter()
-                .any(|x| x.fired_on <= d && matches!(x.step.as_str(), "resolved" | "cancelled"));
-            row[c] += u64::from(!closed);
-        }
-    }
+fn out_of_view_figure(rows: BTreeMap<String, Vec<u64>>, opened: bool) -> Figure {
     let (names, counts) = by_municipality(rows, OUT_OF_VIEW.len());
     Figure {
         id: if opened { "uit-beeld-nieuw" } else { "uit-beeld" },
@@ -742,6 +828,84 @@ pub fn out_of_view(s: &State, scope: &Scope, from: Date, as_of: AsOf, opened: bo
         counts,
         care: false,
     }
+}
+
+/// The figures counted per signal, in one pass over the signals: the warm handoffs of each
+/// transition opened in the period (how far each got by the peildatum, and how timely), and
+/// the children out of view at a transition, open on the peildatum and new in the period.
+/// Figures in the order of `HANDOFFS`, then open, then new; the timeliness per transition.
+pub fn signal_figures(
+    s: &State,
+    scope: &Scope,
+    from: Date,
+    as_of: AsOf,
+) -> (Vec<Figure>, Vec<Timeliness>) {
+    let d = as_of.peildatum;
+    let mut widths = vec![HANDOFF_STEPS.len(); HANDOFFS.len()];
+    widths.extend([OUT_OF_VIEW.len(); 2]);
+    let mut rows = Rows::new(&widths);
+    let mut timely = vec![Timeliness::default(); HANDOFFS.len()];
+    for v in s.signals.values() {
+        let Some(first) = v.first() else { continue };
+        let Some(m) = first.municipality.as_deref() else {
+            continue;
+        };
+        if first.fired_on > d || scope.municipality.as_deref().is_some_and(|x| x != m) {
+            continue;
+        }
+        if let Some(h) = HANDOFFS.iter().position(|(r, _)| *r == first.rule) {
+            if first.fired_on < from
+                || scope.school.as_deref().is_some_and(|sc| {
+                    first.institution.as_deref() != Some(sc)
+                        && !first.routes.values().any(|i| i == sc)
+                })
+            {
+                continue;
+            }
+            add_handoff(v, d, &mut rows.of(m)[h], &mut timely[h]);
+        } else if let Some(c) = OUT_OF_VIEW.iter().position(|(r, _)| *r == first.rule) {
+            let closed = v
+                .steps
+                .iter()
+                .any(|x| x.fired_on <= d && matches!(x.step.as_str(), "resolved" | "cancelled"));
+            let row = rows.of(m);
+            row[HANDOFFS.len()][c] += u64::from(!closed);
+            row[HANDOFFS.len() + 1][c] += u64::from(first.fired_on >= from);
+        }
+    }
+    let mut tables = rows.into_tables().into_iter();
+    let mut figures: Vec<Figure> = HANDOFFS
+        .iter()
+        .zip(tables.by_ref())
+        .map(|((rule, _), t)| handoff_figure(rule, t))
+        .collect();
+    figures.extend(
+        tables
+            .zip([false, true])
+            .map(|(t, opened)| out_of_view_figure(t, opened)),
+    );
+    (figures, timely)
+}
+
+/// The warm handoffs of transition `rule` opened in the period, by municipality: how far each
+/// got by the peildatum; and how timely they were.
+pub fn handoffs(
+    s: &State,
+    scope: &Scope,
+    from: Date,
+    as_of: AsOf,
+    rule: &str,
+) -> (Figure, Timeliness) {
+    let (figures, timely) = signal_figures(s, scope, from, as_of);
+    let i = HANDOFFS.iter().position(|(r, _)| *r == rule).unwrap_or(0);
+    (figures[i].clone(), timely[i].clone())
+}
+
+/// Children out of view at a transition, by municipality: signals open on the peildatum
+/// (`opened`: false) or opened in the period (`opened`: true).
+pub fn out_of_view(s: &State, scope: &Scope, from: Date, as_of: AsOf, opened: bool) -> Figure {
+    let mut figures = signal_figures(s, scope, from, as_of).0;
+    figures.swap_remove(HANDOFFS.len() + usize::from(opened))
 }
 
 /// The median of some days, if any.
@@ -786,7 +950,7 @@ pub fn leerplichttelling(
     let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for (m, c) in children(log, scope, as_of) {
         let eps = episodes(c, as_of);
-        let row = rows.entry(m.to_owned()).or_insert_with(|| vec![0; cols]);
+        let row = row_of(&mut rows, m, cols);
         let lrv: Vec<&Episode> = eps.iter().filter(|e| e.kind == Kind::Lrv).collect();
         row[0] += u64::from(lrv.iter().any(|e| thuiszitter_on(e, sept)));
         row[1] += u64::from(lrv.iter().any(|e| {

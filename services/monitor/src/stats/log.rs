@@ -78,8 +78,12 @@ pub struct Log {
 
 /// The day a moment falls on in the Netherlands.
 pub fn day_of(t: Timestamp) -> Date {
-    t.to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC))
-        .date()
+    // looked up once: the figures ask this for millions of facts
+    static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    let zone = ZONE.get_or_init(|| {
+        jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC)
+    });
+    zone.to_datetime(t).date()
 }
 
 fn school_id(s: &schakel_core::domain::events::SchoolRef) -> String {
