@@ -530,6 +530,7 @@ fn main() {
             &figures,
             today,
             false,
+            &p,
         );
         std::hint::black_box(html);
         started.elapsed().as_secs_f64() * 1e3

@@ -202,6 +202,13 @@ async fn each_role_sees_the_figures_it_may_and_the_list_of_children_is_audited()
         .await;
     assert_eq!(status, 200);
     assert!(telling.contains("LRV bij aanvang schooljaar"));
+    // the share with a passend aanbod: over fewer than ten children not shown to beleid
+    let (_, flow) = beleid
+        .get(&format!("/v1/stats/thuiszitters-stroom?{PEIL}"))
+        .await;
+    let flow: Value = serde_json::from_str(&flow).unwrap();
+    assert_eq!(flow["measures"][0]["rows"], json!(["×", "×"]), "{flow}");
+    assert_eq!(flow["measures"][0]["total"], "×");
 
     // leerplicht of Haarlem: its own residents exactly, and the list behind a figure, audited
     let lp = Client::login(&env, "leerplicht-haarlem").await;
@@ -210,6 +217,21 @@ async fn each_role_sees_the_figures_it_may_and_the_list_of_children_is_audited()
     assert!(
         page.contains("Exacte aantallen"),
         "its own municipality, exact"
+    );
+    let (_, flow) = lp
+        .get(&format!(
+            "/v1/stats/thuiszitters-stroom?{PEIL}&gemeente=0392"
+        ))
+        .await;
+    let flow: Value = serde_json::from_str(&flow).unwrap();
+    assert_eq!(
+        flow["table"]["cells"][0][0],
+        json!({"shown": "exact", "value": 7})
+    );
+    assert_eq!(
+        flow["measures"][0]["rows"],
+        json!(["0%"]),
+        "none of the seven has an aanbod yet: {flow}"
     );
     let list = format!(
         "/dashboard/lijst?{}&amp;vanaf=2025-08-01&amp;gemeente=0392&amp;kolom=0",

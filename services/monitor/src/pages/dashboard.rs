@@ -173,7 +173,7 @@ pub fn all(s: &MonitorState, c: &Chosen, now: bool) -> Vec<Figure> {
     };
     let mut out = figures::child_figures(&s.stats, &scope, as_of, c.from);
     let care = out.pop().expect("youth care is counted per child");
-    out.extend(figures::signal_figures(s, &scope, c.from, as_of).0);
+    out.extend(figures::signal_figures(s, &scope, c.from, as_of));
     out.push(care);
     out
 }
@@ -220,10 +220,112 @@ pub fn view(
         Figure {
             rows: vec![only.to_owned()],
             counts,
+            measures: f.measures.iter().map(|x| x.row(r)).collect(),
             ..f
         },
         masked,
     )
+}
+
+/// A figure's measures as the viewer may see them: each one's label, its value per row and
+/// over all rows ("×" where it is not shown). The value over all rows is shown only when
+/// every row's is, so that the rows cannot be taken from it.
+pub fn measures(
+    f: &Figure,
+    exact: bool,
+    p: &Suppression,
+) -> Vec<(&'static str, Vec<String>, String)> {
+    let hidden = || "×".to_owned();
+    f.measures
+        .iter()
+        .map(|x| match x {
+            figures::Measure::Share { label, part, of } => {
+                let pct = |a: u64, b: u64| {
+                    suppress::percentage(a, b, p, exact).map(|v| format!("{v:.0}%"))
+                };
+                let rows: Vec<Option<String>> =
+                    part.iter().zip(of).map(|(a, b)| pct(*a, *b)).collect();
+                let total = rows
+                    .iter()
+                    .all(|r| r.is_some() || exact)
+                    .then(|| pct(part.iter().sum(), of.iter().sum()))
+                    .flatten();
+                (
+                    *label,
+                    rows.into_iter().map(|r| r.unwrap_or_else(hidden)).collect(),
+                    total.unwrap_or_else(hidden),
+                )
+            }
+            figures::Measure::Median { label, days } => {
+                let med = |d: &[i64]| suppress::median(d, p, exact).map(|m| m.to_string());
+                let all: Vec<i64> = days.iter().flatten().copied().collect();
+                (
+                    *label,
+                    days.iter().map(|d| med(d).unwrap_or_else(hidden)).collect(),
+                    med(&all).unwrap_or_else(hidden),
+                )
+            }
+        })
+        .collect()
+}
+
+/// The table of a figure's measures, with how they are protected.
+fn measures_table(
+    f: &Figure,
+    shown: &[(&'static str, Vec<String>, String)],
+    p: &Suppression,
+    exact: bool,
+) -> String {
+    if shown.is_empty() {
+        return String::new();
+    }
+    let mut t = format!(
+        r#"<div class="schakel-table-wrap"><table class="utrecht-table utrecht-table--html-table"><caption class="utrecht-table__caption">{}: aandeel en mediaan</caption><thead class="utrecht-table__header"><tr class="utrecht-table__row"><th class="utrecht-table__header-cell" scope="col"></th>"#,
+        esc(f.title)
+    );
+    for (label, _, _) in shown {
+        t.push_str(&format!(
+            r#"<th class="utrecht-table__header-cell" scope="col">{}</th>"#,
+            esc(label)
+        ));
+    }
+    t.push_str(r#"</tr></thead><tbody class="utrecht-table__body">"#);
+    let mut lines: Vec<(&str, Vec<&str>)> = f
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(r, name)| {
+            (
+                name.as_str(),
+                shown.iter().map(|(_, v, _)| v[r].as_str()).collect(),
+            )
+        })
+        .collect();
+    if f.rows.len() > 1 {
+        lines.push(("Totaal", shown.iter().map(|(_, _, t)| t.as_str()).collect()));
+    }
+    for (name, values) in lines {
+        t.push_str(&format!(
+            r#"<tr class="utrecht-table__row"><th class="utrecht-table__header-cell" scope="row">{}</th>"#,
+            esc(name)
+        ));
+        for v in values {
+            t.push_str(&format!(
+                r#"<td class="utrecht-table__cell utrecht-table__cell--numeric-data">{}</td>"#,
+                esc(v)
+            ));
+        }
+        t.push_str("</tr>");
+    }
+    t.push_str("</tbody></table></div>");
+    if !exact {
+        t.push_str(&format!(
+            r#"<p class="utrecht-paragraph utrecht-paragraph--small">× = niet getoond: een percentage of mediaan vraagt minstens {} taken of kinderen, en een percentage toont geen deel of rest van 1 tot {}; het totaal alleen als elke rij getoond is.</p>"#,
+            p.min_denominator,
+            p.min_count.saturating_sub(1)
+        ));
+    }
+    t
 }
 
 /// A figure as the viewer may see it.
@@ -368,6 +470,7 @@ pub fn render(
     figures: &[(Figure, Masked, Option<Masked>)],
     today: Date,
     exact: bool,
+    p: &Suppression,
 ) -> String {
     let peildata: Vec<(String, String)> = recent_peildata(days, today)
         .into_iter()
@@ -448,6 +551,7 @@ pub fn render(
             r#"<p class="utrecht-paragraph utrecht-paragraph--small">{}</p>"#,
             esc(&m.rule)
         ));
+        main.push_str(&measures_table(f, &measures(f, exact, p), p, exact));
         if let Some(o) = other {
             if o.total != m.total {
                 let (now, then) = if c.now_known { (m, o) } else { (o, m) };
@@ -550,6 +654,7 @@ pub async fn dashboard(
             &figures,
             today,
             exact,
+            &st.settings.monitoring.suppression,
         ),
     )
 }
@@ -592,9 +697,9 @@ pub async fn stats(
         } else {
             all(s, &c, c.now_known).into_iter().find(|f| f.id == id)
         };
-        Some(fig.map(|f| view(f, exact, &p, only.as_deref())))
+        Some((fig.map(|f| view(f, exact, &p, only.as_deref())), exact))
     });
-    let Some(found) = out else {
+    let Some((found, exact)) = out else {
         return forbidden(&st, &v);
     };
     let Some((f, m)) = found else {
@@ -605,7 +710,7 @@ pub async fn stats(
         );
     };
     if csv {
-        let mut r = to_csv(&f, &m, &c).into_response();
+        let mut r = to_csv(&f, &m, &measures(&f, exact, &p), &c).into_response();
         let h = r.headers_mut();
         secure_headers(h);
         h.insert(
@@ -620,11 +725,15 @@ pub async fn stats(
         }
         return r;
     }
+    let measured: Vec<serde_json::Value> = measures(&f, exact, &p)
+        .into_iter()
+        .map(|(label, rows, total)| serde_json::json!({"label": label, "rows": rows, "total": total}))
+        .collect();
     let mut r = Json(serde_json::json!({
         "figure": f.id, "title": f.title, "definition": f.definition,
         "peildatum": c.peildatum, "from": c.from,
         "known": if c.now_known { "now" } else { "at-peildatum" },
-        "rows": f.rows, "cols": f.cols, "table": m,
+        "rows": f.rows, "cols": f.cols, "table": m, "measures": measured,
     }))
     .into_response();
     secure_headers(r.headers_mut());
@@ -763,31 +872,44 @@ fn csv_field(s: &str) -> String {
 
 /// A figure as CSV (`;`-separated, as Dutch spreadsheets read it), with the rule and the
 /// peildatum under it.
-pub fn to_csv(f: &Figure, m: &Masked, c: &Chosen) -> String {
+pub fn to_csv(
+    f: &Figure,
+    m: &Masked,
+    measures: &[(&'static str, Vec<String>, String)],
+    c: &Chosen,
+) -> String {
     let mut out = String::from("\u{feff}");
     out.push_str(&csv_field(f.title));
-    for col in &f.cols {
+    for col in f.cols.iter().map(String::as_str).chain(["Totaal"]) {
         out.push(';');
         out.push_str(&csv_field(col));
     }
-    out.push_str(";Totaal\r\n");
+    for (label, _, _) in measures {
+        out.push(';');
+        out.push_str(&csv_field(label));
+    }
+    out.push_str("\r\n");
     for (r, name) in f.rows.iter().enumerate() {
         out.push_str(&csv_field(name));
-        for cell in &m.cells[r] {
+        for cell in m.cells[r].iter().chain([&m.row_totals[r]]) {
             out.push(';');
             out.push_str(&cell.text());
         }
-        out.push(';');
-        out.push_str(&m.row_totals[r].text());
+        for (_, rows, _) in measures {
+            out.push(';');
+            out.push_str(&rows[r]);
+        }
         out.push_str("\r\n");
     }
     out.push_str("Totaal");
-    for cell in &m.col_totals {
+    for cell in m.col_totals.iter().chain([&m.total]) {
         out.push(';');
         out.push_str(&cell.text());
     }
-    out.push(';');
-    out.push_str(&m.total.text());
+    for (_, _, total) in measures {
+        out.push(';');
+        out.push_str(total);
+    }
     out.push_str("\r\n");
     out.push_str(&format!(
         "Peildatum {};Periode vanaf {};{}\r\n{}\r\n",
@@ -824,6 +946,32 @@ mod tests {
                 residence_municipality: Some(["0392", "0377", "0453"][*m as usize % 3].into()),
             };
             let d = base.saturating_add(jiff::Span::new().days(i64::from(*day)));
+            if what % 4 == 3 {
+                // a thuiszitter with a passend aanbod some days later
+                for (n, data) in [
+                    LeerplichtData::ThuiszitterRegistered {
+                        since: d,
+                        school: None,
+                    },
+                    LeerplichtData::ThuiszitterResolved {
+                        date: d.saturating_add(jiff::Span::new().days(i64::from(*day % 120))),
+                        offer: "maatwerk".into(),
+                    },
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    let e = SourceEvent::new(
+                        format!("e{i}-{n}"),
+                        "urn:test".into(),
+                        jiff::Timestamp::UNIX_EPOCH,
+                        child.clone(),
+                        data,
+                    );
+                    s.stats.leerplicht(&e, jiff::Timestamp::UNIX_EPOCH);
+                }
+                continue;
+            }
             let data = match what % 3 {
                 0 => LeerplichtData::ThuiszitterRegistered {
                     since: d,
@@ -875,7 +1023,7 @@ mod tests {
         /// difference of two views is a difference the region's table already protects).
         #[test]
         fn no_filter_or_export_gives_away_a_small_count(
-            kids in prop::collection::vec((0u8..3, 0u8..3, 0u16..200), 0..80)
+            kids in prop::collection::vec((0u8..3, 0u8..4, 0u16..200), 0..120)
         ) {
             let s = region(&kids);
             let p = Suppression::default();
@@ -889,9 +1037,34 @@ mod tests {
                         prop_assert!(v == 0 || v >= p.min_count, "{}: {:?}", f.id, c);
                     }
                 }
-                let csv = to_csv(f, m, &chosen(None));
+                // a share or median is shown only over enough children, and a share gives
+                // away no small part or rest
+                let shown = measures(f, false, &p);
+                for (x, (_, rows, total)) in f.measures.iter().zip(&shown) {
+                    let (shown_rows, part_of): (Vec<bool>, Vec<(u64, u64)>) = match x {
+                        figures::Measure::Share { part, of, .. } => (
+                            rows.iter().map(|r| r != "×").collect(),
+                            part.iter().copied().zip(of.iter().copied()).collect(),
+                        ),
+                        figures::Measure::Median { days, .. } => (
+                            rows.iter().map(|r| r != "×").collect(),
+                            days.iter().map(|d| (d.len() as u64, d.len() as u64)).collect(),
+                        ),
+                    };
+                    for (shown, (part, of)) in shown_rows.iter().zip(&part_of) {
+                        if *shown {
+                            prop_assert!(*of >= p.min_denominator, "{}: {:?}", f.id, (part, of));
+                            let small = |n: u64| n > 0 && n < p.min_count;
+                            prop_assert!(!small(*part) && !small(of - part), "{}: {:?}", f.id, (part, of));
+                        }
+                    }
+                    if matches!(x, figures::Measure::Share { .. }) && total != "×" {
+                        prop_assert!(shown_rows.iter().all(|s| *s), "{}: a total beside a hidden row", f.id);
+                    }
+                }
+                let csv = to_csv(f, m, &shown, &chosen(None));
                 for line in csv.lines().skip(1) {
-                    for field in line.split(';').skip(1) {
+                    for field in line.split(';').skip(1).take(f.cols.len() + 1) {
                         if let Ok(v) = field.parse::<u64>() {
                             prop_assert!(v == 0 || v >= p.min_count, "{} csv: {line}", f.id);
                         }
@@ -900,12 +1073,16 @@ mod tests {
             }
             for m in ["0392", "0377", "0453"] {
                 for (i, f) in all(&s, &chosen(Some(m)), true).into_iter().enumerate() {
-                    let (_, one) = view(f, false, &p, Some(m));
+                    let (one_f, one) = view(f, false, &p, Some(m));
                     let (rf, rm) = &region_view[i];
                     match rf.rows.iter().position(|x| x == m) {
                         Some(r) => {
                             prop_assert_eq!(&one.cells[0], &rm.cells[r]);
                             prop_assert_eq!(one.total, rm.row_totals[r]);
+                            let mine = measures(&one_f, false, &p);
+                            for (a, b) in mine.iter().zip(measures(rf, false, &p)) {
+                                prop_assert_eq!(&a.1[0], &b.1[r], "{}: a municipality's share is its row's", rf.id);
+                            }
                         }
                         None => prop_assert_eq!(one.total, suppress::Cell::Exact(0)),
                     }

@@ -46,6 +46,50 @@ pub struct Figure {
     pub counts: Counts,
     /// a care category (rounded, small ones hidden)
     pub care: bool,
+    /// shares and medians per row beside the counts
+    pub measures: Vec<Measure>,
+}
+
+/// A measure per row beside a figure's counts (rows in the figure's order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Measure {
+    /// a part of a whole, shown as a percentage
+    Share {
+        label: &'static str,
+        part: Vec<u64>,
+        of: Vec<u64>,
+    },
+    /// days, shown as their median
+    Median {
+        label: &'static str,
+        days: Vec<Vec<i64>>,
+    },
+}
+
+impl Measure {
+    /// The measure of row `r` only.
+    pub fn row(&self, r: Option<usize>) -> Measure {
+        fn pick<T: Clone + Default>(v: &[T], r: Option<usize>) -> Vec<T> {
+            vec![r.and_then(|r| v.get(r).cloned()).unwrap_or_default()]
+        }
+        match self {
+            Measure::Share { label, part, of } => Measure::Share {
+                label,
+                part: pick(part, r),
+                of: pick(of, r),
+            },
+            Measure::Median { label, days } => Measure::Median {
+                label,
+                days: pick(days, r),
+            },
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Measure::Share { label, .. } | Measure::Median { label, .. } => label,
+        }
+    }
 }
 
 fn days(from: Date, to: Date) -> i64 {
@@ -303,6 +347,7 @@ fn duration_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
         cols: DURATIONS.iter().map(|s| s.to_string()).collect(),
         counts,
         care: false,
+        measures: Vec::new(),
     }
 }
 
@@ -368,6 +413,7 @@ fn kind_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
         cols: Kind::ALL.iter().map(|k| k.dutch().to_owned()).collect(),
         counts,
         care: false,
+        measures: Vec::new(),
     }
 }
 
@@ -386,8 +432,9 @@ pub fn thuiszitters_by_kind(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
 
 fn add_flow(eps: &[Episode], from: Date, to: Date, row: &mut [u64], to_aanbod: &mut Vec<i64>) {
     for e in eps {
+        // a thuiszitter from its 28th day out of school, if it was still out then
         let became = e.start.saturating_add(jiff::Span::new().days(28));
-        if became >= from && became <= to {
+        if became >= from && became <= to && e.end.is_none_or(|end| end > became) {
             row[0] += 1;
             match e.aanbod.filter(|a| *a <= to) {
                 Some(a) if a <= e.start.saturating_add(jiff::Span::new().months(3)) => {
@@ -405,8 +452,12 @@ fn add_flow(eps: &[Episode], from: Date, to: Date, row: &mut [u64], to_aanbod: &
     }
 }
 
-fn flow_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
+fn flow_figure(rows: BTreeMap<String, Vec<u64>>, to_aanbod: BTreeMap<String, Vec<i64>>) -> Figure {
     let (names, counts) = by_municipality(rows, 4);
+    let days = names
+        .iter()
+        .map(|n| to_aanbod.get(n).cloned().unwrap_or_default())
+        .collect();
     Figure {
         id: "thuiszitters-stroom",
         title: "Thuiszitters in en uit in de periode",
@@ -418,27 +469,35 @@ fn flow_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
             "Aanbod binnen 3 maanden".into(),
             "Geen aanbod binnen 3 maanden".into(),
         ],
+        measures: vec![
+            Measure::Share {
+                label: "Deel van de instroom met passend aanbod binnen 3 maanden",
+                part: counts.cells.iter().map(|r| r[2]).collect(),
+                of: counts.cells.iter().map(|r| r[0]).collect(),
+            },
+            Measure::Median {
+                label: "Mediaan aantal dagen tot passend aanbod",
+                days,
+            },
+        ],
         counts,
         care: false,
     }
 }
 
 /// Thuiszitters in and out over the period: who became one (four weeks out) and who stopped
-/// being one, and of those who started, who had a passend aanbod within three months; with
-/// the days to that aanbod.
-pub fn thuiszitters_flow(log: &Log, scope: &Scope, as_of: AsOf, from: Date) -> (Figure, Vec<i64>) {
-    let mut rows: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    let mut to_aanbod = Vec::new();
+/// being one, and of those who started, who had a passend aanbod within three months (with
+/// the share and the median days to that aanbod as measures).
+pub fn thuiszitters_flow(log: &Log, scope: &Scope, as_of: AsOf, from: Date) -> Figure {
+    let mut rows = Rows::new(&[4], 1);
     for (m, c) in children(log, scope, as_of) {
-        add_flow(
-            &episodes(c, as_of),
-            from,
-            as_of.peildatum,
-            row_of(&mut rows, m, 4),
-            &mut to_aanbod,
-        );
+        let ([flow], [to_aanbod]) = rows.of(m) else {
+            unreachable!("one table and one list")
+        };
+        add_flow(&episodes(c, as_of), from, as_of.peildatum, flow, to_aanbod);
     }
-    (flow_figure(rows), to_aanbod)
+    let (mut tables, mut lists) = rows.into_tables();
+    flow_figure(tables.remove(0), lists.remove(0))
 }
 
 /// The kinds of vrijstelling.
@@ -490,6 +549,7 @@ fn vrijstellingen_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
         cols: VRIJSTELLINGEN.iter().map(|(_, t)| t.to_string()).collect(),
         counts,
         care: true,
+        measures: Vec::new(),
     }
 }
 
@@ -569,6 +629,7 @@ fn verzuim_figure(rows: BTreeMap<String, Vec<u64>>, by_status: bool) -> Figure {
             cols: STATUSES.iter().map(|s| s.to_string()).collect(),
             counts,
             care: false,
+            measures: Vec::new(),
         }
     } else {
         let (names, counts) = by_municipality(rows, VERZUIM.len());
@@ -580,6 +641,7 @@ fn verzuim_figure(rows: BTreeMap<String, Vec<u64>>, by_status: bool) -> Figure {
             cols: VERZUIM.iter().map(|s| s.to_string()).collect(),
             counts,
             care: false,
+            measures: Vec::new(),
         }
     }
 }
@@ -636,6 +698,7 @@ fn youth_care_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
         cols: (198..216).map(|m| format!("{}j{}m", m / 12, m % 12)).collect(),
         counts,
         care: true,
+        measures: Vec::new(),
     }
 }
 
@@ -652,27 +715,26 @@ pub fn youth_care_by_age(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
 /// by kind and their flow, vrijstellingen, verzuim by kind and by status, youth care by age.
 pub fn child_figures(log: &Log, scope: &Scope, as_of: AsOf, from: Date) -> Vec<Figure> {
     const WIDTHS: [usize; 7] = [3, 3, 4, 5, VERZUIM.len(), STATUSES.len(), 18];
-    let mut rows = Rows::new(&WIDTHS);
-    let mut to_aanbod = Vec::new();
+    let mut rows = Rows::new(&WIDTHS, 1);
     let d = as_of.peildatum;
     for (m, c) in children(log, scope, as_of) {
         let eps = episodes(c, as_of);
-        let [dur, kind, flow, vrij, vk, vs, care] = rows.of(m) else {
-            unreachable!("seven tables")
+        let ([dur, kind, flow, vrij, vk, vs, care], [to_aanbod]) = rows.of(m) else {
+            unreachable!("seven tables and one list")
         };
         add_duration(&eps, d, dur);
         add_kind(&eps, d, kind);
-        add_flow(&eps, from, d, flow, &mut to_aanbod);
+        add_flow(&eps, from, d, flow, to_aanbod);
         add_vrijstellingen(c, as_of, vrij);
         add_verzuim(c, as_of, vk, vs);
         add_youth_care(c, as_of, care);
     }
-    let [dur, kind, flow, vrij, vk, vs, care] =
-        rows.into_tables().try_into().expect("seven tables");
+    let (tables, mut lists) = rows.into_tables();
+    let [dur, kind, flow, vrij, vk, vs, care] = tables.try_into().expect("seven tables");
     vec![
         duration_figure(dur),
         kind_figure(kind),
-        flow_figure(flow),
+        flow_figure(flow, lists.remove(0)),
         vrijstellingen_figure(vrij),
         verzuim_figure(vk, false),
         verzuim_figure(vs, true),
@@ -681,40 +743,60 @@ pub fn child_figures(log: &Log, scope: &Scope, as_of: AsOf, from: Date) -> Vec<F
 }
 
 /// Several tables with a row per municipality, filled in one pass: a municipality's rows are
-/// found once per child (not once per table).
+/// found once per child (not once per table); beside them, lists of days per municipality.
 struct Rows<'a> {
     widths: &'a [usize],
+    lists: usize,
     index: std::collections::HashMap<&'a str, usize>,
-    /// per municipality, in order of first sight: its name and its row of every table
-    rows: Vec<(&'a str, Vec<Vec<u64>>)>,
+    /// per municipality, in order of first sight
+    rows: Vec<Of<'a>>,
 }
 
+/// A municipality's row of every table and its lists.
+struct Of<'a> {
+    name: &'a str,
+    rows: Vec<Vec<u64>>,
+    lists: Vec<Vec<i64>>,
+}
+
+type Tables = Vec<BTreeMap<String, Vec<u64>>>;
+type Lists = Vec<BTreeMap<String, Vec<i64>>>;
+
 impl<'a> Rows<'a> {
-    fn new(widths: &'a [usize]) -> Self {
+    fn new(widths: &'a [usize], lists: usize) -> Self {
         Rows {
             widths,
+            lists,
             index: Default::default(),
             rows: Vec::new(),
         }
     }
 
-    fn of(&mut self, m: &'a str) -> &mut [Vec<u64>] {
+    fn of(&mut self, m: &'a str) -> (&mut [Vec<u64>], &mut [Vec<i64>]) {
         let i = *self.index.entry(m).or_insert_with(|| {
-            self.rows
-                .push((m, self.widths.iter().map(|w| vec![0; *w]).collect()));
+            self.rows.push(Of {
+                name: m,
+                rows: self.widths.iter().map(|w| vec![0; *w]).collect(),
+                lists: vec![Vec::new(); self.lists],
+            });
             self.rows.len() - 1
         });
-        &mut self.rows[i].1
+        let of = &mut self.rows[i];
+        (&mut of.rows, &mut of.lists)
     }
 
-    fn into_tables(self) -> Vec<BTreeMap<String, Vec<u64>>> {
+    fn into_tables(self) -> (Tables, Lists) {
         let mut tables = vec![BTreeMap::new(); self.widths.len()];
-        for (m, rows) in self.rows {
-            for (t, row) in tables.iter_mut().zip(rows) {
-                t.insert(m.to_owned(), row);
+        let mut lists = vec![BTreeMap::new(); self.lists];
+        for of in self.rows {
+            for (t, row) in tables.iter_mut().zip(of.rows) {
+                t.insert(of.name.to_owned(), row);
+            }
+            for (l, d) in lists.iter_mut().zip(of.lists) {
+                l.insert(of.name.to_owned(), d);
             }
         }
-        tables
+        (tables, lists)
     }
 }
 
@@ -736,18 +818,10 @@ pub const HANDOFF_STEPS: [&str; 6] = [
     "Vervallen",
 ];
 
-/// Of one transition: the days from opening to acknowledgement of each acknowledged task, how
-/// many were completed by their due date, and how many were due (or completed) by the
-/// peildatum.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Timeliness {
-    pub days_to_ack: Vec<i64>,
-    pub on_time: u64,
-    pub due: u64,
-}
-
-/// Counts one signal into the handoff table of its transition: how far it got by `d`.
-fn add_handoff(v: &SignalView, d: Date, row: &mut [u64], t: &mut Timeliness) {
+/// Counts one signal into the handoff table of its transition: how far it got by `d`; then
+/// whether it was completed by its due date and whether it was due (two columns the figure
+/// turns into a share); and the days to its acknowledgement.
+fn add_handoff(v: &SignalView, d: Date, row: &mut [u64], to_ack: &mut Vec<i64>) {
     use schakel_core::domain::catalogue::EventType as E;
     let Some(first) = v.first() else { return };
     let step = |w: &str| v.steps.iter().any(|x| x.step == w && x.fired_on <= d);
@@ -772,18 +846,34 @@ fn add_handoff(v: &SignalView, d: Date, row: &mut [u64], t: &mut Timeliness) {
     row[4] += u64::from(step("escalated"));
     row[5] += u64::from(step("cancelled") || answered(E::HandoffCancelled).is_some());
     if let Some(a) = ack {
-        t.days_to_ack.push(days(first.fired_on, a));
+        to_ack.push(days(first.fired_on, a));
     }
     if let (Some(c), Some(due)) = (completed_on, first.due_date) {
-        t.on_time += u64::from(c <= due);
+        row[6] += u64::from(c <= due);
     }
     if first.due_date.is_some_and(|due| due <= d) || completed_on.is_some() {
-        t.due += 1;
+        row[7] += 1;
     }
 }
 
-fn handoff_figure(rule: &str, rows: BTreeMap<String, Vec<u64>>) -> Figure {
-    let (names, counts) = by_municipality(rows, HANDOFF_STEPS.len());
+fn handoff_figure(
+    rule: &str,
+    rows: BTreeMap<String, Vec<u64>>,
+    to_ack: BTreeMap<String, Vec<i64>>,
+) -> Figure {
+    let (names, mut counts) = by_municipality(rows, HANDOFF_STEPS.len() + 2);
+    let (on_time, due) = counts
+        .cells
+        .iter_mut()
+        .map(|r| {
+            let due = r.pop().unwrap_or(0);
+            (r.pop().unwrap_or(0), due)
+        })
+        .unzip();
+    let days = names
+        .iter()
+        .map(|n| to_ack.get(n).cloned().unwrap_or_default())
+        .collect();
     let title = HANDOFFS
         .iter()
         .find(|(r, _)| *r == rule)
@@ -796,11 +886,22 @@ fn handoff_figure(rule: &str, rows: BTreeMap<String, Vec<u64>>) -> Figure {
             _ => "overdracht-r3d",
         },
         title,
-        definition: "Warme overdrachten die in de periode werden geopend, met hoe ver ze op de peildatum waren gekomen; een taak telt in elke stap die ze bereikte. Rijen: gemeente van het signaal.",
+        definition: "Warme overdrachten die in de periode werden geopend, met hoe ver ze op de peildatum waren gekomen; een taak telt in elke stap die ze bereikte. Tijdig afgerond: van de taken waarvan de termijn op de peildatum verstreken was of die afgerond waren, het deel dat uiterlijk op de termijn werd afgerond. Rijen: gemeente van het signaal.",
         rows: names,
         cols: HANDOFF_STEPS.iter().map(|s| s.to_string()).collect(),
         counts,
         care: false,
+        measures: vec![
+            Measure::Share {
+                label: "Tijdig afgerond",
+                part: on_time,
+                of: due,
+            },
+            Measure::Median {
+                label: "Mediaan aantal dagen tot ontvangstbevestiging",
+                days,
+            },
+        ],
     }
 }
 
@@ -827,24 +928,99 @@ fn out_of_view_figure(rows: BTreeMap<String, Vec<u64>>, opened: bool) -> Figure 
         cols: OUT_OF_VIEW.iter().map(|(_, t)| t.to_string()).collect(),
         counts,
         care: false,
+        measures: Vec::new(),
+    }
+}
+
+/// The columns of the doorbraak table.
+pub const DOORBRAAK: [&str; 6] = [
+    "Open op de peildatum",
+    "Nieuw in de periode",
+    "Gesloten in de periode",
+    "Open korter dan 1 maand",
+    "Open 1 tot 3 maanden",
+    "Open 3 maanden of langer",
+];
+
+/// Counts one signal into the doorbraak table if it was escalated to the doorbraakaanpak by
+/// `d`: open or closed, new in the period, and the age of an open case.
+fn add_doorbraak(v: &SignalView, from: Date, d: Date, row: &mut [u64]) {
+    use schakel_core::domain::catalogue::EventType as E;
+    let Some(since) = v
+        .steps
+        .iter()
+        .filter(|x| {
+            x.step == "escalated"
+                && x.fired_on <= d
+                && x.recipients.iter().any(|r| r == "doorbraak")
+        })
+        .map(|x| x.fired_on)
+        .min()
+    else {
+        return;
+    };
+    let stepped = v
+        .steps
+        .iter()
+        .filter(|x| matches!(x.step.as_str(), "resolved" | "completed" | "cancelled"))
+        .map(|x| x.fired_on);
+    let answered = v
+        .answers
+        .iter()
+        .filter(|a| matches!(a.kind, E::HandoffCompleted | E::HandoffCancelled))
+        .map(|a| day_of(a.at));
+    let closed = stepped
+        .chain(answered)
+        .filter(|c| *c >= since && *c <= d)
+        .min();
+    row[1] += u64::from(since >= from);
+    match closed {
+        Some(c) => row[2] += u64::from(c >= from),
+        None => {
+            row[0] += 1;
+            let one = since.saturating_add(jiff::Span::new().months(1));
+            let three = since.saturating_add(jiff::Span::new().months(3));
+            row[if d < one {
+                3
+            } else if d < three {
+                4
+            } else {
+                5
+            }] += 1;
+        }
+    }
+}
+
+fn doorbraak_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
+    let (names, counts) = by_municipality(rows, DOORBRAAK.len());
+    Figure {
+        id: "doorbraak",
+        title: "Casussen in de doorbraakaanpak",
+        definition: "Signalen die naar de doorbraakaanpak zijn geëscaleerd (thuiszitters zonder passend aanbod, 18-/18+ zonder overdracht): open op de peildatum en hoe lang al, nieuw en gesloten in de periode. Raakt aan zorg: afgerond op vijftallen, kleine aantallen verborgen. Rijen: gemeente van het signaal.",
+        rows: names,
+        cols: DOORBRAAK.iter().map(|s| s.to_string()).collect(),
+        counts,
+        care: true,
+        measures: Vec::new(),
     }
 }
 
 /// The figures counted per signal, in one pass over the signals: the warm handoffs of each
-/// transition opened in the period (how far each got by the peildatum, and how timely), and
-/// the children out of view at a transition, open on the peildatum and new in the period.
-/// Figures in the order of `HANDOFFS`, then open, then new; the timeliness per transition.
-pub fn signal_figures(
-    s: &State,
-    scope: &Scope,
-    from: Date,
-    as_of: AsOf,
-) -> (Vec<Figure>, Vec<Timeliness>) {
+/// transition opened in the period (how far each got by the peildatum, and how timely), the
+/// children out of view at a transition (open on the peildatum, new in the period), and the
+/// cases in the doorbraakaanpak. Figures in the order of `HANDOFFS`, then out of view open,
+/// new, then doorbraak.
+pub fn signal_figures(s: &State, scope: &Scope, from: Date, as_of: AsOf) -> Vec<Figure> {
     let d = as_of.peildatum;
-    let mut widths = vec![HANDOFF_STEPS.len(); HANDOFFS.len()];
-    widths.extend([OUT_OF_VIEW.len(); 2]);
-    let mut rows = Rows::new(&widths);
-    let mut timely = vec![Timeliness::default(); HANDOFFS.len()];
+    let h = HANDOFFS.len();
+    let mut widths = vec![HANDOFF_STEPS.len() + 2; h];
+    widths.extend([OUT_OF_VIEW.len(), OUT_OF_VIEW.len(), DOORBRAAK.len()]);
+    let mut rows = Rows::new(&widths, h);
+    let at_school = |first: &schakel_core::domain::events::SignalEvent| {
+        scope.school.as_deref().is_none_or(|sc| {
+            first.institution.as_deref() == Some(sc) || first.routes.values().any(|i| i == sc)
+        })
+    };
     for v in s.signals.values() {
         let Some(first) = v.first() else { continue };
         let Some(m) = first.municipality.as_deref() else {
@@ -853,68 +1029,61 @@ pub fn signal_figures(
         if first.fired_on > d || scope.municipality.as_deref().is_some_and(|x| x != m) {
             continue;
         }
-        if let Some(h) = HANDOFFS.iter().position(|(r, _)| *r == first.rule) {
-            if first.fired_on < from
-                || scope.school.as_deref().is_some_and(|sc| {
-                    first.institution.as_deref() != Some(sc)
-                        && !first.routes.values().any(|i| i == sc)
-                })
-            {
-                continue;
+        if let Some(k) = HANDOFFS.iter().position(|(r, _)| *r == first.rule) {
+            if at_school(first) {
+                let (row, lists) = rows.of(m);
+                if first.fired_on >= from {
+                    add_handoff(v, d, &mut row[k], &mut lists[k]);
+                }
+                add_doorbraak(v, from, d, &mut row[h + 2]);
             }
-            add_handoff(v, d, &mut rows.of(m)[h], &mut timely[h]);
         } else if let Some(c) = OUT_OF_VIEW.iter().position(|(r, _)| *r == first.rule) {
             let closed = v
                 .steps
                 .iter()
                 .any(|x| x.fired_on <= d && matches!(x.step.as_str(), "resolved" | "cancelled"));
-            let row = rows.of(m);
-            row[HANDOFFS.len()][c] += u64::from(!closed);
-            row[HANDOFFS.len() + 1][c] += u64::from(first.fired_on >= from);
+            let (row, _) = rows.of(m);
+            row[h][c] += u64::from(!closed);
+            row[h + 1][c] += u64::from(first.fired_on >= from);
+        } else if at_school(first) {
+            add_doorbraak(v, from, d, &mut rows.of(m).0[h + 2]);
         }
     }
-    let mut tables = rows.into_tables().into_iter();
+    let (tables, lists) = rows.into_tables();
+    let mut tables = tables.into_iter();
     let mut figures: Vec<Figure> = HANDOFFS
         .iter()
         .zip(tables.by_ref())
-        .map(|((rule, _), t)| handoff_figure(rule, t))
+        .zip(lists)
+        .map(|(((rule, _), t), l)| handoff_figure(rule, t, l))
         .collect();
     figures.extend(
         tables
+            .by_ref()
+            .take(2)
             .zip([false, true])
             .map(|(t, opened)| out_of_view_figure(t, opened)),
     );
-    (figures, timely)
+    figures.extend(tables.map(doorbraak_figure));
+    figures
 }
 
 /// The warm handoffs of transition `rule` opened in the period, by municipality: how far each
-/// got by the peildatum; and how timely they were.
-pub fn handoffs(
-    s: &State,
-    scope: &Scope,
-    from: Date,
-    as_of: AsOf,
-    rule: &str,
-) -> (Figure, Timeliness) {
-    let (figures, timely) = signal_figures(s, scope, from, as_of);
+/// got by the peildatum, with how timely they were as measures.
+pub fn handoffs(s: &State, scope: &Scope, from: Date, as_of: AsOf, rule: &str) -> Figure {
     let i = HANDOFFS.iter().position(|(r, _)| *r == rule).unwrap_or(0);
-    (figures[i].clone(), timely[i].clone())
+    signal_figures(s, scope, from, as_of).swap_remove(i)
 }
 
 /// Children out of view at a transition, by municipality: signals open on the peildatum
 /// (`opened`: false) or opened in the period (`opened`: true).
 pub fn out_of_view(s: &State, scope: &Scope, from: Date, as_of: AsOf, opened: bool) -> Figure {
-    let mut figures = signal_figures(s, scope, from, as_of).0;
-    figures.swap_remove(HANDOFFS.len() + usize::from(opened))
+    signal_figures(s, scope, from, as_of).swap_remove(HANDOFFS.len() + usize::from(opened))
 }
 
-/// The median of some days, if any.
-pub fn median(mut v: Vec<i64>) -> Option<i64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_unstable();
-    Some(v[v.len() / 2])
+/// Cases escalated to the doorbraakaanpak, by municipality.
+pub fn doorbraak(s: &State, scope: &Scope, from: Date, as_of: AsOf) -> Figure {
+    signal_figures(s, scope, from, as_of).swap_remove(HANDOFFS.len() + 2)
 }
 
 /// The first day of the school year (1 August) that `d` falls in.
@@ -994,5 +1163,6 @@ pub fn leerplichttelling(
         cols: col_names,
         counts,
         care: false,
+        measures: Vec::new(),
     }
 }

@@ -267,9 +267,24 @@ fn counts(t: &Counts, p: &Suppression) -> Masked {
     }
 }
 
-/// A share in percent, shown only over a large enough denominator.
+/// A share in percent, shown only over a large enough denominator, and (to the masked) only
+/// when neither the part nor the rest is a small count a percentage would give away.
 pub fn percentage(part: u64, of: u64, p: &Suppression, exact: bool) -> Option<f64> {
-    (of > 0 && (exact || of >= p.min_denominator)).then(|| 100.0 * part as f64 / of as f64)
+    let small = |n: u64| n > 0 && n < p.min_count;
+    let shown =
+        exact || (of >= p.min_denominator && !small(part) && !small(of.saturating_sub(part)));
+    (of > 0 && shown).then(|| 100.0 * part as f64 / of.max(part) as f64)
+}
+
+/// The median of some days, shown only over at least `min_denominator` of them (to the
+/// masked).
+pub fn median(days: &[i64], p: &Suppression, exact: bool) -> Option<i64> {
+    if days.is_empty() || !(exact || days.len() as u64 >= p.min_denominator) {
+        return None;
+    }
+    let mut v = days.to_vec();
+    v.sort_unstable();
+    Some(v[v.len() / 2])
 }
 
 #[cfg(test)]
@@ -318,9 +333,16 @@ mod tests {
         assert_eq!(m.total, Cell::Rounded(20));
         assert_eq!(percentage(3, 9, &Suppression::default(), false), None);
         assert_eq!(
-            percentage(3, 10, &Suppression::default(), false),
-            Some(30.0)
+            percentage(5, 10, &Suppression::default(), false),
+            Some(50.0)
         );
+        // a small part, or a small rest, is not given away by its percentage
+        assert_eq!(percentage(3, 10, &Suppression::default(), false), None);
+        assert_eq!(percentage(8, 10, &Suppression::default(), false), None);
+        assert_eq!(percentage(0, 10, &Suppression::default(), false), Some(0.0));
+        assert_eq!(median(&[9, 1, 5], &Suppression::default(), false), None);
+        assert_eq!(median(&[9, 1, 5], &Suppression::default(), true), Some(5));
+        assert_eq!(median(&[4; 10], &Suppression::default(), false), Some(4));
         assert_eq!(
             percentage(3, 9, &Suppression::default(), true).map(f64::round),
             Some(33.0)
