@@ -207,8 +207,11 @@ fn main() {
         println!(
             "bench-monitor [--children N (1000000)] [--open N (250000)] [--pages N (5000)] [--out FILE]\n\n\
              Folds a synthetic region into the monitor's state in process, then times the\n\
-             signal page and the inbox (p50, p99 of server time without the audit write) and\n\
-             reports the state's memory per open signal. JSON to .run/bench/bench-monitor.json."
+             signal page and the inbox (p50, p99 of server time without the audit write),\n\
+             the dashboard's first page and filter changes (p50, p99; both variants, as known\n\
+             now and then, masked, HTML; --dashboard-runs N, default 5) and every figure as\n\
+             of a past peildatum, against one pass per figure and a bare pass over the facts\n\
+             measured in the same run; and reports the state's memory per open signal. JSON to .run/bench/bench-monitor.json."
         );
         return;
     }
@@ -535,7 +538,9 @@ fn main() {
         std::hint::black_box(html);
         started.elapsed().as_secs_f64() * 1e3
     };
-    if std::env::args().any(|a| a == "--figure-times") {
+    // baselines from the same run: the figures one pass each (as they were first written),
+    // and the floor, a bare pass over every child's facts
+    let (separate, floor, single) = {
         use schakel_monitor::stats::figures as fig;
         let c = dashboard::Filters::default().chosen(&days, today);
         let sc = fig::Scope::default();
@@ -543,36 +548,61 @@ fn main() {
             peildatum: c.peildatum,
             known_at: None,
         };
-        let time = |name: &str, f: &dyn Fn()| {
-            let t = Instant::now();
-            f();
-            eprintln!("  {name}: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
-        };
-        time("duration", &|| {
-            std::hint::black_box(fig::thuiszitters_by_duration(&s.stats, &sc, a));
-        });
-        time("kind", &|| {
-            std::hint::black_box(fig::thuiszitters_by_kind(&s.stats, &sc, a));
-        });
-        time("flow", &|| {
-            std::hint::black_box(fig::thuiszitters_flow(&s.stats, &sc, a, c.from));
-        });
-        time("vrijstellingen", &|| {
-            std::hint::black_box(fig::vrijstellingen(&s.stats, &sc, a));
-        });
-        time("verzuim", &|| {
-            std::hint::black_box(fig::verzuim(&s.stats, &sc, a, true));
-        });
-        time("handoffs R3b", &|| {
-            std::hint::black_box(fig::handoffs(&s, &sc, c.from, a, "R3b"));
-        });
-        time("out of view", &|| {
-            std::hint::black_box(fig::out_of_view(&s, &sc, c.from, a, false));
-        });
-        time("youth care", &|| {
-            std::hint::black_box(fig::youth_care_by_age(&s.stats, &sc, a));
-        });
-    }
+        let separate: Vec<f64> = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box((
+                    fig::thuiszitters_by_duration(&s.stats, &sc, a),
+                    fig::thuiszitters_by_kind(&s.stats, &sc, a),
+                    fig::thuiszitters_flow(&s.stats, &sc, a, c.from),
+                    fig::vrijstellingen(&s.stats, &sc, a),
+                    fig::verzuim(&s.stats, &sc, a, false),
+                    fig::verzuim(&s.stats, &sc, a, true),
+                    fig::youth_care_by_age(&s.stats, &sc, a),
+                ));
+                for (rule, _) in fig::HANDOFFS {
+                    std::hint::black_box(fig::handoffs(&s, &sc, c.from, a, rule));
+                }
+                std::hint::black_box(fig::out_of_view(&s, &sc, c.from, a, false));
+                std::hint::black_box(fig::out_of_view(&s, &sc, c.from, a, true));
+                std::hint::black_box(fig::doorbraak(&s, &sc, c.from, a));
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        let floor: Vec<f64> = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                // every fact's receipt time and every step's day read, compared with a moment
+                // the compiler cannot know
+                let moment = std::hint::black_box(jiff::Timestamp::now());
+                let day = std::hint::black_box(today);
+                let n: usize = s
+                    .stats
+                    .children
+                    .values()
+                    .map(|c| c.facts.iter().filter(|k| k.at <= moment).count())
+                    .sum::<usize>()
+                    + s.signals
+                        .values()
+                        .map(|v| v.steps.iter().filter(|x| x.fired_on <= day).count())
+                        .sum::<usize>();
+                std::hint::black_box(n);
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        let single: Vec<f64> = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(dashboard::all(&s, &c, true));
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        (
+            percentile(separate, 0.5),
+            percentile(floor, 0.5),
+            percentile(single, 0.5),
+        )
+    };
     let runs = arg("--dashboard-runs", 5);
     let first: Vec<f64> = (0..runs)
         .map(|_| {
@@ -601,13 +631,22 @@ fn main() {
     .chosen(&days, today);
     std::hint::black_box(dashboard::all(&s, &past, false));
     let past_s = started.elapsed().as_secs_f64();
-    eprintln!("dashboard: first page p50 {:.0} ms, filter change p50 {:.0} ms, a past peildatum {past_s:.1} s", percentile(first.clone(), 0.5), percentile(filtered.clone(), 0.5));
+    let first_p50 = percentile(first.clone(), 0.5);
+    eprintln!(
+        "dashboard: first page p50 {first_p50:.0} ms, filter change p50 {:.0} ms, a past peildatum {past_s:.2} s; every figure of one variant: one pass per figure {separate:.0} ms, one pass in all {single:.0} ms; a bare pass over the facts {floor:.0} ms",
+        percentile(filtered.clone(), 0.5)
+    );
 
     let report = json!({
         "dashboard": {
             "first_page_ms": {"p50": percentile(first.clone(), 0.5), "p99": percentile(first, 0.99), "runs": runs},
             "filter_change_ms": {"p50": percentile(filtered.clone(), 0.5), "p99": percentile(filtered, 0.99), "runs": runs},
             "past_peildatum_s": past_s,
+            "baseline_one_pass_per_figure_ms": separate,
+            "floor_bare_pass_ms": floor,
+            "one_variant_single_pass_ms": single,
+            "single_pass_vs_one_pass_per_figure": single / separate,
+            "single_pass_vs_floor": single / floor,
         },
         "children": children, "open_signals": open, "records": events,
         "state_mib": signals_rss - base, "children_mib": children_rss - base,
