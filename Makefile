@@ -41,7 +41,9 @@ up: build broker ## start broker + all services on the config in SCHAKEL_CONFIG 
 	  if [ -f $(RUN)/$$s.pid ] && kill -0 $$(cat $(RUN)/$$s.pid) 2>/dev/null; then echo "$$s already running"; continue; fi; \
 	  nohup $(BIN)/$$s >$(RUN)/$$s.log 2>&1 & echo $$! >$(RUN)/$$s.pid; echo "$$s started (log: .run/$$s.log)"; \
 	done
-	@nohup $(BIN)/schakel clock run >$(RUN)/clock.log 2>&1 & echo $$! >$(RUN)/clock.pid
+	@infra/demo/await-up.sh $(RUN) schakel-ingest:8080 schakel-rules:8081 schakel-notify:8082 schakel-monitor:8083
+	@if [ -f $(RUN)/clock.pid ] && kill -0 $$(cat $(RUN)/clock.pid) 2>/dev/null; then echo "clock already running"; else \
+	  nohup $(BIN)/schakel clock run >$(RUN)/clock.log 2>&1 & echo $$! >$(RUN)/clock.pid; fi
 	@echo "up: ingest http://127.0.0.1:8080/v1/events, monitor http://127.0.0.1:8083/  (health: /livez /readyz /metrics on 8080-8083)"
 
 down: ## stop the services and the broker (the log under .run/kafka is kept)

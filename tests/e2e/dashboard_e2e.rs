@@ -14,33 +14,6 @@ use serde_json::{json, Value};
 const PASSWORD: &str = "een-lang-testwachtwoord";
 const PEIL: &str = "peildatum=2026-04-01&bekend=nu";
 
-const DIRECTORY: &str = r#"
-[[institution]]
-id = "gemeente:0392"
-name = "Gemeente Haarlem"
-
-[[contact]]
-id = "leerplicht-haarlem"
-name = "Leerplicht Haarlem"
-institution = "gemeente:0392"
-roles = ["leerplicht"]
-email = "lp@haarlem.example"
-
-[[contact]]
-id = "beleid-haarlem"
-name = "Beleid Haarlem"
-institution = "gemeente:0392"
-roles = ["beleid"]
-email = "beleid@haarlem.example"
-
-[[contact]]
-id = "jeugdteam-haarlem"
-name = "Wijkteam Haarlem"
-institution = "gemeente:0392"
-roles = ["jeugdteam"]
-email = "jt@haarlem.example"
-"#;
-
 /// A logged-in client (cookies by hand, no redirects followed).
 struct Client {
     base: String,
@@ -100,16 +73,6 @@ impl Client {
     }
 }
 
-fn fact(i: usize, bsn: &str, residence: &str, since: &str) -> Value {
-    json!({"specversion": "1.0", "id": format!("d-{i}"),
-           "source": "urn:nld:gemeente:0392:systeem:leerplicht",
-           "type": "nl.schakel.leerplicht.thuiszitter-registered.v1",
-           "time": "2026-01-05T09:00:00+01:00", "datacontenttype": "application/json",
-           "data": {"child": {"bsn": bsn, "birthDate": "2013-05-01", "residenceMunicipality": residence,
-                              "name": {"given": "Testvoornaam", "family": format!("Testachternaam{i}")}},
-                    "since": since}})
-}
-
 fn reads(env: &Env) -> Vec<AuditEvent> {
     let reg = schakel_core::log::schemas::registry();
     env.read(Topic::AUDIT)
@@ -123,7 +86,9 @@ fn reads(env: &Env) -> Vec<AuditEvent> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_role_sees_the_figures_it_may_and_the_list_of_children_is_audited() {
-    let env = Region::new().directory(DIRECTORY).start();
+    let env = Region::new()
+        .directory(schakel_e2e::DASHBOARD_DIRECTORY)
+        .start();
     for who in ["leerplicht-haarlem", "beleid-haarlem", "jeugdteam-haarlem"] {
         env.add_account(who, PASSWORD);
     }
@@ -137,9 +102,9 @@ async fn each_role_sees_the_figures_it_may_and_the_list_of_children_is_audited()
         .enumerate()
         .map(|(i, b)| {
             if i < 7 {
-                fact(i, b, "0392", "2026-01-05")
+                schakel_e2e::thuiszitter_event(&format!("d-{i}"), i, b, "0392", "2026-01-05")
             } else {
-                fact(i, b, "0377", "2025-12-01")
+                schakel_e2e::thuiszitter_event(&format!("d-{i}"), i, b, "0377", "2025-12-01")
             }
         })
         .collect();

@@ -483,26 +483,6 @@ async fn a_login_with_a_signed_client_assertion_and_a_stranger_refused() {
     let _ = std::fs::remove_dir_all(&op_dir);
 }
 
-const DASHBOARD_DIRECTORY: &str = r#"
-[[institution]]
-id = "gemeente:0392"
-name = "Gemeente Haarlem"
-
-[[contact]]
-id = "leerplicht-haarlem"
-name = "Leerplicht Haarlem"
-institution = "gemeente:0392"
-roles = ["leerplicht"]
-email = "lp@haarlem.example"
-
-[[contact]]
-id = "beleid-haarlem"
-name = "Beleid Haarlem"
-institution = "gemeente:0392"
-roles = ["beleid"]
-email = "beleid@haarlem.example"
-"#;
-
 impl Walker<'_> {
     /// Tab until `css` has focus (by keyboard), or click it (by mouse).
     async fn focus(&self, css: &str) {
@@ -558,7 +538,7 @@ async fn the_dashboard_by_keyboard_with_every_page_accessible() {
             "assets_dir = \"{}\"",
             assets.join("nlds").display()
         ))
-        .directory(DASHBOARD_DIRECTORY)
+        .directory(schakel_e2e::DASHBOARD_DIRECTORY)
         .start();
     for who in ["leerplicht-haarlem", "beleid-haarlem"] {
         env.add_account(who, "een-lang-testwachtwoord");
@@ -570,14 +550,12 @@ async fn the_dashboard_by_keyboard_with_every_page_accessible() {
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let (residence, since) = if i < 9 { ("0392", "2026-01-05") } else { ("0377", "2025-12-01") };
-            json!({"specversion": "1.0", "id": format!("db-{i}"),
-                   "source": "urn:nld:gemeente:0392:systeem:leerplicht",
-                   "type": "nl.schakel.leerplicht.thuiszitter-registered.v1",
-                   "time": "2026-01-05T09:00:00+01:00", "datacontenttype": "application/json",
-                   "data": {"child": {"bsn": b, "birthDate": "2013-05-01", "residenceMunicipality": residence,
-                                      "name": {"given": "Testvoornaam", "family": format!("Testachternaam{i}")}},
-                            "since": since}})
+            let (residence, since) = if i < 9 {
+                ("0392", "2026-01-05")
+            } else {
+                ("0377", "2025-12-01")
+            };
+            schakel_e2e::thuiszitter_event(&format!("db-{i}"), i, b, residence, since)
         })
         .collect();
     let (s, body) = env

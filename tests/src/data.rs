@@ -40,3 +40,51 @@ pub fn assignment_event(id: &str, bsn: &str, birth: &str, nummer: &str) -> serde
         }
     })
 }
+
+/// The directory of the dashboard tests: Haarlem's leerplicht (exact for its residents), its
+/// policy staff (aggregates only) and its youth team (no dashboard).
+pub const DASHBOARD_DIRECTORY: &str = r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "leerplicht-haarlem"
+name = "Leerplicht Haarlem"
+institution = "gemeente:0392"
+roles = ["leerplicht"]
+email = "lp@haarlem.example"
+
+[[contact]]
+id = "beleid-haarlem"
+name = "Beleid Haarlem"
+institution = "gemeente:0392"
+roles = ["beleid"]
+email = "beleid@haarlem.example"
+
+[[contact]]
+id = "jeugdteam-haarlem"
+name = "Wijkteam Haarlem"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+email = "jt@haarlem.example"
+"#;
+
+/// Leerplicht's registration of a thuiszitter (child `i`, out of school since `since`).
+pub fn thuiszitter_event(
+    id: &str,
+    i: usize,
+    bsn: &str,
+    residence: &str,
+    since: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "specversion": "1.0", "id": id,
+        "source": "urn:nld:gemeente:0392:systeem:leerplicht",
+        "type": "nl.schakel.leerplicht.thuiszitter-registered.v1",
+        "time": "2026-01-05T09:00:00+01:00", "datacontenttype": "application/json",
+        "data": {"child": {"bsn": bsn, "birthDate": "2013-05-01", "residenceMunicipality": residence,
+                           "name": {"given": "Testvoornaam", "family": format!("Testachternaam{i}")}},
+                 "since": since}
+    })
+}

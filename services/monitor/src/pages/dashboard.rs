@@ -495,7 +495,7 @@ pub fn render(
 <p class="utrecht-paragraph utrecht-paragraph--lead">Thuiszitters kennen, tellen en volgen: de cijfers van de regio op peildatum {peil}, over de periode vanaf {from}.</p>
 <form method="get" action="/dashboard" class="schakel-filters">
 {f1}{f2}{f3}
-<div class="utrecht-form-field schakel-form-row"><div class="utrecht-form-field__label"><label class="utrecht-form-label" for="school">School (instellingscode, bijvoorbeeld school:12AB)</label></div><div class="utrecht-form-field__input"><input class="utrecht-textbox utrecht-textbox--html-input" id="school" name="school" type="text" value="{school}"></div></div>
+{school}
 <div class="utrecht-form-field schakel-form-row"><div class="utrecht-form-field__label"><label class="utrecht-form-label" for="vanaf">Periode vanaf</label></div><div class="utrecht-form-field__input"><input class="utrecht-textbox utrecht-textbox--html-input" id="vanaf" name="vanaf" type="date" value="{from_iso}"></div></div>
 <button class="utrecht-button utrecht-button--primary-action" type="submit" id="toon">Toon cijfers</button>
 </form>"#,
@@ -519,9 +519,19 @@ pub fn render(
             &gemeenten,
             c.scope.municipality.as_deref().unwrap_or("")
         ),
-        school = esc(c.scope.school.as_deref().unwrap_or("")),
+        school = if exact {
+            format!(
+                r#"<div class="utrecht-form-field schakel-form-row"><div class="utrecht-form-field__label"><label class="utrecht-form-label" for="school">School (instellingscode, bijvoorbeeld school:12AB)</label></div><div class="utrecht-form-field__input"><input class="utrecht-textbox utrecht-textbox--html-input" id="school" name="school" type="text" value="{}"></div></div>"#,
+                esc(c.scope.school.as_deref().unwrap_or(""))
+            )
+        } else {
+            String::new()
+        },
         from_iso = c.from,
     );
+    if !exact {
+        main.push_str(r#"<p class="utrecht-paragraph utrecht-paragraph--small">Per school filteren kan alleen wie de kinderen van de eigen gemeente mag zien (leerplicht en RMC, met de eigen gemeente gekozen): de kinderen van één school zijn te herkenbaar.</p>"#);
+    }
     main.push_str(r#"<h2 class="utrecht-heading-2">Volledigheid van de bronnen</h2><p class="utrecht-paragraph">Tot wanneer elk bronsysteem gegevens heeft aangeleverd. Een bron die achterloopt maakt de cijfers te laag.</p><ul class="utrecht-unordered-list">"#);
     for (src, at) in sources {
         main.push_str(&format!(

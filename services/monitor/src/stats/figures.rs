@@ -539,6 +539,31 @@ fn add_vrijstellingen(c: &ChildLog, as_of: AsOf, row: &mut [u64]) {
     }
 }
 
+/// A child's vrijstellingen that began in the period, by kind (a kind counts once).
+fn add_new_vrijstellingen(c: &ChildLog, as_of: AsOf, from: Date, row: &mut [u64]) {
+    for (i, (kind, _)) in VRIJSTELLINGEN.iter().enumerate() {
+        let began = c.facts.iter().filter(|k| as_of.knows(k.at)).any(|k| {
+            matches!(&k.fact, Fact::Vrijstelling { kind: kd, from: f, ended: false, .. }
+                if kd == kind && *f >= from && *f <= as_of.peildatum)
+        });
+        row[i] += u64::from(began);
+    }
+}
+
+fn new_vrijstellingen_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
+    let (names, counts) = by_municipality(rows, VRIJSTELLINGEN.len());
+    Figure {
+        id: "vrijstellingen-nieuw",
+        title: "Vrijstellingen: nieuw in de periode",
+        definition: "Kinderen met een vrijstelling die in de periode (standaard: het schooljaar tot de peildatum) inging, naar artikel. Raakt aan zorg: afgerond op vijftallen, kleine aantallen verborgen.",
+        rows: names,
+        cols: VRIJSTELLINGEN.iter().map(|(_, t)| t.to_string()).collect(),
+        counts,
+        care: true,
+        measures: Vec::new(),
+    }
+}
+
 fn vrijstellingen_figure(rows: BTreeMap<String, Vec<u64>>) -> Figure {
     let (names, counts) = by_municipality(rows, 5);
     Figure {
@@ -712,30 +737,33 @@ pub fn youth_care_by_age(log: &Log, scope: &Scope, as_of: AsOf) -> Figure {
 }
 
 /// Every figure counted per child, in one pass over the children: thuiszitters by duration,
-/// by kind and their flow, vrijstellingen, verzuim by kind and by status, youth care by age.
+/// by kind and their flow, vrijstellingen in force and new in the period, verzuim by kind and
+/// by status, youth care by age.
 pub fn child_figures(log: &Log, scope: &Scope, as_of: AsOf, from: Date) -> Vec<Figure> {
-    const WIDTHS: [usize; 7] = [3, 3, 4, 5, VERZUIM.len(), STATUSES.len(), 18];
+    const WIDTHS: [usize; 8] = [3, 3, 4, 5, 5, VERZUIM.len(), STATUSES.len(), 18];
     let mut rows = Rows::new(&WIDTHS, 1);
     let d = as_of.peildatum;
     for (m, c) in children(log, scope, as_of) {
         let eps = episodes(c, as_of);
-        let ([dur, kind, flow, vrij, vk, vs, care], [to_aanbod]) = rows.of(m) else {
-            unreachable!("seven tables and one list")
+        let ([dur, kind, flow, vrij, nieuw, vk, vs, care], [to_aanbod]) = rows.of(m) else {
+            unreachable!("eight tables and one list")
         };
         add_duration(&eps, d, dur);
         add_kind(&eps, d, kind);
         add_flow(&eps, from, d, flow, to_aanbod);
         add_vrijstellingen(c, as_of, vrij);
+        add_new_vrijstellingen(c, as_of, from, nieuw);
         add_verzuim(c, as_of, vk, vs);
         add_youth_care(c, as_of, care);
     }
     let (tables, mut lists) = rows.into_tables();
-    let [dur, kind, flow, vrij, vk, vs, care] = tables.try_into().expect("seven tables");
+    let [dur, kind, flow, vrij, nieuw, vk, vs, care] = tables.try_into().expect("eight tables");
     vec![
         duration_figure(dur),
         kind_figure(kind),
         flow_figure(flow, lists.remove(0)),
         vrijstellingen_figure(vrij),
+        new_vrijstellingen_figure(nieuw),
         verzuim_figure(vk, false),
         verzuim_figure(vs, true),
         youth_care_figure(care),
@@ -1158,11 +1186,11 @@ pub fn leerplichttelling(
     Figure {
         id: "leerplichttelling",
         title: "Leerplichttelling",
-        definition: "Per schooljaar (1 augustus tot en met 31 juli), unieke kinderen per categorie van de landelijke telling: langdurig relatief verzuim op 1 september, nieuwe gevallen daarna, langer dan drie maanden aaneen; absoluut verzuim in het schooljaar; vrijstellingen verleend in het schooljaar per artikel.",
+        definition: "Per schooljaar (1 augustus tot en met 31 juli), unieke kinderen per categorie van de landelijke telling: langdurig relatief verzuim op 1 september, nieuwe gevallen daarna, langer dan drie maanden aaneen; absoluut verzuim in het schooljaar; vrijstellingen verleend in het schooljaar per artikel. Bevat 5 onder a, dat aan zorg raakt: wie de kinderen niet mag zien krijgt de hele tabel afgerond op vijftallen.",
         rows: names,
         cols: col_names,
         counts,
-        care: false,
+        care: true,
         measures: Vec::new(),
     }
 }

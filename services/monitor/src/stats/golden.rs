@@ -264,6 +264,28 @@ fn vrijstellingen_in_force_count_as_known() {
                 .count() as u64;
             assert_eq!(total, want, "{p} {known:?}");
             assert_eq!(f.counts.col_total(1), want, "all 5 onder b");
+            // new in the school year to the peildatum
+            let from = date(2025, 8, 1);
+            let all = super::figures::child_figures(
+                &log,
+                &Scope::default(),
+                AsOf {
+                    peildatum: p,
+                    known_at: known.map(end_of),
+                },
+                from,
+            );
+            let new = all.iter().find(|f| f.id == "vrijstellingen-nieuw").unwrap();
+            let want_new = kids
+                .iter()
+                .filter(|k| {
+                    k.vrijstelling.is_some_and(|(f, got)| {
+                        from <= f && f <= p && known.is_none_or(|kd| got <= kd)
+                    })
+                })
+                .count() as u64;
+            assert_eq!(new.counts.col_total(1), want_new, "{p} {known:?}: new");
+            assert!(want_new > 0 && want_new <= want);
         }
     }
 }
