@@ -174,6 +174,12 @@ async fn each_role_sees_the_figures_it_may_and_the_list_of_children_is_audited()
     let flow: Value = serde_json::from_str(&flow).unwrap();
     assert_eq!(flow["measures"][0]["rows"], json!(["×", "×"]), "{flow}");
     assert_eq!(flow["measures"][0]["total"], "×");
+    // rows by school are for the entitled: beleid gets the municipalities
+    let (_, by_school) = beleid
+        .get(&format!("/v1/stats/thuiszitters-duur?{PEIL}&rijen=school"))
+        .await;
+    let by_school: Value = serde_json::from_str(&by_school).unwrap();
+    assert_eq!(by_school["rows"], json!(["0377", "0392"]));
 
     // leerplicht of Haarlem: its own residents exactly, and the list behind a figure, audited
     let lp = Client::login(&env, "leerplicht-haarlem").await;
@@ -197,6 +203,18 @@ async fn each_role_sees_the_figures_it_may_and_the_list_of_children_is_audited()
         flow["measures"][0]["rows"],
         json!(["0%"]),
         "none of the seven has an aanbod yet: {flow}"
+    );
+    // its own residents by school: no source reported a school for them
+    let (_, by_school) = lp
+        .get(&format!(
+            "/v1/stats/thuiszitters-duur?{PEIL}&gemeente=0392&rijen=school"
+        ))
+        .await;
+    let by_school: Value = serde_json::from_str(&by_school).unwrap();
+    assert_eq!(by_school["rows"], json!(["geen school bekend"]));
+    assert_eq!(
+        by_school["table"]["cells"][0][0],
+        json!({"shown": "exact", "value": 7})
     );
     let list = format!(
         "/dashboard/lijst?{}&amp;vanaf=2025-08-01&amp;gemeente=0392&amp;kolom=0",

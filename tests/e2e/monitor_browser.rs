@@ -624,13 +624,34 @@ async fn the_dashboard_by_keyboard_with_every_page_accessible() {
     b.goto(&format!("{base}/dashboard?peildatum=2026-04-01"))
         .await;
     w.log_in("leerplicht-haarlem").await;
-    arrive(&b, "the dashboard", |url, _| url.contains("/dashboard")).await;
-    assert!(b.source().await.contains("Exacte aantallen"));
+    // (the login page's own URL names the dashboard as where to go back to)
+    arrive(&b, "the dashboard, exact", |url, src| {
+        url.ends_with("/dashboard?peildatum=2026-04-01") && src.contains("Exacte aantallen")
+    })
+    .await;
     w.look("cijfers-leerplicht").await;
     w.activate("a[href^=\"/dashboard/lijst\"]").await;
     arrive(&b, "the list", |url, _| url.contains("/dashboard/lijst")).await;
     let src = b.source().await;
     assert!(src.contains("Testachternaam0") && src.contains(children[0].as_str()));
     w.look("lijst").await;
+    // its residents by samenwerkingsverband, by keyboard
+    b.goto(&format!("{base}/dashboard?peildatum=2026-04-01"))
+        .await;
+    w.focus("#rijen").await;
+    b.find("#rijen")
+        .await
+        .send_keys("Samenwerkingsverband")
+        .await;
+    w.activate("#toon").await;
+    arrive(&b, "rows by samenwerkingsverband", |url, _| {
+        url.contains("rijen=swv")
+    })
+    .await;
+    assert!(b
+        .source()
+        .await
+        .contains("scope=\"row\">geen samenwerkingsverband bekend</th>"));
+    w.look("cijfers-swv").await;
     b.quit().await;
 }

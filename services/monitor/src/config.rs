@@ -130,6 +130,8 @@ pub struct Settings {
     pub monitoring: MonitoringPolicy,
     /// the peildata as (month, day)
     pub peildata: Vec<(i8, i8)>,
+    /// `[policy.routing]`: the samenwerkingsverband of each school, for the dashboard's rows
+    pub swv: std::sync::Arc<crate::stats::figures::Swvs>,
 }
 
 impl Settings {
@@ -142,6 +144,7 @@ impl Settings {
             .map_err(|e| ConfigError::Invalid(format!("policy.monitoring.peildata: {e}")))?;
         Ok(Self {
             contact_tokens: contact_tokens(&cfg)?,
+            swv: std::sync::Arc::new(swvs(&cfg)?),
             monitoring,
             peildata,
             monitor,
@@ -161,6 +164,30 @@ fn monitoring(cfg: &Config) -> Result<MonitoringPolicy, ConfigError> {
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Invalid(format!("[policy.monitoring] {e}"))),
     }
+}
+
+/// The samenwerkingsverbanden of `[policy.routing]` (rules checks the section; the monitor
+/// takes these two keys).
+fn swvs(cfg: &Config) -> Result<crate::stats::figures::Swvs, ConfigError> {
+    #[derive(Deserialize)]
+    struct Routing {
+        #[serde(default)]
+        swv: Option<String>,
+        #[serde(default)]
+        school_swv: std::collections::BTreeMap<String, String>,
+    }
+    let table: toml::Table = cfg.section("policy")?;
+    let Some(routing) = table.get("routing") else {
+        return Ok(Default::default());
+    };
+    let r: Routing = routing
+        .clone()
+        .try_into()
+        .map_err(|e: toml::de::Error| ConfigError::Invalid(format!("[policy.routing] {e}")))?;
+    Ok(crate::stats::figures::Swvs {
+        region: r.swv,
+        schools: r.school_swv,
+    })
 }
 
 /// The contact tokens of ingest's section: ingest checks the section as a whole; the monitor

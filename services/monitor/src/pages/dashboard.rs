@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::layout::{esc, html, message, page, secure_headers, Who};
 use super::{login_first, problem, who};
 use crate::auth::{viewer, Viewer};
-use crate::stats::figures::{self, AsOf, Figure, Scope};
+use crate::stats::figures::{self, AsOf, Figure, RowsBy, Scope};
 use crate::stats::log::day_of;
 use crate::stats::suppress::{self, Kind, Masked, Suppression};
 use crate::view::State as MonitorState;
@@ -38,6 +38,8 @@ pub struct Filters {
     pub school: Option<String>,
     /// the start of the period (default: the school year's 1 August)
     pub vanaf: Option<String>,
+    /// the rows: `gemeente` (default), `school` or `swv` (the latter two for exact viewers)
+    pub rijen: Option<String>,
 }
 
 /// The filters, read.
@@ -88,6 +90,12 @@ impl Filters {
             scope: Scope {
                 municipality: nonempty(&self.gemeente),
                 school: nonempty(&self.school),
+                rows: match self.rijen.as_deref() {
+                    Some("school") => RowsBy::School,
+                    Some("swv") => RowsBy::Swv,
+                    _ => RowsBy::Municipality,
+                },
+                swv: Default::default(),
             },
             from: self
                 .vanaf
@@ -100,6 +108,23 @@ impl Filters {
 }
 
 impl Chosen {
+    /// The municipality the figures are counted for: none for rows by municipality (a
+    /// municipality's view is its row of the region's table), the chosen one otherwise.
+    fn limited_to(&self) -> Option<String> {
+        match self.scope.rows {
+            RowsBy::Municipality => None,
+            _ => self.scope.municipality.clone(),
+        }
+    }
+
+    /// The municipality row a view cuts from the region's table, if it shows one.
+    fn only(&self) -> Option<String> {
+        match self.scope.rows {
+            RowsBy::Municipality => self.scope.municipality.clone(),
+            _ => None,
+        }
+    }
+
     fn as_of(&self, now: bool) -> AsOf {
         let end = self
             .peildatum
@@ -130,6 +155,11 @@ impl Chosen {
         if let Some(s) = &self.scope.school {
             q.push_str(&format!("&school={}", super::encode(s)));
         }
+        match self.scope.rows {
+            RowsBy::Municipality => {}
+            RowsBy::School => q.push_str("&rijen=school"),
+            RowsBy::Swv => q.push_str("&rijen=swv"),
+        }
         q
     }
 }
@@ -145,6 +175,18 @@ impl Access {
     /// Exact counts only for one's own residents, and only when the view is limited to them.
     pub fn exact(&self, scope: &Scope) -> bool {
         self.own.is_some() && scope.municipality == self.own
+    }
+
+    /// What this viewer may see of `c`: a school, or rows by school or SWV, only exactly (a
+    /// school's or an SWV's small table beside its municipality's would give children away).
+    pub fn limit(&self, c: &mut Chosen, swv: &std::sync::Arc<figures::Swvs>) -> bool {
+        let exact = self.exact(&c.scope);
+        if !exact {
+            c.scope.school = None;
+            c.scope.rows = RowsBy::Municipality;
+        }
+        c.scope.swv = swv.clone();
+        exact
     }
 }
 
@@ -168,8 +210,9 @@ fn access(s: &MonitorState, contact: &str) -> Option<Access> {
 pub fn all(s: &MonitorState, c: &Chosen, now: bool) -> Vec<Figure> {
     let as_of = c.as_of(now);
     let scope = Scope {
-        municipality: None,
-        school: c.scope.school.clone(),
+        // rows by school or SWV (exact viewers only) count their own residents
+        municipality: c.limited_to(),
+        ..c.scope.clone()
     };
     let mut out = figures::child_figures(&s.stats, &scope, as_of, c.from);
     let care = out.pop().expect("youth care is counted per child");
@@ -521,8 +564,22 @@ pub fn render(
         ),
         school = if exact {
             format!(
-                r#"<div class="utrecht-form-field schakel-form-row"><div class="utrecht-form-field__label"><label class="utrecht-form-label" for="school">School (instellingscode, bijvoorbeeld school:12AB)</label></div><div class="utrecht-form-field__input"><input class="utrecht-textbox utrecht-textbox--html-input" id="school" name="school" type="text" value="{}"></div></div>"#,
-                esc(c.scope.school.as_deref().unwrap_or(""))
+                r#"<div class="utrecht-form-field schakel-form-row"><div class="utrecht-form-field__label"><label class="utrecht-form-label" for="school">School (instellingscode, bijvoorbeeld school:12AB)</label></div><div class="utrecht-form-field__input"><input class="utrecht-textbox utrecht-textbox--html-input" id="school" name="school" type="text" value="{}"></div></div>{}"#,
+                esc(c.scope.school.as_deref().unwrap_or("")),
+                select(
+                    "rijen",
+                    "Rijen",
+                    &[
+                        ("gemeente".to_owned(), "Woongemeente".to_owned()),
+                        ("school".to_owned(), "School".to_owned()),
+                        ("swv".to_owned(), "Samenwerkingsverband".to_owned()),
+                    ],
+                    match c.scope.rows {
+                        RowsBy::Municipality => "gemeente",
+                        RowsBy::School => "school",
+                        RowsBy::Swv => "swv",
+                    }
+                )
             )
         } else {
             String::new()
@@ -530,7 +587,12 @@ pub fn render(
         from_iso = c.from,
     );
     if !exact {
-        main.push_str(r#"<p class="utrecht-paragraph utrecht-paragraph--small">Per school filteren kan alleen wie de kinderen van de eigen gemeente mag zien (leerplicht en RMC, met de eigen gemeente gekozen): de kinderen van één school zijn te herkenbaar.</p>"#);
+        main.push_str(r#"<p class="utrecht-paragraph utrecht-paragraph--small">Per school of samenwerkingsverband kijken kan alleen wie de kinderen van de eigen gemeente mag zien (leerplicht en RMC, met de eigen gemeente gekozen): de kinderen van één school zijn te herkenbaar.</p>"#);
+    }
+    match c.scope.rows {
+        RowsBy::Municipality => {}
+        RowsBy::School => main.push_str(r#"<p class="utrecht-paragraph">Rijen: de school van de nieuwste inschrijving die uiterlijk op de peildatum begon (ook als het kind daar inmiddels is uitgeschreven); bij signalen de school van het signaal. Alleen de inwoners van de gekozen gemeente.</p>"#),
+        RowsBy::Swv => main.push_str(r#"<p class="utrecht-paragraph">Rijen: het samenwerkingsverband passend onderwijs van die school (uit de regionale afspraken, <code>policy.routing</code>). Alleen de inwoners van de gekozen gemeente.</p>"#),
     }
     main.push_str(r#"<h2 class="utrecht-heading-2">Volledigheid van de bronnen</h2><p class="utrecht-paragraph">Tot wanneer elk bronsysteem gegevens heeft aangeleverd. Een bron die achterloopt maakt de cijfers te laag.</p><ul class="utrecht-unordered-list">"#);
     for (src, at) in sources {
@@ -555,7 +617,8 @@ pub fn render(
             def = esc(f.definition),
         ));
         main.push_str(&chart(f, m));
-        let list = (exact && f.id == "thuiszitters-duur").then_some(q.as_str());
+        let list = (exact && f.id == "thuiszitters-duur" && c.scope.rows == RowsBy::Municipality)
+            .then_some(q.as_str());
         main.push_str(&table(f, m, list));
         main.push_str(&format!(
             r#"<p class="utrecht-paragraph utrecht-paragraph--small">{}</p>"#,
@@ -608,13 +671,8 @@ pub async fn dashboard(
         if f.gemeente.is_none() {
             c.scope.municipality = a.own.clone();
         }
-        let exact = a.exact(&c.scope);
-        if !exact {
-            // school views are for those who may see the children: a school's small table
-            // subtracted from its municipality's would give them away
-            c.scope.school = None;
-        }
-        let only = c.scope.municipality.clone();
+        let exact = a.limit(&mut c, &st.settings.swv);
+        let only = c.only();
         // the figures as chosen, and the other way (known then / known now) beside them
         let (chosen, other) = both(s, &c);
         let figures: Vec<(Figure, Masked, Option<Masked>)> = chosen
@@ -688,15 +746,16 @@ pub async fn stats(
     let p = st.settings.monitoring.suppression;
     let out = st.view.read(|s| {
         let a = access(s, &v.contact)?;
-        let exact = a.exact(&c.scope);
-        if !exact {
-            c.scope.school = None;
+        let exact = a.limit(&mut c, &st.settings.swv);
+        if id == "leerplichttelling" {
+            // the telling is by municipality of residence
+            c.scope.rows = RowsBy::Municipality;
         }
-        let only = c.scope.municipality.clone();
+        let only = c.only();
         let fig = if id == "leerplichttelling" {
             let region = Scope {
                 municipality: None,
-                school: c.scope.school.clone(),
+                ..c.scope.clone()
             };
             Some(figures::leerplichttelling(
                 &s.stats,
@@ -1020,7 +1079,7 @@ mod tests {
             now_known: true,
             scope: Scope {
                 municipality: m.map(str::to_owned),
-                school: None,
+                ..Default::default()
             },
             from: jiff::civil::date(2025, 8, 1),
         }

@@ -28,11 +28,104 @@ impl AsOf {
     }
 }
 
-/// Which children a figure counts: by municipality of residence and by school.
+/// Which children a figure counts (by municipality of residence and by school), and what its
+/// rows are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
     pub municipality: Option<String>,
     pub school: Option<String>,
+    pub rows: RowsBy,
+    /// the samenwerkingsverband of each school, for rows by SWV
+    pub swv: std::sync::Arc<Swvs>,
+}
+
+/// What a table's rows are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RowsBy {
+    /// the municipality of residence (of the signal, for figures from signals)
+    #[default]
+    Municipality,
+    /// the school of the child's newest enrolment that began by the peildatum (of the signal)
+    School,
+    /// that school's samenwerkingsverband passend onderwijs
+    Swv,
+}
+
+/// The row of a child without a known school, or of a school without a known SWV.
+pub const NO_SCHOOL: &str = "geen school bekend";
+pub const NO_SWV: &str = "geen samenwerkingsverband bekend";
+
+/// Which samenwerkingsverband each school belongs to (`[policy.routing]`: `school_swv`, else
+/// the region's `swv`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Swvs {
+    pub region: Option<String>,
+    pub schools: BTreeMap<String, String>,
+}
+
+impl Swvs {
+    pub fn of(&self, school: &str) -> Option<&str> {
+        self.schools
+            .get(school)
+            .or(self.region.as_ref())
+            .map(String::as_str)
+    }
+}
+
+/// The school of the child's newest enrolment that began by the peildatum, as known (its last
+/// school if it has left it since).
+pub fn school_on(c: &ChildLog, as_of: AsOf) -> Option<&str> {
+    c.facts
+        .iter()
+        .filter(|k| as_of.knows(k.at))
+        .filter_map(|k| match &k.fact {
+            Fact::Enrolled { school, start } if *start <= as_of.peildatum => {
+                Some((*start, school.as_str()))
+            }
+            _ => None,
+        })
+        .max_by_key(|(start, _)| *start)
+        .map(|(_, school)| school)
+}
+
+impl Scope {
+    /// Whether the scope takes a child (its residence known and in the chosen municipality, at
+    /// the chosen school), and the row it counts in.
+    fn takes<'a>(&'a self, c: &'a ChildLog, as_of: AsOf) -> Option<&'a str> {
+        let m = c.residence.as_deref()?;
+        if self.municipality.as_deref().is_some_and(|s| s != m) {
+            return None;
+        }
+        if let Some(school) = &self.school {
+            if school_on(c, as_of) != Some(school.as_str()) {
+                return None;
+            }
+        }
+        Some(match self.rows {
+            RowsBy::Municipality => m,
+            RowsBy::School => school_on(c, as_of).unwrap_or(NO_SCHOOL),
+            RowsBy::Swv => school_on(c, as_of)
+                .and_then(|s| self.swv.of(s))
+                .unwrap_or(NO_SWV),
+        })
+    }
+
+    /// The row a signal counts in.
+    fn row_of_signal<'a>(
+        &'a self,
+        first: &'a schakel_core::domain::events::SignalEvent,
+    ) -> Option<&'a str> {
+        let m = first.municipality.as_deref()?;
+        let school = first
+            .institution
+            .as_deref()
+            .filter(|i| i.starts_with("school:"));
+        Some(match self.rows {
+            RowsBy::Municipality => m,
+            RowsBy::School => school.unwrap_or(NO_SCHOOL),
+            RowsBy::Swv => school.and_then(|s| self.swv.of(s)).unwrap_or(NO_SWV),
+        })
+    }
 }
 
 /// A table of figures: its rows and columns named, the counts, and how to read it.
@@ -279,28 +372,15 @@ fn bucket(start: Date, d: Date) -> usize {
     }
 }
 
-/// The children a scope takes, with their municipality of residence (the rows).
+/// The children a scope takes, with the row each counts in.
 fn children<'a>(
     log: &'a Log,
     scope: &'a Scope,
     as_of: AsOf,
 ) -> impl Iterator<Item = (&'a str, &'a ChildLog)> + 'a {
-    log.children.values().filter_map(move |c| {
-        let m = c.residence.as_deref()?;
-        if scope.municipality.as_deref().is_some_and(|s| s != m) {
-            return None;
-        }
-        if let Some(school) = &scope.school {
-            let at_school = c.facts.iter().any(|k| {
-                as_of.knows(k.at)
-                    && matches!(&k.fact, Fact::Enrolled { school: s, start } if s == school && *start <= as_of.peildatum)
-            });
-            if !at_school {
-                return None;
-            }
-        }
-        Some((m, c))
-    })
+    log.children
+        .values()
+        .filter_map(move |c| Some((scope.takes(c, as_of)?, c)))
 }
 
 /// The row of municipality `m`, made on first use (without a new string for every child).
@@ -375,13 +455,7 @@ pub fn thuiszitters_in_bucket(
     let mut out: Vec<(String, Date, Date)> = log
         .children
         .iter()
-        .filter(|(_, c)| {
-            c.residence.is_some()
-                && scope
-                    .municipality
-                    .as_deref()
-                    .is_none_or(|m| c.residence.as_deref() == Some(m))
-        })
+        .filter(|(_, c)| scope.takes(c, as_of).is_some())
         .filter_map(|(key, c)| {
             let start = episodes(c, as_of)
                 .iter()
@@ -1051,12 +1125,15 @@ pub fn signal_figures(s: &State, scope: &Scope, from: Date, as_of: AsOf) -> Vec<
     };
     for v in s.signals.values() {
         let Some(first) = v.first() else { continue };
-        let Some(m) = first.municipality.as_deref() else {
-            continue;
-        };
-        if first.fired_on > d || scope.municipality.as_deref().is_some_and(|x| x != m) {
+        if first.fired_on > d
+            || first.municipality.is_none()
+            || scope.municipality.is_some() && first.municipality != scope.municipality
+        {
             continue;
         }
+        let Some(m) = scope.row_of_signal(first) else {
+            continue;
+        };
         if let Some(k) = HANDOFFS.iter().position(|(r, _)| *r == first.rule) {
             if at_school(first) {
                 let (row, lists) = rows.of(m);
