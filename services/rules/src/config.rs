@@ -85,7 +85,18 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/demo/region.toml");
         let cfg = Config::load_from(&path, []).expect("infra/demo/region.toml loads");
         let own = Settings::from_config(&cfg).expect("its [rules] and [policy] are valid");
-        assert_eq!(own.policy, Policy::default());
+        // the demo region's own: its samenwerkingsverbanden; every other value as DOMAIN.md
+        assert_eq!(
+            own.policy.routing.swv_of("school:15EE").as_deref(),
+            Some("swv:VO2702")
+        );
+        assert_eq!(
+            own.policy.routing.swv_of("school:11AA").as_deref(),
+            Some("swv:PO2701")
+        );
+        let mut rest = own.policy.clone();
+        rest.routing = Default::default();
+        assert_eq!(rest, Policy::default());
         assert_eq!(own.rules.group, "schakel-rules");
     }
 }
