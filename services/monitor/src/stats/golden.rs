@@ -664,14 +664,17 @@ fn rows_by_school_and_by_samenwerkingsverband_count_the_same_children() {
         swv: std::sync::Arc::new(swv.clone()),
         ..Default::default()
     };
-    let f = thuiszitters_by_duration(&log, &scope(RowsBy::School), as_of);
-    let got: std::collections::BTreeMap<String, u64> = f
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(r, s)| (s.clone(), f.counts.row_total(r)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
+    // the thuiszitters per row, rows without any left out
+    let per_row = |rows| -> std::collections::BTreeMap<String, u64> {
+        let f = thuiszitters_by_duration(&log, &scope(rows), as_of);
+        f.rows
+            .iter()
+            .enumerate()
+            .map(|(r, s)| (s.clone(), f.counts.row_total(r)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    };
+    let got = per_row(RowsBy::School);
     assert_eq!(got, by_school);
     assert!(
         got.len() == 4,
@@ -686,15 +689,7 @@ fn rows_by_school_and_by_samenwerkingsverband_count_the_same_children() {
         };
         *by_swv.entry(key.into()).or_default() += n;
     }
-    let f = thuiszitters_by_duration(&log, &scope(RowsBy::Swv), as_of);
-    let got: std::collections::BTreeMap<String, u64> = f
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(r, s)| (s.clone(), f.counts.row_total(r)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    assert_eq!(got, by_swv);
+    assert_eq!(per_row(RowsBy::Swv), by_swv);
     // the same children as the municipality's row
     let m = thuiszitters_by_duration(&log, &scope(RowsBy::Municipality), as_of);
     assert_eq!(m.counts.total(), by_school.values().sum::<u64>());
