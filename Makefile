@@ -67,6 +67,11 @@ test: ## run every test (unit, property, golden, black-box and end-to-end on Apa
 	@dpkg -s chromium chromium-driver fonts-noto-core >/dev/null 2>&1 || { \
 	  echo "installing chromium, chromium-driver and fonts-noto-core (Debian)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-core >/dev/null; }
+	@# promtool (Debian's prometheus package): the alert rules, their unit tests, the dashboard's queries
+	@dpkg -s prometheus >/dev/null 2>&1 || { \
+	  echo "installing prometheus for promtool (Debian)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	infra/prometheus/check.sh
 	@# the NL Design System styles and axe-core; the test OpenID provider (oidc-provider on Node.js)
 	infra/monitor/assets.sh >/dev/null
 	@[ -d tests/oidc/node_modules/oidc-provider ] || npm ci --prefix tests/oidc --no-audit --no-fund --ignore-scripts --loglevel=error

@@ -94,7 +94,7 @@ impl Env {
             .stderr(file)
             .spawn()
             .expect("spawn service");
-        let p = Proc::adopt(name, child, log);
+        let p = Proc::adopt(name, child, log).with_metrics(port);
         wait_for_port(port, Duration::from_secs(20));
         p
     }

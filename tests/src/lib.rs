@@ -22,7 +22,7 @@ pub mod wait;
 
 pub use data::{assignment_event, bsns, thuiszitter_event, DASHBOARD_DIRECTORY};
 pub use env::{Env, Services};
-pub use proc::{bin, bin_dir, free_port, wait_for_port, Proc};
+pub use proc::{bin, bin_dir, free_port, scrape, wait_for_port, Proc};
 pub use region::{
     Region, JEUGDHULP_TOKEN, LAS_TOKEN, LEERPLICHT_TOKEN, LINK_SECRET, SHARED_BROKER,
     VAULT_MASTER_KEY,

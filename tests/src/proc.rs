@@ -39,6 +39,8 @@ pub struct Proc {
     pub name: String,
     child: Option<Child>,
     pub log: PathBuf,
+    /// the port of its `/metrics`, left beside its log for the privacy scan when it stops
+    metrics_port: Option<u16>,
 }
 
 impl Proc {
@@ -48,11 +50,32 @@ impl Proc {
             name: name.to_owned(),
             child: Some(child),
             log,
+            metrics_port: None,
+        }
+    }
+
+    /// Leaves what its `/metrics` says beside its log when it stops (with the privacy scan on).
+    pub fn with_metrics(mut self, port: u16) -> Self {
+        self.metrics_port = Some(port);
+        self
+    }
+
+    /// Writes its `/metrics` to `<log>.metrics.log`, for the privacy scan.
+    fn leave_metrics(&mut self) {
+        let Some(port) = self.metrics_port else {
+            return;
+        };
+        if crate::privacy::dir().is_none() || !self.is_running() {
+            return;
+        }
+        if let Some(text) = scrape(port) {
+            let _ = std::fs::write(self.log.with_extension("metrics.log"), text);
         }
     }
 
     /// SIGKILL: no chance to drain or commit.
     pub fn kill9(&mut self) {
+        self.leave_metrics();
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -73,6 +96,7 @@ impl Proc {
 
     /// SIGTERM and wait: the graceful stop.
     pub fn stop(&mut self) {
+        self.leave_metrics();
         if let Some(mut c) = self.child.take() {
             let _ = Command::new("kill")
                 .arg("-TERM")
@@ -95,6 +119,20 @@ impl Drop for Proc {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// What a service's `/metrics` on `port` says (a plain HTTP/1.1 GET, usable where no runtime
+/// is, as in a `Drop`).
+pub fn scrape(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
+        .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let (head, body) = out.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
 }
 
 /// Waits until something listens on `port` of loopback.

@@ -182,6 +182,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/imports/{kind}/{import_id}/rejected",
             get(imports::get_rejected),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.health.metrics.clone(),
+            schakel_core::runtime::ops::track,
+        ))
         .with_state(state)
 }
 

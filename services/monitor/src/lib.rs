@@ -133,6 +133,10 @@ pub fn router(st: AppState) -> Router {
         .route("/", get(start_page))
         .route("/static/schakel.css", get(css))
         .merge(pages::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            st.health.metrics.clone(),
+            schakel_core::runtime::ops::track,
+        ))
         .with_state(st)
 }
 

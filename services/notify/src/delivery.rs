@@ -23,6 +23,8 @@ pub struct Job {
     pub single_attempt: bool,
     /// an e-mail for the contact's daily digest at this hour, and what it says
     pub digest: Option<(i32, message::Notification)>,
+    /// when the log received the signal step (the age of a delivery is counted from it)
+    pub logged_at: Option<jiff::Timestamp>,
 }
 
 /// What to send, per channel.
@@ -178,6 +180,7 @@ pub async fn deliver(deps: &Deps, mut job: Job, stop: &Shutdown) -> bool {
         .cap(&job.send.endpoint(deps.mailer.as_deref()));
     loop {
         if let DeliveryState::RetryScheduled { at, .. } = state {
+            let _waiting = PendingRetry::new(&deps.health.metrics);
             tokio::select! {
                 _ = deps.clock.sleep_until(at) => {},
                 _ = stop.wait() => return false,
@@ -206,7 +209,24 @@ pub async fn deliver(deps: &Deps, mut job: Job, stop: &Shutdown) -> bool {
                 Some(r) => state = r.state,
                 None => return false,
             }
-            send_once(deps, &job).await
+            let started = std::time::Instant::now();
+            let sent = send_once(deps, &job).await;
+            deps.health.metrics.observe(
+                "schakel_notify_delivery_duration_seconds",
+                &format!("channel=\"{channel}\""),
+                &schakel_core::runtime::metrics::DURATION_BUCKETS,
+                started.elapsed().as_secs_f64(),
+            );
+            if let (Ok(()), Some(logged)) = (&sent, job.logged_at) {
+                let age = deps.clock.now().duration_since(logged).as_secs_f64();
+                deps.health.metrics.observe(
+                    "schakel_notify_signal_age_seconds",
+                    &format!("channel=\"{channel}\""),
+                    &schakel_core::runtime::metrics::AGE_BUCKETS,
+                    age.max(0.0),
+                );
+            }
+            sent
         };
         let (outcome, error) = match result {
             Ok(()) => (Outcome::Sent, None),
@@ -239,5 +259,22 @@ pub async fn deliver(deps: &Deps, mut job: Job, stop: &Shutdown) -> bool {
                 return true;
             }
         }
+    }
+}
+
+/// A delivery waiting for its next attempt, counted in `schakel_notify_pending_retries` for
+/// as long as it waits (however the wait ends).
+struct PendingRetry<'a>(&'a schakel_core::runtime::metrics::Metrics);
+
+impl<'a> PendingRetry<'a> {
+    fn new(m: &'a schakel_core::runtime::metrics::Metrics) -> Self {
+        m.shift("schakel_notify_pending_retries", "", 1.0);
+        Self(m)
+    }
+}
+
+impl Drop for PendingRetry<'_> {
+    fn drop(&mut self) {
+        self.0.shift("schakel_notify_pending_retries", "", -1.0);
     }
 }

@@ -24,15 +24,24 @@ pub struct Endpoints {
     caps: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     per_endpoint: usize,
     disable_after: Duration,
+    /// where the number of disabled endpoints is published
+    metrics: Arc<schakel_core::runtime::metrics::Metrics>,
 }
 
 impl Endpoints {
-    pub fn new(health: ledger::Endpoints, per_endpoint: usize, disable_after: Duration) -> Self {
+    pub fn new(
+        health: ledger::Endpoints,
+        per_endpoint: usize,
+        disable_after: Duration,
+        metrics: Arc<schakel_core::runtime::metrics::Metrics>,
+    ) -> Self {
+        publish(&metrics, &health);
         Self {
             health: Arc::new(Mutex::new(health)),
             caps: Arc::default(),
             per_endpoint: per_endpoint.max(1),
             disable_after,
+            metrics,
         }
     }
 
@@ -53,8 +62,23 @@ impl Endpoints {
 
     /// Folds a ledger record (any instance's) into the endpoints' health.
     pub fn apply(&self, ev: &DeliveryEvent) {
-        self.health.lock().expect("endpoint health lock").apply(ev);
+        let mut all = self.health.lock().expect("endpoint health lock");
+        all.apply(ev);
+        if matches!(
+            ev.status,
+            DeliveryStatus::EndpointDisabled | DeliveryStatus::EndpointEnabled
+        ) {
+            publish(&self.metrics, &all);
+        }
     }
+}
+
+fn publish(metrics: &schakel_core::runtime::metrics::Metrics, all: &ledger::Endpoints) {
+    metrics.set(
+        "schakel_notify_endpoints_disabled",
+        "",
+        all.disabled_count() as f64,
+    );
 }
 
 /// Folds an attempt's outcome into its endpoint's health and disables an endpoint that failed
@@ -79,6 +103,7 @@ pub async fn check(deps: &Deps, job: &Job, outcome: &DeliveryEvent, stop: &Shutd
             ..outcome.clone()
         };
         all.apply(&mark);
+        publish(&deps.endpoints.metrics, &all);
         h.failing_since
     };
     let id = endpoint_id(&job.contact, channel);

@@ -87,6 +87,14 @@ impl Endpoints {
         }
     }
 
+    /// How many endpoints are disabled now.
+    pub fn disabled_count(&self) -> usize {
+        self.0
+            .keys()
+            .filter(|(c, ch)| self.get(c, ch).disabled)
+            .count()
+    }
+
     pub fn get(&self, contact: &str, channel: &str) -> EndpointHealth {
         let Some(t) = self.0.get(&(contact.to_owned(), channel.to_owned())) else {
             return EndpointHealth::default();

@@ -117,6 +117,7 @@ pub fn plan(
                 state: state.cloned(),
                 position,
                 single_attempt: matches!(only, Only::Delivery(_)),
+                logged_at: None,
             });
         }
     }

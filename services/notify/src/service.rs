@@ -56,6 +56,13 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
     ops::run_with_health(listener, shutdown, |health| async move {
         ops::watch_broker(&cfg, &health, &sd);
         let own = Settings::from_config(cfg)?;
+        ops::watch_lag(
+            &own,
+            own.notify.group.clone(),
+            vec![own.topic(schakel_core::domain::catalogue::Topic::SIGNALS)],
+            health.metrics.clone(),
+            &sd,
+        );
         let Some(mut svc) = Service::start(own, health, &sd).await? else {
             return Ok(()); // stopped while waiting for the broker
         };

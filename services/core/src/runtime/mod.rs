@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod follow;
+pub mod metrics;
 pub mod ops;
 pub mod service;
 pub mod shutdown;

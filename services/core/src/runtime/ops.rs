@@ -1,8 +1,7 @@
 //! The operations endpoints every service serves: `/livez`, `/readyz` and `/metrics`.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -10,48 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-/// Counters in Prometheus text format. Labels never identify a child.
-#[derive(Default)]
-pub struct Metrics {
-    counters: Mutex<BTreeMap<(String, String), u64>>,
-}
-
-impl Metrics {
-    /// Adds `n` to counter `name` with labels written `a="x",b="y"` (or empty).
-    pub fn add(&self, name: &str, labels: &str, n: u64) {
-        let mut c = self.counters.lock().expect("metrics lock");
-        *c.entry((name.to_owned(), labels.to_owned())).or_default() += n;
-    }
-
-    pub fn inc(&self, name: &str, labels: &str) {
-        self.add(name, labels, 1);
-    }
-
-    pub fn get(&self, name: &str, labels: &str) -> u64 {
-        let c = self.counters.lock().expect("metrics lock");
-        c.get(&(name.to_owned(), labels.to_owned()))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    pub fn render(&self) -> String {
-        let c = self.counters.lock().expect("metrics lock");
-        let mut out = String::new();
-        let mut last = "";
-        for ((name, labels), v) in c.iter() {
-            if name != last {
-                out.push_str(&format!("# TYPE {name} counter\n"));
-                last = name;
-            }
-            if labels.is_empty() {
-                out.push_str(&format!("{name} {v}\n"));
-            } else {
-                out.push_str(&format!("{name}{{{labels}}} {v}\n"));
-            }
-        }
-        out
-    }
-}
+pub use super::metrics::Metrics;
 
 /// Liveness, readiness and metrics of one service. Ready means: the service's own state is
 /// caught up (`set_ready`) and the broker answers (`set_broker`, kept by [`watch_broker`]).
@@ -142,6 +100,79 @@ pub fn watch_broker(cfg: &crate::Config, health: &Health, shutdown: &crate::Shut
     });
 }
 
+/// Publishes every 5 s the lag of consumer group `group` on `topics` (full names) as
+/// `schakel_consumer_lag_records{group,topic,partition}`: the partition's high watermark minus
+/// the offset the group committed (all of the partition while it has committed nothing). It
+/// asks for the group's committed offsets without joining the group.
+pub fn watch_lag(
+    cfg: &impl AsRef<crate::log::kafka::KafkaConfig>,
+    group: String,
+    topics: Vec<String>,
+    metrics: Arc<Metrics>,
+    shutdown: &crate::Shutdown,
+) {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::{Offset, TopicPartitionList};
+    let client: BaseConsumer = match crate::log::kafka::client_config(cfg)
+        .set("group.id", &group)
+        .set("enable.auto.commit", "false")
+        .create()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the consumer lag");
+            return;
+        }
+    };
+    let client = Arc::new(client);
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        let wait = std::time::Duration::from_secs(2);
+        loop {
+            let (c, topics) = (client.clone(), topics.clone());
+            let lags = tokio::task::spawn_blocking(move || -> Option<Vec<(String, i32, i64)>> {
+                let mut tpl = TopicPartitionList::new();
+                for t in &topics {
+                    let md = c.fetch_metadata(Some(t), wait).ok()?;
+                    for mt in md.topics() {
+                        for p in mt.partitions() {
+                            tpl.add_partition(t, p.id());
+                        }
+                    }
+                }
+                let committed = c.committed_offsets(tpl, wait).ok()?;
+                let mut out = Vec::new();
+                for e in committed.elements() {
+                    let (low, high) = c.fetch_watermarks(e.topic(), e.partition(), wait).ok()?;
+                    let from = match e.offset() {
+                        Offset::Offset(o) => o,
+                        _ => low,
+                    };
+                    out.push((e.topic().to_owned(), e.partition(), (high - from).max(0)));
+                }
+                Some(out)
+            })
+            .await
+            .ok()
+            .flatten();
+            if let Some(lags) = lags {
+                metrics.clear("schakel_consumer_lag_records");
+                for (topic, partition, lag) in lags {
+                    metrics.set(
+                        "schakel_consumer_lag_records",
+                        &format!("group=\"{group}\",topic=\"{topic}\",partition=\"{partition}\""),
+                        lag as f64,
+                    );
+                }
+            }
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            }
+        }
+    });
+}
+
 /// The `/livez`, `/readyz` and `/metrics` routes.
 pub fn router(health: Health) -> Router {
     Router::new()
@@ -162,10 +193,40 @@ async fn readyz(State(h): State<Health>) -> impl IntoResponse {
 }
 
 async fn metrics(State(h): State<Health>) -> impl IntoResponse {
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    h.metrics.set("schakel_ready", "", flag(h.is_ready()));
+    h.metrics
+        .set("schakel_broker_reachable", "", flag(h.broker_reachable()));
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         h.metrics.render(),
     )
+}
+
+/// Counts and times every request by its route: the path pattern (`/v1/signals/{id}`), never
+/// the path itself, which may hold an id. Add with `Router::route_layer`.
+pub async fn track(
+    State(metrics): State<Arc<Metrics>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    metrics.observe(
+        "schakel_http_request_duration_seconds",
+        &format!("route=\"{route}\""),
+        &super::metrics::DURATION_BUCKETS,
+        started.elapsed().as_secs_f64(),
+    );
+    metrics.inc(
+        "schakel_http_requests_total",
+        &format!("route=\"{route}\",code=\"{}\"", res.status().as_u16()),
+    );
+    res
 }
 
 /// Serves `router` on `listener` until shutdown.

@@ -105,7 +105,11 @@ impl Service {
         if let Some(part) = self.parts.get_mut(&p) {
             part.open.planned(rec.offset, planned.jobs.len());
         }
-        for job in planned.jobs {
+        let logged_at = rec
+            .timestamp
+            .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok());
+        for mut job in planned.jobs {
+            job.logged_at = logged_at;
             let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
                 return;
             };

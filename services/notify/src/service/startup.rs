@@ -91,6 +91,7 @@ impl Service {
                 endpoints,
                 cfg.notify.per_endpoint_concurrency,
                 cfg.notify.disable_after,
+                health.metrics.clone(),
             ),
             digests: Default::default(),
             owner: Ownership::new(partitions),

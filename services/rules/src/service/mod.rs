@@ -60,6 +60,13 @@ pub async fn run(cfg: Config, listener: TcpListener, shutdown: Shutdown) -> anyh
     ops::run_with_health(listener, shutdown, |health| async move {
         ops::watch_broker(&cfg, &health, &sd);
         let own = Settings::from_config(&cfg)?;
+        ops::watch_lag(
+            &cfg,
+            own.rules.group.clone(),
+            INPUTS.iter().map(|t| cfg.topic(*t)).collect(),
+            health.metrics.clone(),
+            &sd,
+        );
         let mut svc = Service::start(&cfg, &own, &health)?;
         let result = svc.run(&sd).await;
         svc.producer.flush(Duration::from_secs(5));

@@ -38,6 +38,7 @@ impl Service<'_> {
         rec: Record,
         shutdown: &Shutdown,
     ) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
         let logical = INPUTS[t];
         let decoded = self.decode(t, &rec);
         let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) else {
@@ -93,6 +94,12 @@ impl Service<'_> {
         if let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) {
             f.processed(t, rec.offset);
         }
+        self.health.metrics.observe(
+            "schakel_rules_record_duration_seconds",
+            "",
+            &schakel_core::runtime::metrics::DURATION_BUCKETS,
+            started.elapsed().as_secs_f64(),
+        );
         Ok(())
     }
 }
