@@ -204,37 +204,48 @@ fn await_leaders(probe: &BaseConsumer, topics: &[String]) -> anyhow::Result<()> 
                 })
             })
             .collect();
+        let late = std::time::Instant::now() >= deadline;
         if waiting.is_empty() {
-            // a leader in the metadata may not serve yet: ask each for its offsets
-            for t in md
-                .topics()
-                .iter()
-                .filter(|t| topics.iter().any(|n| n == t.name()))
-            {
-                for p in t.partitions() {
-                    schakel_core::log::kafka::watermarks(probe, t.name(), p.id())
-                        .with_context(|| format!("{} partition {}", t.name(), p.id()))?;
-                }
+            // a leader in the metadata may not serve yet (each broker of a cluster learns of a
+            // new topic on its own): ask each for its offsets, and ask again while one does not
+            match unserved(probe, &md, topics) {
+                None => return Ok(()),
+                Some(e) if late => return Err(e),
+                Some(_) => {}
             }
-            return Ok(());
-        }
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "{} topics have partitions without a leader or with replicas out of sync after 60 s: {}",
-            waiting.len(),
-            waiting
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        if !said {
-            println!(
-                "waiting for {} topics to get partition leaders",
-                waiting.len()
+        } else {
+            anyhow::ensure!(
+                !late,
+                "{} topics have partitions without a leader or with replicas out of sync after 60 s: {}",
+                waiting.len(),
+                waiting
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
+        }
+        if !said {
+            println!("waiting for the partition leaders of the topics to serve");
             said = true;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The first partition of the topics whose leader does not answer for its offsets yet.
+fn unserved(
+    probe: &BaseConsumer,
+    md: &rdkafka::metadata::Metadata,
+    topics: &[String],
+) -> Option<anyhow::Error> {
+    md.topics()
+        .iter()
+        .filter(|t| topics.iter().any(|n| n == t.name()))
+        .flat_map(|t| t.partitions().iter().map(move |p| (t.name(), p.id())))
+        .find_map(|(name, id)| {
+            schakel_core::log::kafka::watermarks(probe, name, id)
+                .with_context(|| format!("{name} partition {id}"))
+                .err()
+        })
 }
