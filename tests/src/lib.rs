@@ -12,6 +12,7 @@ mod cleanup;
 mod data;
 mod env;
 pub mod oidc;
+pub mod otlp;
 pub mod privacy;
 mod proc;
 pub mod receiver;

@@ -18,6 +18,8 @@ pub struct Received {
     pub signature_valid: bool,
     pub body: serde_json::Value,
     pub raw: String,
+    /// the `traceparent` header, if any
+    pub traceparent: Option<String>,
 }
 
 #[derive(Default)]
@@ -138,6 +140,10 @@ async fn hook(
         signature_valid: valid,
         body: json,
         raw,
+        traceparent: headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     });
     StatusCode::NO_CONTENT
 }

@@ -258,7 +258,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
             .map_or(0, |p| p.lines_done as u64),
         None => 0,
     };
-    let trace = crate::trace_of(&parts.headers);
+    let trace = crate::trace_of(&parts);
 
     // body → blocking CSV reader → chunks of row outcomes → writer (here); the body's chunks
     // are held against the body budget, and a pause longer than ingest.body_timeout ends it
@@ -412,7 +412,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
         .ok()
         .and_then(|end| end.error(st.body_timeout))
     {
-        tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, error = %e, trace_id = trace.trace_id(), "import ended early");
+        tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, error = %e, trace_id = %trace.trace_id(), "import ended early");
         return Err(e);
     }
     let rows = read.map_err(ApiError::Invalid)?;
@@ -435,7 +435,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
     summary.rejected_count = tally.count;
     summary.rejected_by_reason = tally.by_reason();
     summary.rejected = tally.first;
-    tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, skipped = summary.skipped, rejected = summary.rejected_count, trace_id = trace.trace_id(), "import read");
+    tracing::info!(token = %scope.name, kind = ?kind, rows = summary.rows, accepted = summary.accepted, skipped = summary.skipped, rejected = summary.rejected_count, trace_id = %trace.trace_id(), "import read");
     Ok(summary)
 }
 

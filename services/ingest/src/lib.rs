@@ -261,10 +261,10 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
             events.len()
         )));
     }
-    let trace = trace_of(&parts.headers);
+    let trace = trace_of(&parts);
     if let Some(contact) = &scope.contact {
         let n = answers::accept(&st.tasks, &st.producer, &st.cfg, contact, &events, &trace).await?;
-        tracing::info!(token = %scope.name, answers = n, trace_id = trace.trace_id(), "handoff answers accepted");
+        tracing::info!(token = %scope.name, answers = n, trace_id = %trace.trace_id(), "handoff answers accepted");
         return Ok(n);
     }
     let accepted = validate::validate_batch(&events, &st.pseudo).map_err(ApiError::Invalid)?;
@@ -282,7 +282,7 @@ async fn accept(st: &AppState, req: Request) -> Result<usize, ApiError> {
     write_identities(st, &accepted, "events", &trace).await?;
     write_all(&st.producer, &accepted, &trace).await?;
     st.meldingen.record(&accepted);
-    tracing::info!(token = %scope.name, events = accepted.len(), trace_id = trace.trace_id(), "batch accepted");
+    tracing::info!(token = %scope.name, events = accepted.len(), trace_id = %trace.trace_id(), "batch accepted");
     Ok(accepted.len())
 }
 
@@ -297,6 +297,18 @@ fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<auth::Scope, ApiEr
         .ok_or(ApiError::Unauthorized)
 }
 
-fn trace_of(headers: &HeaderMap) -> TraceParent {
-    TraceParent::continue_from(headers.get("traceparent").and_then(|v| v.to_str().ok()))
+/// The request's server span (see `ops::track`).
+fn trace_of(parts: &axum::http::request::Parts) -> TraceParent {
+    parts
+        .extensions
+        .get::<schakel_core::runtime::ops::RequestTrace>()
+        .map(|t| t.0.clone())
+        .unwrap_or_else(|| {
+            TraceParent::continue_from(
+                parts
+                    .headers
+                    .get("traceparent")
+                    .and_then(|v| v.to_str().ok()),
+            )
+        })
 }

@@ -2,6 +2,8 @@
 //! (→ in flight …) or dead-lettered, each step recorded in `hub.deliveries.v1` before the next.
 
 use schakel_core::domain::events::SignalEvent;
+use schakel_core::log::trace::TraceParent;
+use schakel_core::runtime::telemetry::{self, Attr, Kind};
 use schakel_core::Shutdown;
 
 use crate::deps::Deps;
@@ -25,6 +27,9 @@ pub struct Job {
     pub digest: Option<(i32, message::Notification)>,
     /// when the log received the signal step (the age of a delivery is counted from it)
     pub logged_at: Option<jiff::Timestamp>,
+    /// the span that read the signal step: each attempt is a client span under it, and a
+    /// webhook carries the attempt's `traceparent`
+    pub trace: Option<TraceParent>,
 }
 
 /// What to send, per channel.
@@ -106,25 +111,61 @@ impl Job {
     }
 }
 
-/// Sends once over the job's channel.
+/// Sends once over the job's channel, in a client span.
 async fn send_once(deps: &Deps, job: &Job) -> Result<(), String> {
-    match &job.send {
-        Send::Webhook { url, secret, body } => webhook::post(
-            &deps.client,
-            url,
-            secret,
-            &job.id,
-            body.clone(),
-            deps.timeout,
-        )
-        .await
-        .map(drop)
-        .map_err(|e| e.to_string()),
+    let channel = job.send.channel();
+    let mut span = telemetry::span(Kind::Client, job.trace.as_ref()).start(|| match &job.send {
+        Send::Webhook { url, .. } => {
+            let mut attrs = vec![
+                Attr::new("http.request.method", "POST"),
+                Attr::new("schakel.channel", channel),
+            ];
+            // the receiver's host and port, never its path (it may hold a token)
+            if let Ok(u) = reqwest::Url::parse(url) {
+                attrs.push(Attr::new(
+                    "server.address",
+                    u.host_str().unwrap_or_default().to_owned(),
+                ));
+                if let Some(port) = u.port_or_known_default() {
+                    attrs.push(Attr::new("server.port", i64::from(port)));
+                }
+            }
+            ("POST".into(), attrs)
+        }
+        Send::Email { .. } => (
+            "send e-mail".into(),
+            vec![Attr::new("schakel.channel", channel)],
+        ),
+    });
+    let result = match &job.send {
+        Send::Webhook { url, secret, body } => {
+            let sent = webhook::post(
+                &deps.client,
+                webhook::Request {
+                    url,
+                    secret,
+                    id: &job.id,
+                    body: body.clone(),
+                    timeout: deps.timeout,
+                    trace: span.context(),
+                },
+            )
+            .await;
+            if let Ok(status) | Err(webhook::SendError::Status(status)) = &sent {
+                let status = i64::from(*status);
+                span.record(|| vec![Attr::new("http.response.status_code", status)]);
+            }
+            sent.map(drop).map_err(|e| e.to_string())
+        }
         Send::Email { to, mail } => match &deps.mailer {
             Some(m) => m.send(to, mail, &job.id).await.map_err(|e| e.to_string()),
             None => Err("notify.email is not configured".into()),
         },
+    };
+    if let Err(e) = &result {
+        span.fail(|| e.clone());
     }
+    result
 }
 
 /// Why a delivery must not be sent at all: its contact was removed from the directory, or

@@ -118,6 +118,7 @@ pub fn plan(
                 position,
                 single_attempt: matches!(only, Only::Delivery(_)),
                 logged_at: None,
+                trace: None,
             });
         }
     }

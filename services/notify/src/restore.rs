@@ -150,6 +150,7 @@ mod tests {
             key: Some("d".into()),
             value: Some(schakel_core::log::codec::encode_json(schema, &json).unwrap()),
             timestamp: None,
+            trace: None,
         }
     }
 

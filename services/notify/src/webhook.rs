@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use schakel_core::log::trace::TraceParent;
 use sha2::Sha256;
 
 /// Why a webhook was not delivered.
@@ -42,25 +43,35 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
     Ok(format!("v1,{}", b64.encode(mac.finalize().into_bytes())))
 }
 
+/// One webhook request.
+pub struct Request<'a> {
+    pub url: &'a str,
+    pub secret: &'a str,
+    /// the delivery id (`webhook-id`)
+    pub id: &'a str,
+    pub body: Vec<u8>,
+    pub timeout: Duration,
+    /// the attempt's span: the receiver can join the trace
+    pub trace: &'a TraceParent,
+}
+
 /// Posts a signed webhook; any 2xx within the timeout counts as delivered.
-pub async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    secret: &str,
-    id: &str,
-    body: Vec<u8>,
-    timeout: Duration,
-) -> Result<u16, SendError> {
+pub async fn post(client: &reqwest::Client, r: Request<'_>) -> Result<u16, SendError> {
     let ts = jiff::Timestamp::now().as_second();
-    let signature = sign(secret, id, ts, &body)?;
-    let resp = client
-        .post(url)
-        .timeout(timeout)
+    let signature = sign(r.secret, r.id, ts, &r.body)?;
+    let mut req = client
+        .post(r.url)
+        .timeout(r.timeout)
         .header("content-type", "application/cloudevents+json")
-        .header("webhook-id", id)
+        .header("webhook-id", r.id)
         .header("webhook-timestamp", ts.to_string())
         .header("webhook-signature", signature)
-        .body(body)
+        .header("traceparent", r.trace.to_string());
+    if let Some(state) = r.trace.tracestate() {
+        req = req.header("tracestate", state);
+    }
+    let resp = req
+        .body(r.body)
         .send()
         .await
         .map_err(|e| SendError::Transport(e.without_url().to_string()))?;

@@ -183,6 +183,7 @@ mod tests {
             key: None,
             value: None,
             timestamp: Some(offset),
+            trace: None,
         }
     }
 

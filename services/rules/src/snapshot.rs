@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::EngineImage;
 use crate::state::fnv64;
 
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// The largest chunk, well below Kafka's default message size limit (1 MiB).
 pub const CHUNK: usize = 512 * 1024;
 /// The topic (logical name).

@@ -304,6 +304,9 @@ pub struct ChildState {
     pub seen: Slim<u64>,
     pub facts: Slim<Fact>,
     pub tracks: Slim<Track>,
+    /// the span that wrote the newest fact: the signals a tick fires for the child continue
+    /// its trace
+    pub cause: Option<schakel_core::log::trace::SpanRef>,
 }
 
 impl ChildState {
@@ -320,6 +323,7 @@ impl ChildState {
             seen: Slim::default(),
             facts: Slim::default(),
             tracks: Slim::default(),
+            cause: None,
         }
     }
 

@@ -106,6 +106,7 @@ mod tests {
             key: None,
             value: None,
             timestamp: Some(ts),
+            trace: None,
         }
     }
 

@@ -117,6 +117,10 @@ pub struct TelemetryConfig {
     /// A tracing filter such as `info` or `schakel_rules=debug,info`.
     #[serde(default)]
     pub filter: Option<String>,
+    /// The base URL of an OTLP/HTTP receiver (a collector, Jaeger), e.g.
+    /// `http://127.0.0.1:4318`; spans go to `<it>/v1/traces`. Without it no trace is exported.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]

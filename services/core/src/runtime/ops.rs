@@ -9,6 +9,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
+use crate::log::trace::TraceParent;
+
 pub use super::metrics::Metrics;
 
 /// Liveness, readiness and metrics of one service. Ready means: the service's own state is
@@ -204,18 +206,43 @@ async fn metrics(State(h): State<Health>) -> impl IntoResponse {
 }
 
 /// Counts and times every request by its route: the path pattern (`/v1/signals/{id}`), never
-/// the path itself, which may hold an id. Add with `Router::route_layer`.
+/// the path itself, which may hold an id. Each request is a server span under the caller's
+/// `traceparent`; handlers find it as [`RequestTrace`]. Add with `Router::route_layer`.
 pub async fn track(
     State(metrics): State<Arc<Metrics>>,
-    req: axum::extract::Request,
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    use crate::runtime::telemetry::{self, Attr, Kind};
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let started = std::time::Instant::now();
+    let caller = caller_trace(req.headers());
+    let method = req.method().clone();
+    let mut span = telemetry::span(Kind::Server, caller.as_ref()).start(|| {
+        (
+            format!("{method} {route}").into(),
+            vec![
+                Attr::new("http.request.method", method.to_string()),
+                Attr::new("http.route", route.clone()),
+            ],
+        )
+    });
+    req.extensions_mut()
+        .insert(RequestTrace(span.context().clone()));
     let res = next.run(req).await;
+    let status = res.status();
+    span.record(|| {
+        vec![Attr::new(
+            "http.response.status_code",
+            i64::from(status.as_u16()),
+        )]
+    });
+    if status.is_server_error() {
+        span.fail(|| status.to_string());
+    }
     metrics.observe(
         "schakel_http_request_duration_seconds",
         &format!("route=\"{route}\""),
@@ -227,6 +254,33 @@ pub async fn track(
         &format!("route=\"{route}\",code=\"{}\"", res.status().as_u16()),
     );
     res
+}
+
+/// The caller's trace context (`traceparent`, `tracestate`), if it sent a valid one.
+pub fn caller_trace(headers: &axum::http::HeaderMap) -> Option<TraceParent> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    TraceParent::parse(text("traceparent")?, text("tracestate"))
+}
+
+/// The server span of the request (set by [`track`]), or a new trace for a route without it.
+#[derive(Debug, Clone)]
+pub struct RequestTrace(pub TraceParent);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestTrace {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Self>().cloned().unwrap_or_else(|| {
+            Self(
+                caller_trace(&parts.headers)
+                    .map(|t| t.child())
+                    .unwrap_or_else(TraceParent::new_root),
+            )
+        }))
+    }
 }
 
 /// Serves `router` on `listener` until shutdown.

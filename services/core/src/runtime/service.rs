@@ -52,6 +52,14 @@ where
             return ExitCode::from(exit::FAILED);
         }
     };
+    let _traces =
+        match crate::runtime::telemetry::start_traces(&cfg.telemetry, name, rt.handle().clone()) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{name}: [telemetry] otlp_endpoint: {e}");
+                return ExitCode::from(exit::CONFIG);
+            }
+        };
     rt.block_on(async move {
         let shutdown = Shutdown::new();
         shutdown.on_signals();

@@ -65,7 +65,7 @@ async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> 
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::Malformed("an iJw message must be UTF-8".into()))?;
     let msg = ijw::read_message(text).map_err(ApiError::Malformed)?;
-    let trace = trace_of(&parts.headers);
+    let trace = trace_of(&parts);
     let mut producten = Vec::new();
     let mut accepted = Vec::new();
     for p in ijw::products(&msg) {
@@ -108,7 +108,7 @@ async fn accept_ijw(st: &AppState, req: Request) -> Result<IjwRetour, ApiError> 
     write_identities(st, &accepted, "ijw", &trace).await?;
     write_all(&st.producer, &accepted, &trace).await?;
     let rejected = producten.len() - accepted.len();
-    tracing::info!(token = %scope.name, bericht = ?msg.kind, accepted = accepted.len(), rejected, trace_id = trace.trace_id(), "iJw message read");
+    tracing::info!(token = %scope.name, bericht = ?msg.kind, accepted = accepted.len(), rejected, trace_id = %trace.trace_id(), "iJw message read");
     Ok(IjwRetour {
         bericht: msg.kind,
         versie: msg.version.clone(),

@@ -13,10 +13,11 @@ use serde::Deserialize;
 
 use super::layout::{esc, html, message, page, Who};
 use super::signal::CANCEL_REASONS;
-use super::{login_first, problem, trace_of, who};
+use super::{login_first, problem, who};
 use crate::answer::{self, Answered, NotAnswered};
 use crate::auth::{self, session, viewer, Via};
 use crate::AppState;
+use schakel_core::runtime::ops::RequestTrace;
 
 #[derive(Deserialize)]
 pub struct Token {
@@ -234,6 +235,7 @@ fn conflict_text(m: &str) -> &'static str {
 pub async fn act(
     State(st): State<AppState>,
     Path((id, action)): Path<(String, String)>,
+    RequestTrace(trace): RequestTrace,
     headers: HeaderMap,
     form: Result<Form<ActForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -241,7 +243,6 @@ pub async fn act(
         return not_found(&st);
     };
     let f = form.map(|Form(f)| f).unwrap_or_default();
-    let trace = trace_of(&headers);
     // a system with a contact token: JSON in and out
     if auth::bearer(&headers).is_some() {
         let Some(v) = viewer(&st.settings, &st.sessions, &headers) else {

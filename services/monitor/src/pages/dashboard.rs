@@ -822,6 +822,7 @@ pub struct ListQuery {
 /// before the list is shown.
 pub async fn list(
     State(st): State<AppState>,
+    schakel_core::runtime::ops::RequestTrace(trace): schakel_core::runtime::ops::RequestTrace,
     headers: HeaderMap,
     uri: axum::http::Uri,
     Query(q): Query<ListQuery>,
@@ -862,7 +863,6 @@ pub async fn list(
     let Some((rows, col, contact)) = found else {
         return forbidden(&st, &v);
     };
-    let trace = super::trace_of(&headers);
     let role = if contact.roles.iter().any(|r| r == "leerplicht") {
         "leerplicht"
     } else {

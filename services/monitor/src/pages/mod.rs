@@ -12,7 +12,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use schakel_core::log::trace::TraceParent;
 
 use crate::auth::Viewer;
 use crate::AppState;
@@ -41,11 +40,6 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     accept.contains("application/json") && !accept.contains("text/html")
-}
-
-/// The request's trace: a child of the caller's `traceparent`, or a new one.
-pub fn trace_of(headers: &HeaderMap) -> TraceParent {
-    TraceParent::continue_from(headers.get("traceparent").and_then(|v| v.to_str().ok()))
 }
 
 /// The frame's view of the viewer: their name from the directory, and the session's CSRF

@@ -14,10 +14,13 @@ use serde::Serialize;
 
 use super::detail::{detail, Detail};
 use super::layout::{badge, button_form, esc, html, message, page, Who};
-use super::{login_first, problem, trace_of, wants_json, who};
+use super::{login_first, problem, wants_json, who};
 use crate::audit;
 use crate::auth::{viewer, Via, Viewer};
 use crate::AppState;
+use schakel_core::log::trace::TraceParent;
+use schakel_core::runtime::ops::RequestTrace;
+use schakel_core::runtime::telemetry::{self, Attr, Kind};
 
 /// The child as the entitled see it.
 #[derive(Debug, Clone, Serialize)]
@@ -78,6 +81,7 @@ pub fn forbidden(st: &AppState, v: &Viewer, json: bool) -> Response {
 pub async fn show(
     State(st): State<AppState>,
     Path(id): Path<String>,
+    RequestTrace(request): RequestTrace,
     headers: HeaderMap,
 ) -> Response {
     let json = wants_json(&headers) || crate::auth::bearer(&headers).is_some();
@@ -125,7 +129,25 @@ pub async fn show(
         }
         return forbidden(&st, &v, json);
     };
-    let trace = trace_of(&headers);
+    // the read joins the trace of the signal it shows, linked to the request
+    let signal_trace = st
+        .view
+        .read(|s| s.signals.get(&id).and_then(|v| v.trace))
+        .map(TraceParent::from);
+    let span = match &signal_trace {
+        Some(t) => telemetry::span(Kind::Internal, Some(t)).link(&request),
+        None => telemetry::span(Kind::Internal, Some(&request)),
+    }
+    .start(|| {
+        (
+            "show signal".into(),
+            vec![Attr::new(
+                "schakel.channel",
+                if json { "json" } else { "signaalpagina" },
+            )],
+        )
+    });
+    let trace = span.context().clone();
     let mut categories = vec!["identity".to_owned()];
     for f in &d.facts {
         if !categories.iter().any(|c| c == f.category) {
@@ -142,7 +164,7 @@ pub async fn show(
         channel: if json { "json" } else { "signaalpagina" },
     };
     if let Err(e) = audit::record(&st, read, &trace).await {
-        tracing::warn!(error = %e, trace_id = trace.trace_id(), "audit record not written; the child is not shown");
+        tracing::warn!(error = %e, trace_id = %trace.trace_id(), "audit record not written; the child is not shown");
         return if json {
             problem(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -92,7 +92,14 @@ impl View {
                 match topic {
                     Topic::SIGNALS => {
                         if let Some(s) = decode::<SignalEvent>(reg, topic, v) {
-                            self.write(|st| st.fold_signal(s));
+                            let trace = rec.trace.as_ref().map(|t| t.ids());
+                            self.write(|st| {
+                                let id = s.signal_id.clone();
+                                st.fold_signal(s);
+                                if let (Some(t), Some(view)) = (trace, st.signals.get_mut(&id)) {
+                                    view.trace = Some(t);
+                                }
+                            });
                         }
                     }
                     Topic::RESPONSES => {

@@ -31,6 +31,8 @@ pub struct SignalView {
     pub answers: Vec<ResponseEvent>,
     /// by delivery id
     pub deliveries: BTreeMap<String, Delivered>,
+    /// the span that wrote the newest step: a page that shows the signal joins its trace
+    pub trace: Option<schakel_core::log::trace::SpanRef>,
 }
 
 impl SignalView {

@@ -4,6 +4,7 @@
 
 use schakel_core::domain::events::SignalEvent;
 use schakel_core::domain::roles::is_config_rule;
+use schakel_core::runtime::telemetry::{self, Attr, Kind};
 use schakel_core::Shutdown;
 
 use super::partitions::Phase;
@@ -108,8 +109,18 @@ impl Service {
         let logged_at = rec
             .timestamp
             .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok());
+        let span = telemetry::span(Kind::Consumer, rec.trace.as_ref()).start(|| {
+            let mut attrs = telemetry::kafka_attrs("process", &rec.topic);
+            attrs.extend(telemetry::kafka_position(rec.partition, rec.offset));
+            attrs.push(Attr::new(
+                "messaging.consumer.group.name",
+                self.deps.cfg.notify.group.clone(),
+            ));
+            (format!("process {}", rec.topic).into(), attrs)
+        });
         for mut job in planned.jobs {
             job.logged_at = logged_at;
+            job.trace = Some(span.context().clone());
             let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
                 return;
             };

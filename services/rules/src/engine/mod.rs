@@ -20,6 +20,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use schakel_core::domain::events::SignalEvent;
 use schakel_core::domain::ids::ChildKey;
+use schakel_core::log::trace::SpanRef;
 
 pub use image::EngineImage;
 pub use key::{child_key, key_of, Key, KeyHasher};
@@ -79,26 +80,45 @@ impl Engine {
     /// Folds one input in and returns the signal steps it made fire, in a stable order. An
     /// answer to a handoff task that does not fit the task is refused and changes nothing.
     pub fn apply(&mut self, input: &Input) -> Result<Vec<SignalEvent>, Refusal> {
+        self.apply_traced(input, None)
+    }
+
+    /// [`Engine::apply`], and a fact remembers `trace` (the span that wrote it) as the cause
+    /// of its child's next signals.
+    pub fn apply_traced(
+        &mut self,
+        input: &Input,
+        trace: Option<SpanRef>,
+    ) -> Result<Vec<SignalEvent>, Refusal> {
+        let caused = |s: &mut ChildState| {
+            if trace.is_some() {
+                s.cause = trace;
+            }
+        };
         match input {
             Input::Tick(date) => return Ok(self.tick(*date)),
             Input::Response(r) => return self.respond(r),
             Input::Jeugdhulp(e) => {
                 if let Some(s) = self.fact(&e.child, &e.source, &e.id, e.time) {
+                    caused(s);
                     fold_jeugdhulp(s, &e.data, &e.id);
                 }
             }
             Input::School(e) => {
                 if let Some(s) = self.fact(&e.child, &e.source, &e.id, e.time) {
+                    caused(s);
                     fold_school(s, &e.data, &e.id);
                 }
             }
             Input::Voorschool(e) => {
                 if let Some(s) = self.fact(&e.child, &e.source, &e.id, e.time) {
+                    caused(s);
                     fold_voorschool(s, &e.data, &e.id);
                 }
             }
             Input::Leerplicht(e) => {
                 if let Some(s) = self.fact(&e.child, &e.source, &e.id, e.time) {
+                    caused(s);
                     fold_leerplicht(s, &e.data, &e.id, date_of(e.time))?;
                 }
             }

@@ -6,6 +6,8 @@ use jiff::Timestamp;
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::{ClockTick, SignalEvent};
 use schakel_core::log::kafka::Record;
+use schakel_core::log::trace::TraceParent;
+use schakel_core::runtime::telemetry::{self, Attr, Kind};
 use schakel_core::Shutdown;
 
 use super::{Service, INPUTS};
@@ -53,13 +55,32 @@ impl Service<'_> {
             "input read"
         );
         self.counted[t] += 1;
+        // a span for each record processed live, none while the partition restores
+        let span = (!silent).then(|| {
+            telemetry::span(Kind::Consumer, rec.trace.as_ref()).start(|| {
+                let mut attrs = telemetry::kafka_attrs("process", &rec.topic);
+                attrs.extend(telemetry::kafka_position(rec.partition, rec.offset));
+                attrs.push(Attr::new(
+                    "messaging.consumer.group.name",
+                    self.own.rules.group.clone(),
+                ));
+                (format!("process {}", rec.topic).into(), attrs)
+            })
+        });
         let mut signals = Vec::new();
         let mut refused = None;
+        let mut tick = false;
         match decoded {
-            Ok(input) => match f.engine.apply(&input) {
-                Ok(s) => signals = s,
-                Err(refusal) => refused = Some(format!("refused: {}", refusal.0)),
-            },
+            Ok(input) => {
+                tick = matches!(input, Input::Tick(_));
+                match f
+                    .engine
+                    .apply_traced(&input, rec.trace.as_ref().map(TraceParent::ids))
+                {
+                    Ok(s) => signals = s,
+                    Err(refusal) => refused = Some(format!("refused: {}", refusal.0)),
+                }
+            }
             Err(reason) => refused = Some(reason),
         }
         if !silent {
@@ -82,7 +103,22 @@ impl Service<'_> {
                 .timestamp
                 .and_then(|ms| Timestamp::from_millisecond(ms).ok())
                 .unwrap_or(Timestamp::UNIX_EPOCH);
-            let end = self.emit(p, fresh, when, shutdown).await?;
+            // a step continues the trace of what caused it: on a tick, the newest fact about
+            // the child; otherwise the record itself. The process span is linked.
+            let fresh: Vec<(SignalEvent, TraceParent)> = fresh
+                .into_iter()
+                .map(|s| {
+                    let cause = tick
+                        .then(|| f.engine.child(&s.child_key).and_then(|c| c.cause))
+                        .flatten()
+                        .map(TraceParent::from)
+                        .or_else(|| rec.trace.clone())
+                        .unwrap_or_else(|| TraceParent::derived(&s.id));
+                    (s, cause)
+                })
+                .collect();
+            let link = span.as_ref().map(|s| s.context().clone());
+            let end = self.emit(p, fresh, link.as_ref(), when, shutdown).await?;
             if let Some(reason) = refused {
                 self.dead_letter(&rec, logical.name(), reason, when, shutdown)
                     .await?;

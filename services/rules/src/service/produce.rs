@@ -22,34 +22,46 @@ impl Service<'_> {
     pub(super) async fn emit(
         &self,
         p: i32,
-        signals: Vec<SignalEvent>,
+        signals: Vec<(SignalEvent, TraceParent)>,
+        link: Option<&TraceParent>,
         when: Timestamp,
         shutdown: &Shutdown,
     ) -> anyhow::Result<i64> {
         let mut sends = JoinSet::new();
-        for s in signals {
+        for (s, cause) in signals {
             self.health.metrics.inc(
                 "schakel_rules_signals_total",
                 &format!("rule=\"{}\",step=\"{}\"", s.rule, s.step),
             );
-            let (producer, health, shutdown) =
-                (self.producer.clone(), self.health.clone(), shutdown.clone());
+            let (producer, health, shutdown, link) = (
+                self.producer.clone(),
+                self.health.clone(),
+                shutdown.clone(),
+                link.cloned(),
+            );
             sends.spawn(async move {
                 let ev = CloudEvent {
                     id: s.id.clone(),
                     source: "urn:nl:schakel:rules".into(),
                     kind: s.kind,
-                    // the input's append time: a replay writes the same record
+                    // the input's append time and the cause's trace: a replay writes the same
+                    // record
                     time: when,
-                    trace: TraceParent::derived(&s.id),
+                    trace: cause,
                 };
                 let key = s.child_key.as_str().to_owned();
-                send_until_written(&producer, &health, &shutdown, || Outgoing {
-                    key: &key,
-                    value: &s,
-                    event: &ev,
-                    partition: Some(p),
-                })
+                send_until_written(
+                    &producer,
+                    &health,
+                    &shutdown,
+                    || Outgoing {
+                        key: &key,
+                        value: &s,
+                        event: &ev,
+                        partition: Some(p),
+                    },
+                    link.as_ref(),
+                )
                 .await
             });
         }
@@ -92,14 +104,23 @@ impl Service<'_> {
             source: "urn:nl:schakel:rules".into(),
             kind: EventType::DeadLettered,
             time: dl.at,
-            trace: TraceParent::derived(&id),
+            trace: rec
+                .trace
+                .clone()
+                .unwrap_or_else(|| TraceParent::derived(&id)),
         };
-        send_until_written(&self.producer, self.health, shutdown, || Outgoing {
-            key: &id,
-            value: &dl,
-            event: &ev,
-            partition: None,
-        })
+        send_until_written(
+            &self.producer,
+            self.health,
+            shutdown,
+            || Outgoing {
+                key: &id,
+                value: &dl,
+                event: &ev,
+                partition: None,
+            },
+            None,
+        )
         .await?;
         Ok(())
     }
@@ -112,10 +133,11 @@ async fn send_until_written<'r, T: serde::Serialize + 'r>(
     health: &Health,
     shutdown: &Shutdown,
     record: impl Fn() -> Outgoing<'r, T>,
+    link: Option<&TraceParent>,
 ) -> anyhow::Result<(i32, i64)> {
     let mut backoff = Duration::from_millis(200);
     loop {
-        match producer.send(record()).await {
+        match producer.send_linked(record(), link).await {
             Ok(at) => return Ok(at),
             Err(e) if e.is_retryable() => {
                 health.set_broker(false);

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers as _, Message};
+
+use crate::log::trace::TraceParent;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::{classify, client_config, KafkaConfig, KafkaError};
@@ -136,6 +138,8 @@ pub struct Record {
     pub value: Option<Vec<u8>>,
     /// milliseconds since the epoch: the broker's append time on child-scoped topics
     pub timestamp: Option<i64>,
+    /// the span that wrote it (`traceparent`, `tracestate`), if it names one
+    pub trace: Option<TraceParent>,
 }
 
 impl Record {
@@ -147,8 +151,22 @@ impl Record {
             key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
             value: m.payload().map(<[u8]>::to_vec),
             timestamp: m.timestamp().to_millis(),
+            trace: trace_of(m),
         }
     }
+}
+
+/// The trace context in a record's headers.
+pub fn trace_of<M: Message>(m: &M) -> Option<TraceParent> {
+    let headers = m.headers()?;
+    let text = |name: &str| {
+        headers
+            .iter()
+            .find(|h| h.key == name)
+            .and_then(|h| h.value)
+            .and_then(|v| std::str::from_utf8(v).ok())
+    };
+    TraceParent::parse(text("traceparent")?, text("tracestate"))
 }
 
 /// The high watermark of a partition as the consumer last heard it from a fetch (no request

@@ -16,6 +16,7 @@ use crate::domain::events::{ClockTick, SourceEvent};
 use crate::log::codec::Registry;
 use crate::log::schemas;
 use crate::log::trace::TraceParent;
+use crate::runtime::telemetry::{self, Kind};
 
 use super::{classify, client_config, KafkaConfig, KafkaError};
 
@@ -109,13 +110,49 @@ impl Producer {
     }
 
     /// Encodes and produces one record; returns (partition, offset) once the broker has it.
+    /// The record is written in a `send` span under the event's trace; its `traceparent`
+    /// names that span, whose id follows from the trace and the event's id.
     pub async fn send<T: Serialize>(&self, rec: Outgoing<'_, T>) -> Result<(i32, i64), KafkaError> {
+        self.send_linked(rec, None).await
+    }
+
+    /// [`Producer::send`], the `send` span linked to another that caused the record too.
+    pub async fn send_linked<T: Serialize>(
+        &self,
+        rec: Outgoing<'_, T>,
+        link: Option<&TraceParent>,
+    ) -> Result<(i32, i64), KafkaError> {
         let topic = rec.event.kind.topic();
         let schema = self.registry.current(topic)?;
         let payload = crate::log::codec::encode(schema, rec.value)?;
-        let headers = ce_headers(rec.event, &schemas::dataschema(topic, schema.fingerprint()));
-        self.send_bytes(topic, rec.key, Some(&payload), headers, rec.partition)
-            .await
+        let planned = rec.event.trace.record_child(&rec.event.id);
+        let mut start =
+            telemetry::span(Kind::Producer, Some(&rec.event.trace)).planned(planned.ids());
+        if let Some(l) = link {
+            start = start.link(l);
+        }
+        let mut span = start.start(|| {
+            let full = format!("{}{}", self.prefix, topic.name());
+            (
+                format!("send {full}").into(),
+                telemetry::kafka_attrs("send", &full),
+            )
+        });
+        let headers = ce_headers(
+            rec.event,
+            span.context(),
+            &schemas::dataschema(topic, schema.fingerprint()),
+        );
+        let written = self
+            .send_bytes(topic, rec.key, Some(&payload), headers, rec.partition)
+            .await;
+        match &written {
+            Ok((partition, offset)) => {
+                span.record(|| telemetry::kafka_position(*partition, *offset))
+            }
+            Err(e) => span.fail(|| e.to_string()),
+        }
+        written
     }
 
     /// Produces raw bytes (no schema, no CloudEvents headers) to an explicit partition: for
@@ -172,9 +209,9 @@ impl Producer {
     }
 }
 
-fn ce_headers(ev: &CloudEvent, dataschema: &str) -> OwnedHeaders {
+fn ce_headers(ev: &CloudEvent, span: &TraceParent, dataschema: &str) -> OwnedHeaders {
     let time = ev.time.to_string();
-    let trace = ev.trace.to_string();
+    let trace = span.to_string();
     let pairs: [(&str, &str); 9] = [
         ("ce_specversion", "1.0"),
         ("ce_id", &ev.id),
@@ -186,12 +223,19 @@ fn ce_headers(ev: &CloudEvent, dataschema: &str) -> OwnedHeaders {
         ("content-type", "application/avro"),
         ("traceparent", &trace),
     ];
-    pairs.iter().fold(OwnedHeaders::new(), |h, (k, v)| {
+    let headers = pairs.iter().fold(OwnedHeaders::new(), |h, (k, v)| {
         h.insert(Header {
             key: k,
             value: Some(v.as_bytes()),
         })
-    })
+    });
+    match span.tracestate() {
+        Some(state) => headers.insert(Header {
+            key: "tracestate",
+            value: Some(state.as_bytes()),
+        }),
+        None => headers,
+    }
 }
 
 /// The headers of a consumed record, as strings.
