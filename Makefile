@@ -11,7 +11,7 @@ DEMO_PASSWORD := demo-wachtwoord
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PRIVACY_DIR := $(RUN)/privacy
 
-.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec bench-monitor manifests
+.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec bench-monitor bench-trace manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -99,7 +99,7 @@ fuzz: ## run the iJw and CSV parser fuzz targets for FUZZ_SECONDS each (installs
 	    -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 || exit 1; \
 	done
 
-bench: bench-codec bench-broker bench-rules bench-monitor ## run every benchmark (figures in .run/bench/)
+bench: bench-codec bench-broker bench-rules bench-monitor bench-trace ## run every benchmark (figures in .run/bench/)
 
 bench-codec: ## the Avro codec alone: encode + decode of every topic's records, ns per record
 	cargo build --release -p schakel-e2e --bin bench-codec
@@ -118,6 +118,11 @@ bench-rules: ## rules: in-process fold, replay through the broker vs a bare cons
 	infra/kafka/install.sh >/dev/null
 	cargo build --release --bins
 	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-rules $(BENCH_ARGS)
+
+bench-trace: ## what tracing costs: ingest throughput and tick → webhook latency with traces off and on (ratios)
+	infra/kafka/install.sh >/dev/null
+	cargo build --release --bins
+	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-trace $(BENCH_TRACE_ARGS)
 
 manifests: ## validate infra/k8s (kubeconform against Kubernetes and Strimzi schemas) and infra/compose, offline after the first run
 	infra/k8s/validate.sh
