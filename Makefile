@@ -78,6 +78,11 @@ test: ## run every test (unit, property, golden, black-box and end-to-end on Apa
 	@# the NL Design System styles and axe-core; the test OpenID provider (oidc-provider on Node.js)
 	infra/monitor/assets.sh >/dev/null
 	@[ -d tests/oidc/node_modules/oidc-provider ] || npm ci --prefix tests/oidc --no-audit --no-fund --ignore-scripts --loglevel=error
+	@# the test Notificaties API (Python, openapi-core in a venv: Debian's python3-venv)
+	@dpkg -s python3-venv >/dev/null 2>&1 || { \
+	  echo "installing python3-venv (Debian)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
+	tests/notificaties/install.sh >/dev/null
 	cargo build --bins
 	rm -rf $(PRIVACY_DIR) && mkdir -p $(PRIVACY_DIR)
 	@# one broker for the run; tests that stop or cluster brokers start their own

@@ -11,6 +11,7 @@ pub mod browser;
 mod cleanup;
 mod data;
 mod env;
+pub mod notificaties;
 pub mod oidc;
 pub mod otlp;
 pub mod privacy;

@@ -11,6 +11,21 @@ impl NotifyConfig {
     /// Reads and checks `[notify]`.
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
         let n: Self = cfg.section("notify")?;
+        if let Some(api) = &n.notificaties {
+            let ok =
+                reqwest::Url::parse(&api.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            if !ok {
+                return Err(ConfigError::Invalid(format!(
+                    "notify.notificaties.url must be an http(s) URL, not {:?}",
+                    api.url
+                )));
+            }
+            if api.client_id.is_empty() || api.secret.expose().is_empty() {
+                return Err(ConfigError::Invalid(
+                    "notify.notificaties needs a client_id and a secret".into(),
+                ));
+            }
+        }
         if n.retry_schedule.is_empty() {
             return Err(ConfigError::Invalid(
                 "notify.retry_schedule needs at least one wait".into(),
@@ -47,6 +62,32 @@ pub struct NotifyConfig {
     /// in `hub.clock.v1` (`schakel clock tick --at`), for tests and drills.
     #[serde(default)]
     pub clock: NotifyClock,
+    /// The region's Notificaties API (VNG): every signal step goes there too, once per role.
+    #[serde(default)]
+    pub notificaties: Option<NotificatiesConfig>,
+}
+
+/// `[notify.notificaties]`: where the region's Notificaties API is and how to sign in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificatiesConfig {
+    /// the API's base URL, e.g. `https://notificaties.gemeente.example/api/v1`
+    pub url: String,
+    /// the client id of Schakel's application in the API's authorisations
+    pub client_id: String,
+    /// the secret the JWT is signed with
+    pub secret: Secret,
+    /// the kanaal's name
+    #[serde(default = "default_kanaal")]
+    pub kanaal: String,
+    /// where the kanaal's notificaties are described (registered with the kanaal; Open
+    /// Notificaties checks that it answers); without it, the monitor's `/openapi.json`
+    #[serde(default)]
+    pub documentatie_link: Option<String>,
+}
+
+fn default_kanaal() -> String {
+    "schakel-signalen".into()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -129,6 +170,7 @@ impl Default for NotifyConfig {
             email: None,
             disable_after: default_disable_after(),
             clock: NotifyClock::System,
+            notificaties: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use schakel_core::Shutdown;
 use crate::deps::Deps;
 use crate::ledger_writer::{record_step, Recorded, Step, Subject};
 use crate::lifecycle::{DeliveryState, Outcome, Schedule};
-use crate::{digest, email, endpoints, message, webhook};
+use crate::{digest, email, endpoints, message, notificaties, webhook};
 
 /// One delivery to run: a signal step to one contact over one channel.
 pub struct Job {
@@ -43,6 +43,10 @@ pub enum Send {
         to: String,
         mail: email::Rendered,
     },
+    /// a notificatie to the region's Notificaties API
+    Notificaties {
+        body: Vec<u8>,
+    },
 }
 
 impl Send {
@@ -50,6 +54,7 @@ impl Send {
         match self {
             Send::Webhook { .. } => "webhook",
             Send::Email { .. } => "email",
+            Send::Notificaties { .. } => notificaties::CHANNEL,
         }
     }
 
@@ -68,6 +73,7 @@ impl Send {
                 })
                 .unwrap_or_else(|| url.to_owned()),
             Send::Email { .. } => mailer.map_or_else(|| "smtp".to_owned(), |m| m.endpoint.clone()),
+            Send::Notificaties { .. } => notificaties::CHANNEL.to_owned(),
         }
     }
 }
@@ -136,6 +142,13 @@ async fn send_once(deps: &Deps, job: &Job) -> Result<(), String> {
             "send e-mail".into(),
             vec![Attr::new("schakel.channel", channel)],
         ),
+        Send::Notificaties { .. } => (
+            "POST notificaties".into(),
+            vec![
+                Attr::new("http.request.method", "POST"),
+                Attr::new("schakel.channel", channel),
+            ],
+        ),
     });
     let result = match &job.send {
         Send::Webhook { url, secret, body } => {
@@ -160,6 +173,27 @@ async fn send_once(deps: &Deps, job: &Job) -> Result<(), String> {
         Send::Email { to, mail } => match &deps.mailer {
             Some(m) => m.send(to, mail, &job.id).await.map_err(|e| e.to_string()),
             None => Err("notify.email is not configured".into()),
+        },
+        Send::Notificaties { body } => match &deps.cfg.notify.notificaties {
+            Some(cfg) => {
+                let call = notificaties::Call {
+                    client: &deps.client,
+                    cfg,
+                    timeout: deps.timeout,
+                    trace: span.context(),
+                    api_base_url: &deps.cfg.region.api_base_url,
+                };
+                let sent = match deps.kanaal.get_or_try_init(|| call.ensure_kanaal()).await {
+                    Ok(()) => call.post(body).await,
+                    Err(e) => Err(e),
+                };
+                if let Ok(status) | Err(webhook::SendError::Status(status)) = &sent {
+                    let status = i64::from(*status);
+                    span.record(|| vec![Attr::new("http.response.status_code", status)]);
+                }
+                sent.map(drop).map_err(|e| e.to_string())
+            }
+            None => Err("notify.notificaties is not configured".into()),
         },
     };
     if let Err(e) = &result {

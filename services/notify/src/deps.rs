@@ -30,6 +30,8 @@ pub struct Deps {
     pub producer: Producer,
     pub client: reqwest::Client,
     pub mailer: Option<Arc<email::Mailer>>,
+    /// set once the Notificaties API knows the kanaal (`[notify.notificaties]`)
+    pub kanaal: Arc<tokio::sync::OnceCell<()>>,
     pub schedule: Arc<Vec<Duration>>,
     pub timeout: Duration,
     pub health: Health,

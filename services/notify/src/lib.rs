@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod ledger_writer;
 pub mod lifecycle;
 pub mod message;
+pub mod notificaties;
 pub mod plan;
 pub mod redrive;
 pub mod restore;

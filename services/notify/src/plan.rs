@@ -9,7 +9,7 @@ use schakel_core::domain::events::SignalEvent;
 use crate::delivery::{Job, Send};
 use crate::directory::{Contact, Directory};
 use crate::ledger::{delivery_id, DeliveryState, Ledger};
-use crate::{digest, email, message};
+use crate::{digest, email, message, notificaties};
 
 /// Which deliveries of a signal step to plan.
 #[derive(Clone, Copy)]
@@ -122,5 +122,56 @@ pub fn plan(
             });
         }
     }
+    if let Some(api) = &cfg.notify.notificaties {
+        plan_notificaties(cfg, api, ledger, signal, position, only, now, &mut out);
+    }
     out
+}
+
+/// One notificatie per role of the step to the region's Notificaties API, whoever holds the
+/// role in the directory (its subscribers route by `kenmerken`).
+#[allow(clippy::too_many_arguments)]
+fn plan_notificaties(
+    cfg: &Settings,
+    api: &crate::config::NotificatiesConfig,
+    ledger: &Ledger,
+    signal: &SignalEvent,
+    position: (i32, i64),
+    only: Only<'_>,
+    now: Timestamp,
+    out: &mut Plan,
+) {
+    if matches!(only, Only::Role(_)) {
+        return;
+    }
+    for role in &signal.recipients {
+        let contact = notificaties::contact_of(role);
+        let id = delivery_id(
+            &signal.id,
+            &format!("{contact}@{}", api.url),
+            notificaties::CHANNEL,
+        );
+        if matches!(only, Only::Delivery(o) if o != id) {
+            continue;
+        }
+        let state = ledger.get(&id);
+        if state.is_some_and(DeliveryState::is_final) {
+            continue;
+        }
+        let body = notificaties::notificatie(api, signal, role, &cfg.region.api_base_url, now);
+        out.jobs.push(Job {
+            id,
+            signal: signal.clone(),
+            contact,
+            send: Send::Notificaties {
+                body: serde_json::to_vec(&body).expect("notificatie serialises"),
+            },
+            digest: None,
+            state: state.cloned(),
+            position,
+            single_attempt: matches!(only, Only::Delivery(_)),
+            logged_at: None,
+            trace: None,
+        });
+    }
 }

@@ -106,6 +106,7 @@ impl Service {
                 .map(email::Mailer::new)
                 .transpose()?
                 .map(Arc::new),
+            kanaal: Arc::default(),
             schedule: Arc::new(cfg.notify.retry_schedule.clone()),
             timeout: cfg.notify.webhook_timeout,
             health,
