@@ -90,6 +90,12 @@ pub async fn check(deps: &Deps, job: &Job, outcome: &DeliveryEvent, stop: &Shutd
         let mut all = deps.endpoints.health.lock().expect("endpoint health lock");
         all.apply(outcome);
         let h = all.get(&job.contact, channel);
+        // the region's own Notificaties API is not a contact's address: an outage shows as
+        // dead letters and alerts, and it is never disabled (no directory entry would bring it
+        // back)
+        if channel == crate::notificaties::CHANNEL {
+            return true;
+        }
         let too_long = h.failing_since.is_some_and(|f| {
             Duration::try_from(outcome.at.duration_since(f)).unwrap_or_default()
                 >= deps.endpoints.disable_after
