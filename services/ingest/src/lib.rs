@@ -173,6 +173,9 @@ fn broker_reachable(st: &AppState) -> Result<(), ApiError> {
     }
 }
 
+/// The OpenAPI 3.1 document of this API (`GET /openapi.json`).
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/events", post(post_events))
@@ -181,6 +184,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/imports/{kind}/{import_id}/rejected",
             get(imports::get_rejected),
+        )
+        .route(
+            "/openapi.json",
+            schakel_core::runtime::ops::openapi(OPENAPI),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.health.metrics.clone(),

@@ -128,10 +128,17 @@ async fn become_ready(view: View, health: Health, shutdown: Shutdown) {
     }
 }
 
+/// The OpenAPI 3.1 document of the monitor's JSON answers and pages (`GET /openapi.json`).
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
 pub fn router(st: AppState) -> Router {
     Router::new()
         .route("/", get(start_page))
         .route("/static/schakel.css", get(css))
+        .route(
+            "/openapi.json",
+            schakel_core::runtime::ops::openapi(OPENAPI),
+        )
         .merge(pages::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             st.health.metrics.clone(),

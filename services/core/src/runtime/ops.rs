@@ -256,6 +256,13 @@ pub async fn track(
     res
 }
 
+/// `GET /openapi.json`: the service's OpenAPI document, as compiled in.
+pub fn openapi<S: Clone + Send + Sync + 'static>(
+    document: &'static str,
+) -> axum::routing::MethodRouter<S> {
+    get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) })
+}
+
 /// The caller's trace context (`traceparent`, `tracestate`), if it sent a valid one.
 pub fn caller_trace(headers: &axum::http::HeaderMap) -> Option<TraceParent> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());

@@ -111,7 +111,7 @@ pub async fn confirm(
     let Some(token) = q.t else {
         // a plain link (no secret in the region): the buttons are on the signal page
         return match viewer(&st.settings, &st.sessions, &headers) {
-            Some(_) => Redirect::to(&format!("/v1/signals/{id}")).into_response(),
+            Some(_) => Redirect::to(&format!("/v1/signals/{}", super::encode(&id))).into_response(),
             None => login_first(&headers, &format!("/v1/signals/{id}")),
         };
     };
@@ -248,6 +248,19 @@ pub async fn act(
         let Some(v) = viewer(&st.settings, &st.sessions, &headers) else {
             return login_first(&headers, "/");
         };
+        // a reason is one of the categories, never free text (no care data in the log)
+        if a == Action::Cancel
+            && f.reden
+                .as_deref()
+                .is_some_and(|r| !CANCEL_REASONS.iter().any(|(k, _)| *k == r))
+        {
+            let known: Vec<&str> = CANCEL_REASONS.iter().map(|(k, _)| *k).collect();
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "onbekende reden",
+                &format!("reden: must be one of {}", known.join(", ")),
+            );
+        }
         let note = if a == Action::Cancel {
             Some(reason(&f))
         } else {

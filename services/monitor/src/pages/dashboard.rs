@@ -66,12 +66,20 @@ pub fn recent_peildata(days: &[(i8, i8)], today: Date) -> Vec<Date> {
     out
 }
 
+/// A date from a form or query, in the years a monitoring report can be about (1900–2199):
+/// anything else is ignored like a malformed date.
+fn plausible_date(s: &str) -> Option<Date> {
+    s.parse::<Date>()
+        .ok()
+        .filter(|d| (1900..=2199).contains(&d.year()))
+}
+
 impl Filters {
     pub fn chosen(&self, days: &[(i8, i8)], today: Date) -> Chosen {
         let peildatum = self
             .peildatum
             .as_deref()
-            .and_then(|s| s.parse().ok())
+            .and_then(plausible_date)
             .unwrap_or_else(|| {
                 recent_peildata(days, today)
                     .first()
@@ -100,7 +108,7 @@ impl Filters {
             from: self
                 .vanaf
                 .as_deref()
-                .and_then(|s| s.parse().ok())
+                .and_then(plausible_date)
                 .filter(|d| *d <= peildatum)
                 .unwrap_or_else(|| figures::school_year_start(peildatum)),
         }

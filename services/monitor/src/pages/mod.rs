@@ -111,7 +111,14 @@ pub fn encode(s: &str) -> String {
 /// Where to go after a login: only a path of our own (never another site).
 pub fn safe_back(s: Option<&str>) -> String {
     match s {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && p.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            p.to_owned()
+        }
         _ => "/inbox".to_owned(),
     }
 }
@@ -123,7 +130,14 @@ mod tests {
     #[test]
     fn only_our_own_paths_are_followed_after_login() {
         assert_eq!(safe_back(Some("/v1/signals/ab")), "/v1/signals/ab");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil", "inbox"] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil",
+            "inbox",
+            "/\u{8}",
+            "/a b",
+        ] {
             assert_eq!(safe_back(Some(bad)), "/inbox", "{bad}");
         }
         assert_eq!(safe_back(None), "/inbox");
