@@ -3,6 +3,7 @@
 # dates: the R3a/R3b signals reach the demo directory's contacts by e-mail (the demo's mail
 # sink keeps them in .run/mail) and by webhook (start a receiver on 127.0.0.1:8090 to see
 # those). Then it prints the links of the R3b mail to the Wmo desk: open them in a browser.
+# With TRACEPARENT set (00-<32 hex>-<16 hex>-01) the fact is posted in that trace.
 set -euo pipefail
 BIN="${1:-target/debug}"
 RUN="${RUN:-.run}"
@@ -11,6 +12,7 @@ birth="$(date -d "$today + 7 days - 17 years - 6 months" +%F)"
 curl -sS -X POST http://127.0.0.1:8080/v1/events \
   -H 'authorization: Bearer demo-jeugdhulp-token' \
   -H 'content-type: application/cloudevents+json' \
+  ${TRACEPARENT:+-H "traceparent: $TRACEPARENT"} \
   -d "{\"specversion\":\"1.0\",\"id\":\"demo-$(date +%s)\",\"source\":\"urn:nld:gemeente:0392:systeem:jeugdhulp\",
        \"type\":\"nl.schakel.jeugdhulp.assignment-issued.v1\",\"time\":\"$(date -u +%FT%TZ)\",
        \"data\":{\"child\":{\"bsn\":\"111222333\",\"birthDate\":\"$birth\",\"residenceMunicipality\":\"0392\",
