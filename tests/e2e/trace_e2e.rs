@@ -144,6 +144,7 @@ async fn one_event_is_one_trace_from_the_request_to_the_webhook_and_the_page() {
             && find(spans, "schakel-notify", kind::CLIENT, "POST").len() >= 2
             && !find(spans, "schakel-monitor", kind::INTERNAL, "show signal").is_empty()
             && !find(spans, "schakel-monitor", kind::PRODUCER, "hub.audit.v1").is_empty()
+            && find(spans, "schakel-notify", kind::PRODUCER, "hub.deliveries.v1").len() >= 6
     };
     assert!(
         eventually_async(
@@ -218,6 +219,24 @@ async fn one_event_is_one_trace_from_the_request_to_the_webhook_and_the_page() {
         let step = parent_of(&spans, process).unwrap();
         assert!(signal_sends.iter().any(|s| s.span_id == step.span_id));
         assert_eq!(post.attributes["http.response.status_code"], "204");
+    }
+    // and wrote each delivery's ledger records (queued, in flight, succeeded) in it
+    let ledger = find(
+        &spans,
+        "schakel-notify",
+        kind::PRODUCER,
+        "hub.deliveries.v1",
+    );
+    for post in &posts {
+        let process = parent_of(&spans, post).unwrap();
+        assert!(
+            ledger
+                .iter()
+                .filter(|l| l.parent_span_id == process.span_id)
+                .count()
+                >= 3,
+            "the ledger records of a delivery are in the signal's trace"
+        );
     }
     for h in &hooks {
         let span_id = &h.traceparent.as_deref().unwrap()[36..52];

@@ -124,6 +124,7 @@ pub async fn raise_unroutable(
                     "no contact in the directory holds {role} at {inst}"
                 )),
                 schedule: Schedule::single(&id),
+                trace: None,
             };
             let Some(done) = record_step(deps, step, None, stop).await else {
                 return;

@@ -112,6 +112,7 @@ impl Job {
             outcome,
             error,
             schedule: self.schedule(deps),
+            trace: self.trace.as_ref(),
         };
         record_step(deps, step, state, stop).await
     }

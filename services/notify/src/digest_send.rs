@@ -172,6 +172,7 @@ async fn send(deps: &Deps, contact: &str, items: Vec<Item>, stop: &Shutdown) -> 
             outcome: Outcome::Attempt,
             error: None,
             schedule: Schedule::new(&deps.schedule, &item.delivery_id),
+            trace: None,
         };
         match record_step(deps, step, Some(&scheduled), stop).await {
             Some(r) => steps.push(r.state),
@@ -217,6 +218,7 @@ async fn send(deps: &Deps, contact: &str, items: Vec<Item>, stop: &Shutdown) -> 
             outcome,
             error,
             schedule: Schedule::new(&deps.schedule, &item.delivery_id),
+            trace: None,
         };
         let Some(done) = record_step(deps, step, state.as_ref(), stop).await else {
             return false;

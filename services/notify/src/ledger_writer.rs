@@ -67,7 +67,7 @@ pub async fn record_step(
         }
     };
     let record = ledger_record(&step.subject, &next, step.error, now);
-    record_until_durable(deps, &record, stop)
+    record_traced(deps, &record, step.trace, stop)
         .await
         .then_some(Recorded {
             state: next,
@@ -87,6 +87,8 @@ pub struct Step<'a> {
     pub outcome: Outcome,
     pub error: Option<String>,
     pub schedule: Schedule<'a>,
+    /// the span the delivery runs under: its ledger records are written in its trace
+    pub trace: Option<&'a TraceParent>,
 }
 
 /// A record about a contact's endpoint on a channel (not about one delivery).
@@ -119,9 +121,19 @@ pub fn endpoint_record(
 /// delivery whose outcome is not durable must not be given up until shutdown (the signal
 /// offset stays uncommitted, so a restart would resume it). False only when `stop` came.
 pub async fn record_until_durable(deps: &Deps, ev: &DeliveryEvent, stop: &Shutdown) -> bool {
+    record_traced(deps, ev, None, stop).await
+}
+
+/// [`record_until_durable`], the record written in `trace` (else in a trace of its own).
+pub async fn record_traced(
+    deps: &Deps,
+    ev: &DeliveryEvent,
+    trace: Option<&TraceParent>,
+    stop: &Shutdown,
+) -> bool {
     let mut backoff = Duration::from_millis(200);
     loop {
-        match record(deps, ev).await {
+        match record(deps, ev, trace).await {
             Ok(()) => return true,
             Err(e) => {
                 tracing::error!(delivery_id = %ev.id, error = %e, retry_in_ms = backoff.as_millis() as u64, "cannot record delivery outcome; retrying");
@@ -138,10 +150,14 @@ pub async fn record_until_durable(deps: &Deps, ev: &DeliveryEvent, stop: &Shutdo
     }
 }
 
-async fn record(deps: &Deps, ev: &DeliveryEvent) -> anyhow::Result<()> {
+async fn record(
+    deps: &Deps,
+    ev: &DeliveryEvent,
+    trace: Option<&TraceParent>,
+) -> anyhow::Result<()> {
     let id = format!("{}-{}-{}", ev.id, ev.attempt, ev.status);
     let ce = CloudEvent {
-        trace: TraceParent::derived(&id),
+        trace: trace.cloned().unwrap_or_else(|| TraceParent::derived(&id)),
         id,
         source: "urn:nl:schakel:notify".into(),
         kind: ev.kind,
