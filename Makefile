@@ -72,8 +72,9 @@ test: ## run every test (unit, property, golden, black-box and end-to-end on Apa
 	  echo "installing prometheus for promtool (Debian)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 	infra/prometheus/check.sh
-	@# the AsyncAPI document of the topics: current with topics.toml, the Avro schemas and the
-	@# catalogue, and valid for the AsyncAPI parser (npm)
+	@# the contracts: the AsyncAPI document of the topics current with topics.toml, the Avro
+	@# schemas and the catalogue, and valid for the AsyncAPI parser (npm); the OpenAPI
+	@# documents valid OpenAPI 3.1
 	infra/contracts/check.sh
 	@# the NL Design System styles and axe-core; the test OpenID provider (oidc-provider on Node.js)
 	infra/monitor/assets.sh >/dev/null
