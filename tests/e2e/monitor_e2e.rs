@@ -344,6 +344,63 @@ async fn a_contact_opens_answers_and_follows_a_task_and_nobody_else_sees_the_chi
         "application/problem+json"
     );
 
+    // the same system lists what is addressed to its roles: the task, no child data; filters
+    // narrow it, and every wrong filter is named
+    let list = |q: &'static str| {
+        let (http, url) = (http.clone(), format!("{}/v1/signals{q}", env.monitor_url()));
+        async move {
+            let r = http.get(url).bearer_auth(VW_TOKEN).send().await.unwrap();
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            (status, text)
+        }
+    };
+    let (status, text) = list("").await;
+    assert_eq!(status, 200, "{text}");
+    let listed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rows = listed["signals"].as_array().unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r["signalId"] == signal_id.as_str())
+        .expect("the task is in the Wmo desk's list");
+    assert_eq!(row["rule"], "R3b");
+    assert_eq!(row["state"], "open");
+    assert_eq!(row["yourRoles"], serde_json::json!(["volwassenen"]));
+    assert_eq!(row["dataref"], dataref.as_str());
+    assert_eq!(listed["total"], rows.len());
+    for hidden in ["Testvoornaam", "Testachternaam", bsn.as_str(), "2008"] {
+        assert!(
+            !text.contains(hidden),
+            "no child data in the list: {hidden}"
+        );
+    }
+    let (_, text) = list("?rule=R3a").await;
+    assert!(
+        !text.contains(signal_id.as_str()),
+        "another rule is filtered out"
+    );
+    let (_, text) = list("?status=closed").await;
+    assert!(!text.contains(signal_id.as_str()), "the task is not closed");
+    let (_, text) = list("?dueAfter=2026-01-01&dueBefore=2027-12-31&municipality=0392").await;
+    assert!(text.contains(signal_id.as_str()), "{text}");
+    let (status, text) = list("?status=half&dueBefore=morgen&page=0").await;
+    assert_eq!(status, 400);
+    let problem: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["status", "dueBefore", "page"]);
+    let r = http
+        .get(format!("{}/v1/signals", env.monitor_url()))
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "no token, no list");
+
     // each recipient's links are their own; the sender's acknowledge does not fit the task
     let ack = vw["data"]["actions"]["acknowledge"]
         .as_str()

@@ -121,7 +121,7 @@ fn status_word(s: schakel_core::domain::events::DeliveryStatus) -> &'static str 
 }
 
 /// Where a task or notice stands.
-fn state_of(v: &SignalView, progress: Option<Progress>) -> (&'static str, &'static str) {
+pub fn state_of(v: &SignalView, progress: Option<Progress>) -> (&'static str, &'static str) {
     let has = |s: &str| v.steps.iter().any(|x| x.step == s);
     match progress {
         Some(p) if p.completed => ("completed", "Afgerond"),

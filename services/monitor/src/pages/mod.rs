@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod detail;
 pub mod inbox;
 pub mod layout;
+pub mod list;
 pub mod login;
 pub mod signal;
 
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/lijst", get(dashboard::list))
         .route("/v1/stats/{figure}", get(dashboard::stats))
+        .route("/v1/signals", get(list::list))
         .route("/v1/signals/{id}", get(signal::show))
         .route(
             "/v1/signals/{id}/{action}",
