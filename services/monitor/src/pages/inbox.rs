@@ -59,7 +59,7 @@ fn state_word(v: &SignalView, s: &MonitorState, id: &str) -> &'static str {
 }
 
 /// Where a row stands in its queue: not urgent, not a task, due date, fired on.
-type Order = (bool, bool, Date, Date);
+pub(crate) type Order = (bool, bool, Date, Date);
 
 /// How many rows of a queue the inbox shows at once.
 pub const PAGE: usize = 50;

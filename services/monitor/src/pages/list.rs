@@ -16,7 +16,7 @@ use schakel_core::domain::handoff::{task_sides, Sides};
 use serde::{Deserialize, Serialize};
 
 use super::detail::{possible, state_of};
-use super::inbox::PAGE;
+use super::inbox::{Order, PAGE};
 use super::layout::secure_headers;
 use super::login_first;
 use crate::auth::viewer;
@@ -182,7 +182,7 @@ pub fn listing(s: &MonitorState, contact: &str, f: &Filters, base: &str) -> List
                 .push(role.clone());
         }
     }
-    let mut keyed: Vec<((bool, bool, Date, Date), &str)> = roles_of
+    let mut keyed: Vec<(Order, &str)> = roles_of
         .keys()
         .filter_map(|id| {
             let v = s.signals.get(*id)?;
