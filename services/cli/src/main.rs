@@ -9,6 +9,7 @@ mod explain;
 mod import;
 mod topics;
 mod vault;
+mod whatif;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +81,25 @@ enum Command {
     Accounts {
         #[command(subcommand)]
         action: AccountsAction,
+    },
+    /// What if the policy changed: fold the region's log (from its beginning to where it ends
+    /// now) under its policy and under OTHER, ticking each day, and report which signal steps
+    /// appear, disappear or move, per rule, step, municipality and month, and the workload per
+    /// role. Counts only, never a child; counts from 1 to 4 show as <5. Reads with a reader of
+    /// its own: writes nothing to the log and commits no offset.
+    Whatif {
+        /// A TOML file with the other policy: `[policy.*]` tables as in the region's config.
+        #[arg(long)]
+        policy: PathBuf,
+        /// First day whose signal steps are compared (default: a year before --to).
+        #[arg(long)]
+        from: Option<jiff::civil::Date>,
+        /// Last day ticked and compared (default: today).
+        #[arg(long)]
+        to: Option<jiff::civil::Date>,
+        /// text (default), csv or json.
+        #[arg(long, default_value = "text", value_parser = ["text", "csv", "json"])]
+        format: String,
     },
     /// The audit log: who saw which child's data, when, in which role and why.
     Audit {
@@ -298,6 +318,12 @@ fn main() -> ExitCode {
                 action: DirectoryAction::Diff { file },
             } => directory::apply(&cfg, &file, true).await,
             Command::Explain { signal_id, lang } => explain::explain(&cfg, &signal_id, &lang).await,
+            Command::Whatif {
+                policy,
+                from,
+                to,
+                format,
+            } => whatif::run(&cfg, &policy, from, to, &format).await,
             Command::Import {
                 kind,
                 file,

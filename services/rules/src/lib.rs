@@ -12,6 +12,7 @@ pub mod service;
 pub mod signal;
 pub mod snapshot;
 pub mod state;
+pub mod whatif;
 
 pub use engine::Engine;
 pub use input::Input;

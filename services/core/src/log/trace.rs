@@ -17,8 +17,45 @@ pub fn random_hex(bytes: usize) -> String {
 
 fn random<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
-    getrandom::fill(&mut buf).expect("the OS has randomness");
-    buf
+    loop {
+        getrandom::fill(&mut buf).expect("the OS has randomness");
+        if id_ok(&buf) {
+            return buf;
+        }
+    }
+}
+
+/// Whether an id may go into a header: not all zeros, and its hex has no run of nine decimal
+/// digits (a run that happened to be a valid BSN would look like one to any scan of the log).
+pub fn id_ok(id: &[u8]) -> bool {
+    let mut run = 0;
+    for nibble in id.iter().flat_map(|b| [b >> 4, b & 0x0f]) {
+        run = if nibble < 10 { run + 1 } else { 0 };
+        if run >= 9 {
+            return false;
+        }
+    }
+    id.iter().any(|b| *b != 0)
+}
+
+/// The first `N` bytes of SHA-256 over `parts` and a counter that is usable as an id.
+fn hashed<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
+    use sha2::Digest;
+    let mut out = [0u8; N];
+    for counter in 0u32.. {
+        let mut h = sha2::Sha256::new();
+        for p in parts {
+            h.update(p);
+        }
+        if counter > 0 {
+            h.update(counter.to_be_bytes());
+        }
+        out.copy_from_slice(&h.finalize()[..N]);
+        if id_ok(&out) {
+            break;
+        }
+    }
+    out
 }
 
 /// One span: its trace id and span id, 24 bytes (what a child's state keeps of the fact that
@@ -32,19 +69,9 @@ pub struct SpanRef {
 impl SpanRef {
     /// The span id, derived from the trace id and `seed`, of a child in the same trace.
     fn derived_child(&self, seed: &str) -> Self {
-        use sha2::Digest;
-        let h = sha2::Sha256::new()
-            .chain_update(self.trace)
-            .chain_update(seed.as_bytes())
-            .finalize();
-        let mut span = [0u8; 8];
-        span.copy_from_slice(&h[..8]);
-        if span == [0; 8] {
-            span[7] = 1;
-        }
         Self {
             trace: self.trace,
-            span,
+            span: hashed(&[&self.trace, seed.as_bytes()]),
         }
     }
 }
@@ -84,15 +111,11 @@ impl TraceParent {
     /// A trace whose ids follow from `seed`: a record written again (a replay, a restart)
     /// carries the same `traceparent` as the first time.
     pub fn derived(seed: &str) -> Self {
-        use sha2::Digest;
-        let h = sha2::Sha256::digest(seed.as_bytes());
-        let mut ids = SpanRef {
-            trace: [0; 16],
-            span: [0; 8],
-        };
-        ids.trace.copy_from_slice(&h[..16]);
-        ids.span.copy_from_slice(&h[16..24]);
-        ids.into()
+        SpanRef {
+            trace: hashed(&[b"trace", seed.as_bytes()]),
+            span: hashed(&[b"span", seed.as_bytes()]),
+        }
+        .into()
     }
 
     /// Parses an incoming `traceparent` (and `tracestate`), or None when it is malformed.
@@ -267,6 +290,25 @@ mod tests {
         assert_eq!(a.trace_id(), parent.trace_id());
         assert_ne!(a.span_id(), parent.span_id());
         assert_ne!(a, parent.record_child("signal-2"));
+    }
+
+    #[test]
+    fn no_id_we_make_holds_nine_digits_in_a_row() {
+        assert!(!id_ok(&[0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0]));
+        assert!(!id_ok(&[0x98, 0x8b, 0xcd, 0xe9, 0x60, 0x55, 0x46, 0x71]));
+        assert!(id_ok(&[0x98, 0x8b, 0xcd, 0xe9, 0x60, 0x5a, 0x46, 0x71]));
+        assert!(!id_ok(&[0; 8]));
+        let parent = TraceParent::new_root();
+        for i in 0..20_000 {
+            let t = parent.record_child(&format!("e{i}"));
+            let s = t.to_string();
+            let mut run = 0;
+            for c in s.chars() {
+                run = if c.is_ascii_digit() { run + 1 } else { 0 };
+                assert!(run < 9, "{s}");
+            }
+            assert!(id_ok(&TraceParent::new_root().ids().trace));
+        }
     }
 
     #[test]

@@ -151,20 +151,31 @@ thread_local! {
 }
 
 /// Span ids from the SDK's generator, except where a span's id was planned (a record's span
-/// id follows from its content; see `log::trace`).
+/// id follows from its content; see `log::trace`); never an id with nine decimal digits in a
+/// row (`log::trace::id_ok`).
 #[derive(Debug, Default)]
 struct PlannedIds(RandomIdGenerator);
 
 impl IdGenerator for PlannedIds {
     fn new_trace_id(&self) -> TraceId {
-        self.0.new_trace_id()
+        loop {
+            let id = self.0.new_trace_id();
+            if crate::log::trace::id_ok(&id.to_bytes()) {
+                return id;
+            }
+        }
     }
 
     fn new_span_id(&self) -> SpanId {
-        PLANNED
-            .with(Cell::take)
-            .map(SpanId::from_bytes)
-            .unwrap_or_else(|| self.0.new_span_id())
+        if let Some(planned) = PLANNED.with(Cell::take) {
+            return SpanId::from_bytes(planned);
+        }
+        loop {
+            let id = self.0.new_span_id();
+            if crate::log::trace::id_ok(&id.to_bytes()) {
+                return id;
+            }
+        }
     }
 }
 

@@ -1,0 +1,157 @@
+//! `schakel whatif`: the region's log folded under its policy and under another, in process,
+//! and what differs. Reads the input topics from their beginning to where they end now, with
+//! a reader of its own (assigned partitions, no group membership, no commit); writes nothing
+//! to the log.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use schakel_core::domain::catalogue::Topic;
+use schakel_core::log::kafka::Record;
+use schakel_core::Config;
+use schakel_rules::policy::Policy;
+use schakel_rules::whatif::WhatIf;
+use schakel_rules::Input;
+
+/// The topics rules folds, in its order (ticks are made here, day by day).
+const FOLDED: [Topic; 5] = [
+    Topic::JEUGDHULP,
+    Topic::SCHOOL,
+    Topic::VOORSCHOOL,
+    Topic::LEERPLICHT,
+    Topic::RESPONSES,
+];
+
+/// The other policy: a file with `[policy.*]` tables (as in the region's config) or with the
+/// sections themselves (`[adulthood]`, `[thuiszitter]`, …).
+pub fn read_policy(path: &Path) -> anyhow::Result<Policy> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not TOML", path.display()))?;
+    let policy = match table.remove("policy") {
+        Some(p) if table.is_empty() => p,
+        Some(_) => anyhow::bail!(
+            "{}: only [policy.*] tables belong in a policy file",
+            path.display()
+        ),
+        None => toml::Value::Table(table),
+    };
+    let policy: Policy = policy
+        .try_into()
+        .with_context(|| format!("{}: not a policy", path.display()))?;
+    policy
+        .check()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(policy)
+}
+
+fn decode(reg: &schakel_core::log::codec::Registry, topic: Topic, r: &Record) -> Option<Input> {
+    let bytes = r.value.as_deref()?;
+    let input = match topic {
+        Topic::JEUGDHULP => reg.decode(topic, bytes).map(Input::Jeugdhulp),
+        Topic::SCHOOL => reg.decode(topic, bytes).map(Input::School),
+        Topic::VOORSCHOOL => reg.decode(topic, bytes).map(Input::Voorschool),
+        Topic::LEERPLICHT => reg.decode(topic, bytes).map(Input::Leerplicht),
+        Topic::RESPONSES => reg.decode(topic, bytes).map(Input::Response),
+        _ => return None,
+    };
+    input.ok()
+}
+
+/// The instant day `d` begins in the region's time zone, in ms since the epoch.
+fn day_start_ms(d: Date, tz: &TimeZone) -> i64 {
+    d.to_zoned(tz.clone())
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(i64::MAX)
+}
+
+pub async fn run(
+    cfg: &Config,
+    other: &Path,
+    from: Option<Date>,
+    to: Option<Date>,
+    format: &str,
+) -> anyhow::Result<()> {
+    let base = schakel_rules::config::Settings::from_config(cfg)?.policy;
+    let other = read_policy(other)?;
+    let tz = TimeZone::get(&cfg.clock.timezone)
+        .with_context(|| format!("clock.timezone {:?}", cfg.clock.timezone))?;
+    let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+    let to = to.unwrap_or(today);
+    let from = match from {
+        Some(f) => f,
+        None => to
+            .checked_sub(jiff::Span::new().years(1))
+            .context("--to is too early")?
+            .tomorrow()?,
+    };
+    anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+
+    // every fact and answer, in the order the log received them
+    let reg = schakel_core::log::schemas::registry();
+    let mut all: Vec<(i64, usize, i32, i64, Input)> = Vec::new();
+    for (i, topic) in FOLDED.iter().enumerate() {
+        let name = cfg.topic(*topic);
+        let c = cfg.clone();
+        let n = name.clone();
+        let records =
+            tokio::task::spawn_blocking(move || schakel_core::log::kafka::read_to_end(&c, &n))
+                .await??;
+        eprintln!("read {name}: {} records", records.len());
+        let mut unreadable = 0;
+        for r in &records {
+            match decode(&reg, *topic, r) {
+                Some(input) => {
+                    all.push((r.timestamp.unwrap_or(0), i, r.partition, r.offset, input))
+                }
+                None => unreadable += 1,
+            }
+        }
+        if unreadable > 0 {
+            eprintln!("  {unreadable} records not readable, left out (as rules dead-letters them)");
+        }
+    }
+    all.sort_unstable_by_key(|(t, i, p, o, _)| (*t, *i, *p, *o));
+
+    // a tick at the start of every day from the first fact's day (or --from) to --to
+    let first_day = all
+        .first()
+        .and_then(|(t, ..)| jiff::Timestamp::from_millisecond(*t).ok())
+        .map(|t| t.to_zoned(tz.clone()).date())
+        .map_or(from, |d| d.min(from));
+    let mut w = WhatIf::new(base, other, from, to);
+    let mut next = all.into_iter().peekable();
+    let mut day = first_day;
+    let started = std::time::Instant::now();
+    let mut month = (day.year(), day.month());
+    while day <= to {
+        let start = day_start_ms(day, &tz);
+        while let Some((t, ..)) = next.peek() {
+            if *t >= start {
+                break;
+            }
+            let (_, _, _, _, input) = next.next().expect("peeked");
+            w.apply(&input);
+        }
+        w.apply(&Input::Tick(day));
+        if (day.year(), day.month()) != month || day == to {
+            month = (day.year(), day.month());
+            eprintln!(
+                "folded up to {day}: {} inputs, {:.1} s",
+                w.inputs(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        day = day.tomorrow()?;
+    }
+    let report = w.report();
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(&report)?),
+        "csv" => print!("{}", report.csv()),
+        _ => print!("{}", report.text()),
+    }
+    Ok(())
+}

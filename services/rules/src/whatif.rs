@@ -1,0 +1,489 @@
+//! What if the policy changed: the same inputs folded under the region's policy and under
+//! another, side by side in one pass, and what differs between the signal steps they fire, as
+//! counts only (no child ever appears), with small numbers suppressed.
+//!
+//! A step is matched across the two sides by (child, rule, step): the n-th occurrence on one
+//! side with the n-th on the other. One on one side only *appeared* (under the other policy)
+//! or *disappeared*; a matched pair on different days *moved* earlier or later. Counts go by
+//! rule, step, municipality and month (of the day under the other policy, or of the base
+//! day for what disappeared), and the workload by role: tasks opened and escalations.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use schakel_core::domain::events::SignalEvent;
+use serde::Serialize;
+
+use crate::policy::Policy;
+use crate::{Engine, Input};
+
+/// Counts from 1 to this are shown as `<5` (DOMAIN.md, "Monitoring").
+const SMALL: u64 = 4;
+
+/// How a step changed under the other policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    Appeared,
+    Disappeared,
+    MovedEarlier,
+    MovedLater,
+}
+
+/// One step as fired: what is compared, and where it counts.
+#[derive(Debug, Clone)]
+struct Fired {
+    on: Date,
+    municipality: String,
+    task: bool,
+    recipients: Vec<String>,
+}
+
+/// Both folds, side by side.
+pub struct WhatIf {
+    base: Engine,
+    other: Engine,
+    from: Date,
+    to: Date,
+    /// (child, rule, step) → the steps each side fired, in order
+    fired: BTreeMap<(String, String, String), [Vec<Fired>; 2]>,
+    inputs: u64,
+}
+
+impl WhatIf {
+    /// Compares `other` with `base` for the steps fired from `from` to `to` (both included).
+    pub fn new(base: Policy, other: Policy, from: Date, to: Date) -> Self {
+        Self {
+            base: Engine::new(base),
+            other: Engine::new(other),
+            from,
+            to,
+            fired: BTreeMap::new(),
+            inputs: 0,
+        }
+    }
+
+    /// Folds one input into both sides (a refused answer changes neither).
+    pub fn apply(&mut self, input: &Input) {
+        self.inputs += 1;
+        for (side, engine) in [&mut self.base, &mut self.other].into_iter().enumerate() {
+            for s in engine.apply(input).unwrap_or_default() {
+                if s.fired_on < self.from || s.fired_on > self.to {
+                    continue;
+                }
+                let key = (
+                    s.child_key.as_str().to_owned(),
+                    s.rule.clone(),
+                    s.step.clone(),
+                );
+                self.fired.entry(key).or_default()[side].push(fired(&s));
+            }
+        }
+    }
+
+    /// How many inputs were folded.
+    pub fn inputs(&self) -> u64 {
+        self.inputs
+    }
+
+    /// Exact counts per (rule, step, change), before any suppression: for callers that
+    /// aggregate further (and tests); never show them as they are.
+    pub fn exact_changes(&self) -> BTreeMap<(String, String, Change), u64> {
+        let mut out = BTreeMap::new();
+        for row in self.rows() {
+            *out.entry((row.0, row.1, row.4)).or_default() += row.5;
+        }
+        out
+    }
+
+    /// (rule, step, municipality, month, change, count) of every change.
+    fn rows(&self) -> Vec<(String, String, String, String, Change, u64)> {
+        let mut changes: BTreeMap<(String, String, String, String, Change), u64> = BTreeMap::new();
+        for ((_, rule, step), [base, other]) in &self.fired {
+            let n = base.len().max(other.len());
+            for i in 0..n {
+                let (change, at) = match (base.get(i), other.get(i)) {
+                    (Some(a), Some(b)) if a.on == b.on => continue,
+                    (Some(a), Some(b)) if b.on < a.on => (Change::MovedEarlier, b),
+                    (Some(_), Some(b)) => (Change::MovedLater, b),
+                    (None, Some(b)) => (Change::Appeared, b),
+                    (Some(a), None) => (Change::Disappeared, a),
+                    (None, None) => continue,
+                };
+                let month = format!("{:04}-{:02}", at.on.year(), at.on.month());
+                *changes
+                    .entry((
+                        rule.clone(),
+                        step.clone(),
+                        at.municipality.clone(),
+                        month,
+                        change,
+                    ))
+                    .or_default() += 1;
+            }
+        }
+        changes
+            .into_iter()
+            .map(|((r, s, m, mo, c), n)| (r, s, m, mo, c, n))
+            .collect()
+    }
+
+    /// What differs.
+    pub fn report(&self) -> Report {
+        let mut workload: BTreeMap<String, [[u64; 2]; 2]> = BTreeMap::new();
+        let mut totals = [0u64; 2];
+        for ((_, _, step), [base, other]) in &self.fired {
+            totals[0] += base.len() as u64;
+            totals[1] += other.len() as u64;
+            for (side, list) in [base, other].into_iter().enumerate() {
+                for f in list {
+                    let kind = match step.as_str() {
+                        "opened" if f.task => 0,
+                        "escalated" => 1,
+                        _ => continue,
+                    };
+                    for role in &f.recipients {
+                        workload.entry(role.clone()).or_default()[kind][side] += 1;
+                    }
+                }
+            }
+        }
+        Report {
+            from: self.from,
+            to: self.to,
+            inputs: self.inputs,
+            steps_base: totals[0],
+            steps_other: totals[1],
+            changes: self
+                .rows()
+                .into_iter()
+                .map(|(rule, step, municipality, month, change, n)| ChangeRow {
+                    rule,
+                    step,
+                    municipality,
+                    month,
+                    change,
+                    count: Shown::of(n),
+                })
+                .collect(),
+            workload: workload
+                .into_iter()
+                .filter(|(_, [o, e])| o[0] != o[1] || e[0] != e[1])
+                .map(|(role, [opened, escalated])| WorkloadRow {
+                    role,
+                    tasks_opened_base: Shown::of(opened[0]),
+                    tasks_opened_other: Shown::of(opened[1]),
+                    tasks_opened_difference: Shown::diff(opened[0], opened[1]),
+                    escalations_base: Shown::of(escalated[0]),
+                    escalations_other: Shown::of(escalated[1]),
+                    escalations_difference: Shown::diff(escalated[0], escalated[1]),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn fired(s: &SignalEvent) -> Fired {
+    Fired {
+        on: s.fired_on,
+        municipality: s.municipality.clone().unwrap_or_else(|| "onbekend".into()),
+        task: s.task,
+        recipients: s.recipients.clone(),
+    }
+}
+
+/// A count as it may be shown: exact, or `<5` for 1 to 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Exact(i64),
+    Small,
+}
+
+impl Shown {
+    fn of(n: u64) -> Self {
+        if (1..=SMALL).contains(&n) {
+            Shown::Small
+        } else {
+            Shown::Exact(n as i64)
+        }
+    }
+
+    /// A difference: hidden when it is 1 to 4 either way (it would count a few children).
+    fn diff(base: u64, other: u64) -> Self {
+        let d = other as i64 - base as i64;
+        if (1..=SMALL as i64).contains(&d.abs()) {
+            Shown::Small
+        } else {
+            Shown::Exact(d)
+        }
+    }
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shown::Exact(n) => write!(f, "{n}"),
+            Shown::Small => f.write_str("<5"),
+        }
+    }
+}
+
+impl Serialize for Shown {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Shown::Exact(n) => s.serialize_i64(*n),
+            Shown::Small => s.serialize_str("<5"),
+        }
+    }
+}
+
+/// What differs, as counts.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub from: Date,
+    pub to: Date,
+    pub inputs: u64,
+    /// signal steps fired in the period under the region's policy
+    pub steps_base: u64,
+    /// … and under the other
+    pub steps_other: u64,
+    pub changes: Vec<ChangeRow>,
+    /// the roles whose workload changes
+    pub workload: Vec<WorkloadRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeRow {
+    pub rule: String,
+    pub step: String,
+    pub municipality: String,
+    /// YYYY-MM
+    pub month: String,
+    pub change: Change,
+    pub count: Shown,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadRow {
+    pub role: String,
+    pub tasks_opened_base: Shown,
+    pub tasks_opened_other: Shown,
+    pub tasks_opened_difference: Shown,
+    pub escalations_base: Shown,
+    pub escalations_other: Shown,
+    pub escalations_difference: Shown,
+}
+
+impl Report {
+    /// Whether the two policies fire the same steps on the same days.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.workload.is_empty()
+    }
+
+    /// The report as text, for a person.
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "what if: {} to {}, {} inputs folded; {} signal steps under the region's policy, {} under the other\n",
+            self.from, self.to, self.inputs, self.steps_base, self.steps_other
+        );
+        if self.is_empty() {
+            out.push_str("no difference\n");
+            return out;
+        }
+        out.push_str("\nchanges (rule, step, municipality, month, change: count)\n");
+        for c in &self.changes {
+            out.push_str(&format!(
+                "  {} {} {} {} {}: {}\n",
+                c.rule,
+                c.step,
+                c.municipality,
+                c.month,
+                change_word(c.change),
+                c.count
+            ));
+        }
+        if !self.workload.is_empty() {
+            out.push_str("\nworkload per role (region's policy → other: difference)\n");
+            for w in &self.workload {
+                out.push_str(&format!(
+                    "  {}: tasks opened {} → {} ({}), escalations {} → {} ({})\n",
+                    w.role,
+                    w.tasks_opened_base,
+                    w.tasks_opened_other,
+                    w.tasks_opened_difference,
+                    w.escalations_base,
+                    w.escalations_other,
+                    w.escalations_difference
+                ));
+            }
+        }
+        out.push_str("\ncounts from 1 to 4 (and differences from 1 to 4) show as <5\n");
+        out
+    }
+
+    /// The changes as CSV (`;`-separated, a header line).
+    pub fn csv(&self) -> String {
+        let mut out = String::from("rule;step;municipality;month;change;count\r\n");
+        for c in &self.changes {
+            out.push_str(&format!(
+                "{};{};{};{};{};{}\r\n",
+                c.rule,
+                c.step,
+                c.municipality,
+                c.month,
+                change_word(c.change),
+                c.count
+            ));
+        }
+        out
+    }
+}
+
+fn change_word(c: Change) -> &'static str {
+    match c {
+        Change::Appeared => "appeared",
+        Change::Disappeared => "disappeared",
+        Change::MovedEarlier => "moved-earlier",
+        Change::MovedLater => "moved-later",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+
+    fn golden() -> Vec<Scenario> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| Scenario::load(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+            .collect()
+    }
+
+    fn compare(s: &Scenario, other: Policy) -> Report {
+        let mut w = WhatIf::new(
+            s.policy.clone(),
+            other,
+            jiff::civil::date(1900, 1, 1),
+            jiff::civil::date(2199, 12, 31),
+        );
+        for i in &s.inputs {
+            w.apply(i);
+        }
+        w.report()
+    }
+
+    #[test]
+    fn the_same_policy_changes_nothing_in_any_golden_scenario() {
+        let all = golden();
+        assert!(all.len() > 40, "every rule's scenarios: {}", all.len());
+        let mut rules = std::collections::BTreeSet::new();
+        for s in &all {
+            let r = compare(s, s.policy.clone());
+            assert!(r.is_empty(), "{}: {}", s.description, r.text());
+            assert_eq!(r.steps_base, r.steps_other);
+            rules.extend(s.expect.iter().map(|e| e.rule.clone()));
+        }
+        for rule in [
+            "R1a", "R1b", "R1c", "R2a", "R2b", "R2c", "R3a", "R3b", "R3c", "R4", "R5", "R6",
+        ] {
+            assert!(
+                rules.iter().any(|r| r.starts_with(rule)),
+                "a scenario fires {rule}"
+            );
+        }
+    }
+
+    /// Six youths in care turning 17y6m from September 2025 to February 2026, ticked daily.
+    fn six_youths() -> Scenario {
+        let mut text = String::from("description = \"six youths in care\"\n");
+        for m in 3..=8 {
+            text.push_str(&format!(
+                "[[child]]\nname = \"y{m}\"\nbirth_date = \"2008-{m:02}-10\"\nresidence = \"0392\"\n\
+                 [[input]]\nassignment = {{ child = \"y{m}\", id = \"e{m}\", nummer = \"T{m}\", ingang = \"2024-01-01\", stamp = \"2024-01-01T09:00:00Z\", gemeente = \"0392\" }}\n"
+            ));
+        }
+        text.push_str("[[input]]\nticks = { from = \"2024-06-01\", to = \"2026-12-31\" }\n");
+        Scenario::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn a_month_earlier_handoff_moves_exactly_the_r3b_openings() {
+        let s = six_youths();
+        let mut other = s.policy.clone();
+        other.adulthood.handoff_age = crate::policy::Age::new(17, 5);
+        let mut w = WhatIf::new(
+            s.policy.clone(),
+            other,
+            jiff::civil::date(2025, 1, 1),
+            jiff::civil::date(2026, 12, 31),
+        );
+        for i in &s.inputs {
+            w.apply(i);
+        }
+        let exact = w.exact_changes();
+        assert_eq!(
+            exact.into_iter().collect::<Vec<_>>(),
+            [(
+                ("R3b".to_owned(), "opened".to_owned(), Change::MovedEarlier),
+                6
+            )],
+            "{}",
+            w.report().text()
+        );
+        let r = w.report();
+        // one youth a month: each month's count is small
+        assert_eq!(r.changes.len(), 6);
+        assert!(r.changes.iter().all(|c| c.count == Shown::Small));
+        assert!(r.workload.is_empty(), "as many tasks, a month earlier");
+        assert!(!r.text().contains("y3") && !r.csv().contains("2008"));
+    }
+
+    #[test]
+    fn switching_r6_on_adds_exactly_its_signals() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+        let on = Scenario::load(&dir.join("r6_enabled_fires_once_per_melding.toml")).unwrap();
+        assert!(on.policy.verzuim_jeugdhulp.enabled);
+        let mut off = on.policy.clone();
+        off.verzuim_jeugdhulp.enabled = false;
+        let mut w = WhatIf::new(
+            off,
+            on.policy.clone(),
+            jiff::civil::date(1900, 1, 1),
+            jiff::civil::date(2199, 12, 31),
+        );
+        for i in &on.inputs {
+            w.apply(i);
+        }
+        let mut want: BTreeMap<(String, String, Change), u64> = BTreeMap::new();
+        for e in on.expect.iter().filter(|e| e.rule == "R6") {
+            *want
+                .entry((e.rule.clone(), e.step.clone(), Change::Appeared))
+                .or_default() += 1;
+        }
+        assert!(!want.is_empty());
+        assert_eq!(w.exact_changes(), want, "{}", w.report().text());
+    }
+
+    #[test]
+    fn small_counts_and_differences_are_hidden() {
+        assert_eq!(Shown::of(0).to_string(), "0");
+        assert_eq!(Shown::of(4).to_string(), "<5");
+        assert_eq!(Shown::of(5).to_string(), "5");
+        assert_eq!(Shown::diff(10, 13).to_string(), "<5");
+        assert_eq!(Shown::diff(13, 10).to_string(), "<5");
+        assert_eq!(Shown::diff(10, 20).to_string(), "10");
+        assert_eq!(Shown::diff(20, 10).to_string(), "-10");
+        assert_eq!(Shown::diff(7, 7).to_string(), "0");
+    }
+}
