@@ -47,8 +47,17 @@ up: build broker ## start broker + all services on the config in SCHAKEL_CONFIG 
 	@echo "up: ingest http://127.0.0.1:8080/v1/events, monitor http://127.0.0.1:8083/  (health: /livez /readyz /metrics on 8080-8083)"
 
 down: ## stop the services and the broker (the log under .run/kafka is kept)
+	@# the services first, and wait for them: rules snapshots and notify commits on the way out,
+	@# which needs the broker
 	@for p in clock $(SERVICES) smtp kafka; do \
-	  if [ -f $(RUN)/$$p.pid ]; then kill $$(cat $(RUN)/$$p.pid) 2>/dev/null && echo "stopped $$p"; rm -f $(RUN)/$$p.pid; fi; \
+	  if [ -f $(RUN)/$$p.pid ]; then \
+	    pid=$$(cat $(RUN)/$$p.pid); \
+	    if kill $$pid 2>/dev/null; then \
+	      for i in $$(seq 1 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
+	      echo "stopped $$p"; \
+	    fi; \
+	    rm -f $(RUN)/$$p.pid; \
+	  fi; \
 	done
 
 status: ## show which parts run
