@@ -27,6 +27,7 @@ use schakel_core::log::trace::TraceParent;
 use schakel_e2e::{bin, free_port, wait_for_port, Env, Region};
 use schakel_rules::policy::Policy;
 use schakel_rules::service::INPUTS;
+use schakel_rules::whatif::WhatIf;
 use schakel_rules::{Engine, Input};
 use sha2::{Digest, Sha256};
 
@@ -277,6 +278,54 @@ fn fold_in_process(n: usize) -> (f64, f64, usize, usize) {
     let per_child = after.saturating_sub(before) as f64 / n as f64;
     drop(engine);
     (events as f64 / secs, per_child, signals, events)
+}
+
+/// (e): the what-if replay of `schakel whatif`: the region and a year of ticks folded by one
+/// engine (the plain replay), then by the two engines of a what-if (the default policy and one
+/// whose handoff starts at 17y) in one pass over the same inputs.
+fn whatif_in_process(n: usize) -> serde_json::Value {
+    let days = ticks();
+    let all: Vec<Input> = region(n)
+        .into_iter()
+        .chain(days.iter().map(|d| Input::Tick(*d)))
+        .collect();
+    let start = Instant::now();
+    let mut engine = Engine::new(Policy::default());
+    let mut signals = 0;
+    for i in &all {
+        signals += engine.apply(i).map_or(0, |s| s.len());
+    }
+    let plain = start.elapsed().as_secs_f64();
+    drop(engine);
+    let mut other = Policy::default();
+    other.adulthood.handoff_age = schakel_rules::policy::Age::new(17, 0);
+    let start = Instant::now();
+    let mut w = WhatIf::new(
+        Policy::default(),
+        other,
+        days[0],
+        *days.last().expect("a year of days"),
+    );
+    for i in &all {
+        w.apply(i);
+    }
+    let report = w.report();
+    let both = start.elapsed().as_secs_f64();
+    let events = all.len() as f64;
+    serde_json::json!({
+        "children": n,
+        "events": all.len(),
+        "plain_replay_s": (plain * 100.0).round() / 100.0,
+        "plain_events_per_s": (events / plain).round(),
+        "plain_signal_steps": signals,
+        "whatif_s": (both * 100.0).round() / 100.0,
+        "whatif_events_per_s_per_policy": (events / both).round(),
+        "whatif_steps_base": report.steps_base,
+        "whatif_steps_other": report.steps_other,
+        "whatif_change_rows": report.changes.len(),
+        "ratio_whatif_over_plain": (both / plain * 100.0).round() / 100.0,
+        "target_ratio": "<= 2.2",
+    })
 }
 
 async fn produce(env: &Env, inputs: &[Input]) -> usize {
@@ -605,20 +654,41 @@ fn arg(name: &str, default: usize) -> usize {
 async fn main() {
     if std::env::args().any(|a| a == "--help" || a == "-h") {
         println!(
-            "bench-rules [--children N (200000)] [--memory-children N (1000000)] [--out FILE]\n\n\
+            "bench-rules [--children N (200000)] [--memory-children N (1000000)] [--whatif-only] [--out FILE]\n\n\
                   Measures (a) the in-process fold rate, (b) a full replay through the broker by\n\
                   the rules service, (c) the raw read rate of the same topics; and the memory per\n\
                   child of the fold at --memory-children. Writes JSON to --out (default\n\
-                  .run/bench/bench-rules.json)."
+                  .run/bench/bench-rules.json). --whatif-only: only the what-if replay of\n\
+                  --memory-children children under two policies against one plain replay, in\n\
+                  process (default out .run/bench/bench-whatif.json)."
         );
         return;
     }
     let n = arg("--children", 200_000);
     let n_mem = arg("--memory-children", 1_000_000);
+    let whatif_only = std::env::args().any(|a| a == "--whatif-only");
     let out = std::env::args()
         .skip_while(|a| a != "--out")
         .nth(1)
-        .unwrap_or_else(|| ".run/bench/bench-rules.json".into());
+        .unwrap_or_else(|| {
+            if whatif_only {
+                ".run/bench/bench-whatif.json".into()
+            } else {
+                ".run/bench/bench-rules.json".into()
+            }
+        });
+    if whatif_only {
+        eprintln!("(e) what-if replay of {n_mem} children and a year of ticks, in process …");
+        let report = whatif_in_process(n_mem);
+        let text = serde_json::to_string_pretty(&report).expect("json");
+        println!("{text}");
+        if let Some(dir) = std::path::Path::new(&out).parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        std::fs::write(&out, text + "\n").expect("write report");
+        eprintln!("written to {out}");
+        return;
+    }
 
     eprintln!(
         "sizes: ChildState {} B, Fact {} B, Track {} B",
