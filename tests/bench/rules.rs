@@ -299,6 +299,15 @@ fn whatif_in_process(n: usize) -> serde_json::Value {
     drop(engine);
     let mut other = Policy::default();
     other.adulthood.handoff_age = schakel_rules::policy::Age::new(17, 0);
+    // the other policy alone: what its fold costs by itself
+    let start = Instant::now();
+    let mut engine = Engine::new(other.clone());
+    let mut signals_other = 0;
+    for i in &all {
+        signals_other += engine.apply(i).map_or(0, |s| s.len());
+    }
+    let plain_other = start.elapsed().as_secs_f64();
+    drop(engine);
     let start = Instant::now();
     let mut w = WhatIf::new(
         Policy::default(),
@@ -318,6 +327,9 @@ fn whatif_in_process(n: usize) -> serde_json::Value {
         "plain_replay_s": (plain * 100.0).round() / 100.0,
         "plain_events_per_s": (events / plain).round(),
         "plain_signal_steps": signals,
+        "plain_other_policy_s": (plain_other * 100.0).round() / 100.0,
+        "plain_other_policy_signal_steps": signals_other,
+        "ratio_whatif_over_both_plain": (both / (plain + plain_other) * 100.0).round() / 100.0,
         "whatif_s": (both * 100.0).round() / 100.0,
         "whatif_events_per_s_per_policy": (events / both).round(),
         "whatif_steps_base": report.steps_base,

@@ -8,10 +8,9 @@
 //! rule, step, municipality and month (of the day under the other policy, or of the base
 //! day for what disappeared), and the workload by role: tasks opened and escalations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
-use schakel_core::domain::events::SignalEvent;
 use serde::Serialize;
 
 use crate::policy::Policy;
@@ -30,14 +29,40 @@ pub enum Change {
     MovedLater,
 }
 
-/// One step as fired: what is compared, and where it counts.
+/// One step as fired: what is compared, and where it counts (names as [`Names`] ids).
 #[derive(Debug, Clone)]
 struct Fired {
     on: Date,
-    municipality: String,
+    municipality: u32,
     task: bool,
-    recipients: Vec<String>,
+    recipients: Box<[u32]>,
 }
+
+/// Rules, steps, municipalities and roles are few: each is kept once and named by its number.
+#[derive(Default)]
+struct Names {
+    all: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.all.len() as u32;
+        self.all.push(name.to_owned());
+        self.ids.insert(name.to_owned(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        &self.all[id as usize]
+    }
+}
+
+/// A step's identity across the sides: (a hash of the child key, rule, step).
+type StepKey = (u64, u32, u32);
 
 /// Both folds, side by side.
 pub struct WhatIf {
@@ -45,8 +70,9 @@ pub struct WhatIf {
     other: Engine,
     from: Date,
     to: Date,
+    names: Names,
     /// (child, rule, step) → the steps each side fired, in order
-    fired: BTreeMap<(String, String, String), [Vec<Fired>; 2]>,
+    fired: HashMap<StepKey, [Vec<Fired>; 2]>,
     inputs: u64,
 }
 
@@ -58,7 +84,8 @@ impl WhatIf {
             other: Engine::new(other),
             from,
             to,
-            fired: BTreeMap::new(),
+            names: Names::default(),
+            fired: HashMap::new(),
             inputs: 0,
         }
     }
@@ -72,11 +99,19 @@ impl WhatIf {
                     continue;
                 }
                 let key = (
-                    s.child_key.as_str().to_owned(),
-                    s.rule.clone(),
-                    s.step.clone(),
+                    crate::state::fnv64(&[s.child_key.as_str().as_bytes()]),
+                    self.names.id(&s.rule),
+                    self.names.id(&s.step),
                 );
-                self.fired.entry(key).or_default()[side].push(fired(&s));
+                let f = Fired {
+                    on: s.fired_on,
+                    municipality: self
+                        .names
+                        .id(s.municipality.as_deref().unwrap_or("onbekend")),
+                    task: s.task,
+                    recipients: s.recipients.iter().map(|r| self.names.id(r)).collect(),
+                };
+                self.fired.entry(key).or_default()[side].push(f);
             }
         }
     }
@@ -100,6 +135,7 @@ impl WhatIf {
     fn rows(&self) -> Vec<(String, String, String, String, Change, u64)> {
         let mut changes: BTreeMap<(String, String, String, String, Change), u64> = BTreeMap::new();
         for ((_, rule, step), [base, other]) in &self.fired {
+            let (rule, step) = (self.names.name(*rule), self.names.name(*step));
             let n = base.len().max(other.len());
             for i in 0..n {
                 let (change, at) = match (base.get(i), other.get(i)) {
@@ -113,9 +149,9 @@ impl WhatIf {
                 let month = format!("{:04}-{:02}", at.on.year(), at.on.month());
                 *changes
                     .entry((
-                        rule.clone(),
-                        step.clone(),
-                        at.municipality.clone(),
+                        rule.to_owned(),
+                        step.to_owned(),
+                        self.names.name(at.municipality).to_owned(),
                         month,
                         change,
                     ))
@@ -133,17 +169,20 @@ impl WhatIf {
         let mut workload: BTreeMap<String, [[u64; 2]; 2]> = BTreeMap::new();
         let mut totals = [0u64; 2];
         for ((_, _, step), [base, other]) in &self.fired {
+            let step = self.names.name(*step);
             totals[0] += base.len() as u64;
             totals[1] += other.len() as u64;
             for (side, list) in [base, other].into_iter().enumerate() {
                 for f in list {
-                    let kind = match step.as_str() {
+                    let kind = match step {
                         "opened" if f.task => 0,
                         "escalated" => 1,
                         _ => continue,
                     };
-                    for role in &f.recipients {
-                        workload.entry(role.clone()).or_default()[kind][side] += 1;
+                    for role in f.recipients.iter() {
+                        workload
+                            .entry(self.names.name(*role).to_owned())
+                            .or_default()[kind][side] += 1;
                     }
                 }
             }
@@ -180,15 +219,6 @@ impl WhatIf {
                 })
                 .collect(),
         }
-    }
-}
-
-fn fired(s: &SignalEvent) -> Fired {
-    Fired {
-        on: s.fired_on,
-        municipality: s.municipality.clone().unwrap_or_else(|| "onbekend".into()),
-        task: s.task,
-        recipients: s.recipients.clone(),
     }
 }
 
