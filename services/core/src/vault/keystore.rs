@@ -1,0 +1,172 @@
+//! The key store: one wrapped data key per child in a file of its own, created atomically,
+//! touched when an identity arrives, overwritten and unlinked on erasure.
+
+use super::*;
+
+impl Vault {
+    pub(super) fn path(&self, child: &ChildKey) -> PathBuf {
+        let k = child.as_str();
+        self.dir.join(&k[..2]).join(format!("{k}.key"))
+    }
+
+    pub(super) fn read_key(
+        &self,
+        child: &ChildKey,
+    ) -> Result<Option<(String, [u8; KEY_LEN])>, VaultError> {
+        let path = self.path(child);
+        let text = match fs::read(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let kf: KeyFile = serde_json::from_slice(&text).map_err(|_| VaultError::Corrupt)?;
+        let nonce = B64.decode(&kf.nonce).map_err(|_| VaultError::Corrupt)?;
+        let wrapped = B64.decode(&kf.wrapped).map_err(|_| VaultError::Corrupt)?;
+        if nonce.len() != NONCE_LEN {
+            return Err(VaultError::Corrupt);
+        }
+        let aad = format!("{}:{}", child.as_str(), kf.key_id);
+        let key = self
+            .master
+            .decrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &wrapped,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| VaultError::Corrupt)?;
+        let key: [u8; KEY_LEN] = key.try_into().map_err(|_| VaultError::Corrupt)?;
+        Ok(Some((kf.key_id, key)))
+    }
+
+    /// The child's data key, created when it has none. Marks the child as seen today.
+    pub(super) fn data_key(&self, child: &ChildKey) -> Result<(String, [u8; KEY_LEN]), VaultError> {
+        if let Some(k) = self.read_key(child)? {
+            self.touch(child);
+            return Ok(k);
+        }
+        let key: [u8; KEY_LEN] = random();
+        let key_id = hex(&random::<16>());
+        let nonce: [u8; NONCE_LEN] = random();
+        let aad = format!("{}:{key_id}", child.as_str());
+        let wrapped = self
+            .master
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &key,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .expect("encryption of 32 bytes cannot fail");
+        let kf = KeyFile {
+            key_id: key_id.clone(),
+            nonce: B64.encode(nonce),
+            wrapped: B64.encode(wrapped),
+        };
+        let path = self.path(child);
+        let shard = path.parent().expect("sharded path");
+        fs::create_dir_all(shard).map_err(io(shard))?;
+        let tmp = shard.join(format!(".{}.tmp", hex(&random::<8>())));
+        {
+            let mut f = File::create(&tmp).map_err(io(&tmp))?;
+            f.write_all(&serde_json::to_vec(&kf).expect("key file serialises"))
+                .map_err(io(&tmp))?;
+            f.sync_all().map_err(io(&tmp))?;
+        }
+        // link fails when another writer created the child's key first: then use theirs
+        let linked = fs::hard_link(&tmp, &path);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {
+                sync_dir(shard);
+                Ok((key_id, key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                self.read_key(child)?.ok_or(VaultError::Erased)
+            }
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+
+    /// Sets the key file's mtime to now when it is older than a day (never re-creates it).
+    pub(super) fn touch(&self, child: &ChildKey) {
+        let path = self.path(child);
+        let stale = fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map(|m| m.elapsed().unwrap_or_default() > Duration::from_secs(86_400))
+            .unwrap_or(false);
+        if stale {
+            if let Ok(f) = OpenOptions::new().write(true).open(&path) {
+                let _ = f.set_modified(SystemTime::now());
+            }
+        }
+    }
+}
+
+impl Vault {
+    /// Whether the child has a data key.
+    pub fn has_key(&self, child: &ChildKey) -> bool {
+        self.path(child).exists()
+    }
+
+    /// Destroys the child's data key: overwritten, synced, unlinked. True when there was one.
+    pub fn erase(&self, child: &ChildKey) -> Result<bool, VaultError> {
+        let path = self.path(child);
+        let len = match fs::metadata(&path) {
+            Ok(m) => m.len() as usize,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io(&path)(e)),
+        };
+        {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(io(&path))?;
+            f.write_all(&vec![0u8; len]).map_err(io(&path))?;
+            f.sync_all().map_err(io(&path))?;
+        }
+        fs::remove_file(&path).map_err(io(&path))?;
+        if let Some(shard) = path.parent() {
+            sync_dir(shard);
+        }
+        Ok(true)
+    }
+
+    /// The children whose last identity arrived longer than `term` before `now`.
+    pub fn expired(&self, term: Duration, now: SystemTime) -> Result<Vec<ChildKey>, VaultError> {
+        let mut out = Vec::new();
+        let shards = match fs::read_dir(&self.dir) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(io(&self.dir)(e)),
+        };
+        for shard in shards.flatten() {
+            let Ok(files) = fs::read_dir(shard.path()) else {
+                continue;
+            };
+            for f in files.flatten() {
+                let name = f.file_name();
+                let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".key")) else {
+                    continue;
+                };
+                let Ok(child) = ChildKey::parse(stem) else {
+                    continue;
+                };
+                let modified = f.metadata().and_then(|m| m.modified()).ok();
+                if modified.is_some_and(|m| now.duration_since(m).unwrap_or_default() > term) {
+                    out.push(child);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+pub(super) fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
