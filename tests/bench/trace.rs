@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use schakel_e2e::otlp::OtlpReceiver;
 use schakel_e2e::receiver::Receiver;
-use schakel_e2e::{assignment_event, bsns, eventually_async, Env, Region, JEUGDHULP_TOKEN};
+use schakel_e2e::{
+    assignment_event, bsns, eventually_async, handoff_desks, Env, Region, JEUGDHULP_TOKEN,
+};
 
 const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtYmVuY2gtdHJhY2UtMDEyMzQ1Njc=";
 
@@ -24,32 +26,6 @@ fn arg(name: &str, default: usize) -> usize {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(default)
-}
-
-fn directory(rx: &Receiver) -> String {
-    format!(
-        r#"
-[[institution]]
-id = "gemeente:0392"
-name = "Gemeente Haarlem"
-
-[[contact]]
-id = "jeugdteam-haarlem"
-name = "Wijkteam Haarlem"
-institution = "gemeente:0392"
-roles = ["jeugdteam"]
-webhook = {{ url = "{}", secret = "{SECRET}" }}
-
-[[contact]]
-id = "wmo-haarlem"
-name = "Loket Wmo Haarlem"
-institution = "gemeente:0392"
-roles = ["volwassenen"]
-webhook = {{ url = "{}", secret = "{SECRET}" }}
-"#,
-        rx.contact("jeugdteam-haarlem", SECRET),
-        rx.contact("wmo-haarlem", SECRET)
-    )
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -78,7 +54,7 @@ async fn round(
 ) -> (f64, Vec<f64>) {
     let env = Region::new().start();
     let rx = Receiver::start(Duration::ZERO).await;
-    env.apply_directory(&directory(&rx));
+    env.apply_directory(&handoff_desks(&rx, SECRET));
     let endpoint = otlp.endpoint();
     let mut vars: Vec<(&str, &str)> = vec![("SCHAKEL_LOG", "warn")];
     if on {

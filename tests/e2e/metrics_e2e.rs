@@ -10,7 +10,9 @@ use std::time::Duration;
 use jiff::civil::date;
 use schakel_core::runtime::metrics::{family_of, Kind};
 use schakel_e2e::receiver::Receiver;
-use schakel_e2e::{assignment_event, bsns, eventually_async, scrape, Env, Region, JEUGDHULP_TOKEN};
+use schakel_e2e::{
+    assignment_event, bsns, eventually_async, handoff_desks, scrape, Env, Region, JEUGDHULP_TOKEN,
+};
 
 const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtbWV0cmljcy0wMTIzNDU2Nzg5YWI=";
 
@@ -105,32 +107,6 @@ fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     })
 }
 
-fn directory(rx: &Receiver) -> String {
-    format!(
-        r#"
-[[institution]]
-id = "gemeente:0392"
-name = "Gemeente Haarlem"
-
-[[contact]]
-id = "jeugdteam-haarlem"
-name = "Wijkteam Haarlem"
-institution = "gemeente:0392"
-roles = ["jeugdteam"]
-webhook = {{ url = "{}", secret = "{SECRET}" }}
-
-[[contact]]
-id = "wmo-haarlem"
-name = "Loket Wmo Haarlem"
-institution = "gemeente:0392"
-roles = ["volwassenen"]
-webhook = {{ url = "{}", secret = "{SECRET}" }}
-"#,
-        rx.contact("jeugdteam-haarlem", SECRET),
-        rx.contact("wmo-haarlem", SECRET)
-    )
-}
-
 async fn metrics_of(port: u16) -> String {
     tokio::task::spawn_blocking(move || scrape(port).unwrap_or_default())
         .await
@@ -141,7 +117,7 @@ async fn metrics_of(port: u16) -> String {
 async fn every_series_is_declared_and_a_fact_to_a_webhook_is_measured() {
     let env = Region::new().start();
     let rx = Receiver::start(Duration::ZERO).await;
-    env.apply_directory(&directory(&rx));
+    env.apply_directory(&handoff_desks(&rx, SECRET));
     let _ingest = env.spawn_ingest();
     let _rules = env.spawn_rules();
     let _notify = env.spawn_notify();

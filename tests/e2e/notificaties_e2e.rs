@@ -11,36 +11,12 @@ use jiff::civil::date;
 use schakel_core::domain::events::DeliveryStatus;
 use schakel_e2e::notificaties::NotificatiesApi;
 use schakel_e2e::receiver::Receiver;
-use schakel_e2e::{assignment_event, bsns, eventually_async, Env, Region, JEUGDHULP_TOKEN};
+use schakel_e2e::{
+    assignment_event, bsns, eventually_async, handoff_desks, Env, Region, JEUGDHULP_TOKEN,
+};
 
 const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtbm90aWZpY2F0aWVzLTAxMjM0NTY=";
 const API_SECRET: &str = "een-geheim-van-de-notificaties-api";
-
-fn directory(rx: &Receiver) -> String {
-    format!(
-        r#"
-[[institution]]
-id = "gemeente:0392"
-name = "Gemeente Haarlem"
-
-[[contact]]
-id = "jeugdteam-haarlem"
-name = "Wijkteam Haarlem"
-institution = "gemeente:0392"
-roles = ["jeugdteam"]
-webhook = {{ url = "{}", secret = "{SECRET}" }}
-
-[[contact]]
-id = "wmo-haarlem"
-name = "Loket Wmo Haarlem"
-institution = "gemeente:0392"
-roles = ["volwassenen"]
-webhook = {{ url = "{}", secret = "{SECRET}" }}
-"#,
-        rx.contact("jeugdteam-haarlem", SECRET),
-        rx.contact("wmo-haarlem", SECRET)
-    )
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_signal_step_reaches_the_notificaties_api_as_valid_notificaties_with_retries() {
@@ -58,7 +34,7 @@ async fn a_signal_step_reaches_the_notificaties_api_as_valid_notificaties_with_r
         ))
         .start();
     let rx = Receiver::start(Duration::ZERO).await;
-    env.apply_directory(&directory(&rx));
+    env.apply_directory(&handoff_desks(&rx, SECRET));
     // the first notificatie is refused: it is retried
     api.fail_next(503, 1).await;
     let _ingest = env.spawn_ingest();

@@ -10,38 +10,14 @@ use jiff::civil::date;
 use reqwest::header::ACCEPT;
 use schakel_e2e::otlp::{kind, GotSpan, OtlpReceiver};
 use schakel_e2e::receiver::Receiver;
-use schakel_e2e::{assignment_event, bsns, eventually_async, Env, Region, JEUGDHULP_TOKEN};
+use schakel_e2e::{
+    assignment_event, bsns, eventually_async, handoff_desks, Env, Region, JEUGDHULP_TOKEN,
+};
 
 const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtdHJhY2VzLTAxMjM0NTY3ODlhYg==";
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
 const WMO_TOKEN: &str = "test-contact-wmo-haarlem-traces";
-
-fn directory(rx: &Receiver) -> String {
-    format!(
-        r#"
-[[institution]]
-id = "gemeente:0392"
-name = "Gemeente Haarlem"
-
-[[contact]]
-id = "jeugdteam-haarlem"
-name = "Wijkteam Haarlem"
-institution = "gemeente:0392"
-roles = ["jeugdteam"]
-webhook = {{ url = "{}", secret = "{SECRET}" }}
-
-[[contact]]
-id = "wmo-haarlem"
-name = "Loket Wmo Haarlem"
-institution = "gemeente:0392"
-roles = ["volwassenen"]
-webhook = {{ url = "{}", secret = "{SECRET}" }}
-"#,
-        rx.contact("jeugdteam-haarlem", SECRET),
-        rx.contact("wmo-haarlem", SECRET)
-    )
-}
 
 fn find<'a>(spans: &'a [GotSpan], service: &str, k: i32, name_ends: &str) -> Vec<&'a GotSpan> {
     spans
@@ -63,7 +39,7 @@ async fn one_event_is_one_trace_from_the_request_to_the_webhook_and_the_page() {
         ))
         .start();
     let rx = Receiver::start(Duration::ZERO).await;
-    env.apply_directory(&directory(&rx));
+    env.apply_directory(&handoff_desks(&rx, SECRET));
     let endpoint = otlp.endpoint();
     // export every 200 ms, so the test need not wait five seconds for a batch
     let vars = [

@@ -88,3 +88,32 @@ pub fn thuiszitter_event(
                  "since": since}
     })
 }
+
+/// Haarlem's two desks of the 18−/18+ handoff, each with a webhook at `rx` signed with
+/// `secret`: the jeugdteam (`jeugdteam-haarlem`) and the Wmo desk (`wmo-haarlem`, role
+/// `volwassenen`).
+pub fn handoff_desks(rx: &crate::receiver::Receiver, secret: &str) -> String {
+    format!(
+        r#"
+[[institution]]
+id = "gemeente:0392"
+name = "Gemeente Haarlem"
+
+[[contact]]
+id = "jeugdteam-haarlem"
+name = "Wijkteam Haarlem"
+institution = "gemeente:0392"
+roles = ["jeugdteam"]
+webhook = {{ url = "{}", secret = "{secret}" }}
+
+[[contact]]
+id = "wmo-haarlem"
+name = "Loket Wmo Haarlem"
+institution = "gemeente:0392"
+roles = ["volwassenen"]
+webhook = {{ url = "{}", secret = "{secret}" }}
+"#,
+        rx.contact("jeugdteam-haarlem", secret),
+        rx.contact("wmo-haarlem", secret)
+    )
+}

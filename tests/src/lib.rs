@@ -22,7 +22,7 @@ pub mod rss;
 pub mod smtp;
 pub mod wait;
 
-pub use data::{assignment_event, bsns, thuiszitter_event, DASHBOARD_DIRECTORY};
+pub use data::{assignment_event, bsns, handoff_desks, thuiszitter_event, DASHBOARD_DIRECTORY};
 pub use env::{Env, Services};
 pub use proc::{bin, bin_dir, free_port, scrape, wait_for_port, Proc};
 pub use region::{
