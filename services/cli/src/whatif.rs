@@ -49,16 +49,7 @@ pub fn read_policy(path: &Path) -> anyhow::Result<Policy> {
 }
 
 fn decode(reg: &schakel_core::log::codec::Registry, topic: Topic, r: &Record) -> Option<Input> {
-    let bytes = r.value.as_deref()?;
-    let input = match topic {
-        Topic::JEUGDHULP => reg.decode(topic, bytes).map(Input::Jeugdhulp),
-        Topic::SCHOOL => reg.decode(topic, bytes).map(Input::School),
-        Topic::VOORSCHOOL => reg.decode(topic, bytes).map(Input::Voorschool),
-        Topic::LEERPLICHT => reg.decode(topic, bytes).map(Input::Leerplicht),
-        Topic::RESPONSES => reg.decode(topic, bytes).map(Input::Response),
-        _ => return None,
-    };
-    input.ok()
+    Input::decode(reg, topic, r.value.as_deref()?).ok()
 }
 
 /// The instant day `d` begins in the region's time zone, in ms since the epoch.

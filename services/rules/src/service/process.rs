@@ -3,8 +3,7 @@
 //! already in the log is not written again.
 
 use jiff::Timestamp;
-use schakel_core::domain::catalogue::Topic;
-use schakel_core::domain::events::{ClockTick, SignalEvent};
+use schakel_core::domain::events::SignalEvent;
 use schakel_core::log::kafka::Record;
 use schakel_core::log::trace::TraceParent;
 use schakel_core::runtime::telemetry::{self, Attr, Kind};
@@ -16,21 +15,8 @@ use crate::Input;
 
 impl Service<'_> {
     fn decode(&self, t: usize, rec: &Record) -> Result<Input, String> {
-        let reg = self.producer.registry();
-        let topic = INPUTS[t];
         let bytes = rec.value.as_deref().ok_or("record without a value")?;
-        let r = match topic {
-            Topic::JEUGDHULP => reg.decode(topic, bytes).map(Input::Jeugdhulp),
-            Topic::SCHOOL => reg.decode(topic, bytes).map(Input::School),
-            Topic::VOORSCHOOL => reg.decode(topic, bytes).map(Input::Voorschool),
-            Topic::LEERPLICHT => reg.decode(topic, bytes).map(Input::Leerplicht),
-            Topic::RESPONSES => reg.decode(topic, bytes).map(Input::Response),
-            Topic::CLOCK => reg
-                .decode::<ClockTick>(topic, bytes)
-                .map(|t| Input::Tick(t.date)),
-            other => return Err(format!("unexpected topic {other}")),
-        };
-        r.map_err(|e| e.to_string())
+        Input::decode(self.producer.registry(), INPUTS[t], bytes)
     }
 
     pub(super) async fn process(
