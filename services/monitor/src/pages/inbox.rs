@@ -92,26 +92,8 @@ pub fn queue(
     let mut keyed: Vec<(Order, &str)> = ids
         .iter()
         .filter_map(|id| {
-            let v = s.signals.get(id)?;
-            let first = v.first()?;
-            let is_closed = v.is_closed()
-                || s.tasks
-                    .tasks
-                    .get(id)
-                    .is_some_and(|t| t.progress.is_closed());
-            if is_closed != closed {
-                return None;
-            }
-            let due = v.last().and_then(|l| l.due_date).or(first.due_date);
-            Some((
-                (
-                    !v.is_urgent(),
-                    !first.task,
-                    due.unwrap_or(Date::MAX),
-                    first.fired_on,
-                ),
-                id.as_str(),
-            ))
+            let (order, is_closed) = place(s, id)?;
+            (is_closed == closed).then_some((order, id.as_str()))
         })
         .collect();
     keyed.sort_unstable();
@@ -124,6 +106,26 @@ pub fn queue(
         .filter_map(|(_, id)| item(s, id, role))
         .collect();
     QueuePage { items, total, page }
+}
+
+/// Where signal `id` stands in a queue, and whether it is closed (resolved, completed or
+/// cancelled).
+pub(crate) fn place(s: &MonitorState, id: &str) -> Option<(Order, bool)> {
+    let v = s.signals.get(id)?;
+    let first = v.first()?;
+    let closed = v.is_closed()
+        || s.tasks
+            .tasks
+            .get(id)
+            .is_some_and(|t| t.progress.is_closed());
+    let due = v.last().and_then(|l| l.due_date).or(first.due_date);
+    let order = (
+        !v.is_urgent(),
+        !first.task,
+        due.unwrap_or(Date::MAX),
+        first.fired_on,
+    );
+    Some((order, closed))
 }
 
 /// The row of signal `id`.

@@ -16,7 +16,7 @@ use schakel_core::domain::handoff::{task_sides, Sides};
 use serde::{Deserialize, Serialize};
 
 use super::detail::{possible, state_of};
-use super::inbox::{Order, PAGE};
+use super::inbox::{place, Order, PAGE};
 use super::layout::secure_headers;
 use super::login_first;
 use crate::auth::viewer;
@@ -185,30 +185,17 @@ pub fn listing(s: &MonitorState, contact: &str, f: &Filters, base: &str) -> List
     let mut keyed: Vec<(Order, &str)> = roles_of
         .keys()
         .filter_map(|id| {
-            let v = s.signals.get(*id)?;
-            let first = v.first()?;
-            let closed = v.is_closed()
-                || s.tasks
-                    .tasks
-                    .get(*id)
-                    .is_some_and(|t| t.progress.is_closed());
-            let due = v.last().and_then(|l| l.due_date).or(first.due_date);
+            let (order, closed) = place(s, id)?;
+            let first = s.signals.get(*id)?.first()?;
+            let due = order.2;
             let keep = f.closed.is_none_or(|want| want == closed)
                 && f.rule.as_deref().is_none_or(|r| r == first.rule)
                 && f.municipality
                     .as_deref()
                     .is_none_or(|m| first.municipality.as_deref() == Some(m))
-                && f.due_before.is_none_or(|d| due.is_some_and(|x| x <= d))
-                && f.due_after.is_none_or(|d| due.is_some_and(|x| x >= d));
-            keep.then_some((
-                (
-                    !v.is_urgent(),
-                    !first.task,
-                    due.unwrap_or(Date::MAX),
-                    first.fired_on,
-                ),
-                *id,
-            ))
+                && f.due_before.is_none_or(|d| due != Date::MAX && due <= d)
+                && f.due_after.is_none_or(|d| due != Date::MAX && due >= d);
+            keep.then_some((order, *id))
         })
         .collect();
     keyed.sort_unstable();
