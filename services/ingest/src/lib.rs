@@ -306,16 +306,5 @@ fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<auth::Scope, ApiEr
 
 /// The request's server span (see `ops::track`).
 fn trace_of(parts: &axum::http::request::Parts) -> TraceParent {
-    parts
-        .extensions
-        .get::<schakel_core::runtime::ops::RequestTrace>()
-        .map(|t| t.0.clone())
-        .unwrap_or_else(|| {
-            TraceParent::continue_from(
-                parts
-                    .headers
-                    .get("traceparent")
-                    .and_then(|v| v.to_str().ok()),
-            )
-        })
+    schakel_core::runtime::ops::RequestTrace::of(parts).0
 }

@@ -280,13 +280,20 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestTrace {
         parts: &mut axum::http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<Self>().cloned().unwrap_or_else(|| {
+        Ok(Self::of(parts))
+    }
+}
+
+impl RequestTrace {
+    /// The request's server span, or (a route without [`track`]) a child of the caller's.
+    pub fn of(parts: &axum::http::request::Parts) -> Self {
+        parts.extensions.get::<Self>().cloned().unwrap_or_else(|| {
             Self(
                 caller_trace(&parts.headers)
                     .map(|t| t.child())
                     .unwrap_or_else(TraceParent::new_root),
             )
-        }))
+        })
     }
 }
 
