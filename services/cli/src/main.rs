@@ -100,6 +100,10 @@ enum Command {
         /// text (default), csv or json.
         #[arg(long, default_value = "text", value_parser = ["text", "csv", "json"])]
         format: String,
+        /// Also save the report for the monitor's what-if page (`/whatif`, for the Leerplein's
+        /// roles and `beleid`), in `[monitor] whatif_dir`.
+        #[arg(long)]
+        save: bool,
     },
     /// The audit log: who saw which child's data, when, in which role and why.
     Audit {
@@ -323,7 +327,8 @@ fn main() -> ExitCode {
                 from,
                 to,
                 format,
-            } => whatif::run(&cfg, &policy, from, to, &format).await,
+                save,
+            } => whatif::run(&cfg, &policy, from, to, &format, save).await,
             Command::Import {
                 kind,
                 file,

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use schakel_core::domain::catalogue::Topic;
+use schakel_core::domain::whatif::{policy_changes, Saved};
 use schakel_core::log::kafka::Record;
 use schakel_core::Config;
 use schakel_rules::policy::Policy;
@@ -25,8 +26,9 @@ const FOLDED: [Topic; 5] = [
 ];
 
 /// The other policy: a file with `[policy.*]` tables (as in the region's config) or with the
-/// sections themselves (`[adulthood]`, `[thuiszitter]`, …).
-pub fn read_policy(path: &Path) -> anyhow::Result<Policy> {
+/// sections themselves (`[adulthood]`, `[thuiszitter]`, …); the policy, and its table as
+/// written.
+pub fn read_policy(path: &Path) -> anyhow::Result<(Policy, toml::Table)> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut table: toml::Table =
@@ -39,13 +41,25 @@ pub fn read_policy(path: &Path) -> anyhow::Result<Policy> {
         ),
         None => toml::Value::Table(table),
     };
+    let table = match &policy {
+        toml::Value::Table(t) => t.clone(),
+        _ => anyhow::bail!("{}: [policy] is not a table", path.display()),
+    };
     let policy: Policy = policy
         .try_into()
         .with_context(|| format!("{}: not a policy", path.display()))?;
     policy
         .check()
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(policy)
+    Ok((policy, table))
+}
+
+/// Where `--save` puts the report: `[monitor] whatif_dir`.
+fn reports_dir(cfg: &Config) -> anyhow::Result<std::path::PathBuf> {
+    let monitor: schakel_monitor::config::MonitorConfig = cfg.section("monitor")?;
+    monitor.whatif_dir().context(
+        "--save needs [monitor] whatif_dir in the config: where the monitor reads the last report",
+    )
 }
 
 fn decode(reg: &schakel_core::log::codec::Registry, topic: Topic, r: &Record) -> Option<Input> {
@@ -65,9 +79,15 @@ pub async fn run(
     from: Option<Date>,
     to: Option<Date>,
     format: &str,
+    save: bool,
 ) -> anyhow::Result<()> {
     let base = schakel_rules::config::Settings::from_config(cfg)?.policy;
-    let other = read_policy(other)?;
+    let policy_file = other
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let (other, other_table) = read_policy(other)?;
+    // known before the long replay: a --save without a place to save fails at once
+    let dir = if save { Some(reports_dir(cfg)?) } else { None };
     let tz = TimeZone::get(&cfg.clock.timezone)
         .with_context(|| format!("clock.timezone {:?}", cfg.clock.timezone))?;
     let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
@@ -139,6 +159,19 @@ pub async fn run(
         day = day.tomorrow()?;
     }
     let report = w.report();
+    if let Some(dir) = dir {
+        let current: toml::Table = cfg.section("policy")?;
+        let saved = Saved {
+            made: jiff::Timestamp::now(),
+            policy_file,
+            policy_changes: policy_changes(&current, &other_table),
+            report: report.clone(),
+        };
+        let path = saved
+            .save(&dir)
+            .with_context(|| format!("saving the report in {}", dir.display()))?;
+        eprintln!("saved {} (the monitor shows it at /whatif)", path.display());
+    }
     match format {
         "json" => println!("{}", serde_json::to_string_pretty(&report)?),
         "csv" => print!("{}", report.csv()),

@@ -35,6 +35,17 @@ pub struct MonitorConfig {
     /// Production login: an OpenID Connect provider (NL GOV profile).
     #[serde(default)]
     pub oidc: Option<OidcConfig>,
+    /// Where `schakel whatif --save` leaves its reports; the what-if page (`/whatif`) shows
+    /// the last one.
+    #[serde(default)]
+    pub whatif_dir: Option<String>,
+}
+
+impl MonitorConfig {
+    /// `whatif_dir`, with a leading `~/` taken from `$HOME`.
+    pub fn whatif_dir(&self) -> Option<std::path::PathBuf> {
+        self.whatif_dir.as_deref().map(crate::home)
+    }
 }
 
 /// The purpose and legal ground recorded with every read of a child (Logboek

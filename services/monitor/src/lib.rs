@@ -65,7 +65,7 @@ fn loopback(api_base_url: &str) -> bool {
 }
 
 /// A path with a leading `~/` taken from `$HOME`.
-fn home(p: &str) -> std::path::PathBuf {
+pub(crate) fn home(p: &str) -> std::path::PathBuf {
     match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
         (Some(rest), Some(h)) => std::path::Path::new(&h).join(rest),
         _ => std::path::PathBuf::from(p),

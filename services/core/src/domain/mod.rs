@@ -13,4 +13,5 @@ pub mod monitoring;
 pub mod roles;
 pub mod tasks;
 pub mod verzuim;
+pub mod whatif;
 pub mod wording;

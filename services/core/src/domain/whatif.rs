@@ -1,0 +1,356 @@
+//! The report of `schakel whatif`: what differs when the region's log is folded under another
+//! policy, as counts only (no child ever appears), with small numbers suppressed. The rules
+//! crate makes it; the CLI prints or saves it; the monitor shows the last one saved to the
+//! roles that set and watch the region's policy.
+
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// Counts from 1 to this are shown as `<5` (DOMAIN.md, "Monitoring").
+pub const SMALL: u64 = 4;
+
+/// How a step changed under the other policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    Appeared,
+    Disappeared,
+    MovedEarlier,
+    MovedLater,
+}
+
+/// A count as it may be shown: exact, or `<5` for 1 to 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Exact(i64),
+    Small,
+}
+
+impl Shown {
+    pub fn of(n: u64) -> Self {
+        if (1..=SMALL).contains(&n) {
+            Shown::Small
+        } else {
+            Shown::Exact(n as i64)
+        }
+    }
+
+    /// A difference: hidden when it is 1 to 4 either way (it would count a few children).
+    pub fn diff(base: u64, other: u64) -> Self {
+        let d = other as i64 - base as i64;
+        if (1..=SMALL as i64).contains(&d.abs()) {
+            Shown::Small
+        } else {
+            Shown::Exact(d)
+        }
+    }
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shown::Exact(n) => write!(f, "{n}"),
+            Shown::Small => f.write_str("<5"),
+        }
+    }
+}
+
+impl Serialize for Shown {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Shown::Exact(n) => s.serialize_i64(*n),
+            Shown::Small => s.serialize_str("<5"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Shown {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            N(i64),
+            S(String),
+        }
+        match Either::deserialize(d)? {
+            Either::N(n) => Ok(Shown::Exact(n)),
+            Either::S(s) if s == "<5" => Ok(Shown::Small),
+            Either::S(s) => Err(serde::de::Error::custom(format!("not a count: {s:?}"))),
+        }
+    }
+}
+
+/// What differs, as counts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub from: Date,
+    pub to: Date,
+    pub inputs: u64,
+    /// signal steps fired in the period under the region's policy
+    pub steps_base: u64,
+    /// … and under the other
+    pub steps_other: u64,
+    pub changes: Vec<ChangeRow>,
+    /// the roles whose workload changes
+    pub workload: Vec<WorkloadRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeRow {
+    pub rule: String,
+    pub step: String,
+    pub municipality: String,
+    /// YYYY-MM
+    pub month: String,
+    pub change: Change,
+    pub count: Shown,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadRow {
+    pub role: String,
+    pub tasks_opened_base: Shown,
+    pub tasks_opened_other: Shown,
+    pub tasks_opened_difference: Shown,
+    pub escalations_base: Shown,
+    pub escalations_other: Shown,
+    pub escalations_difference: Shown,
+}
+
+impl Report {
+    /// Whether the two policies fire the same steps on the same days.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.workload.is_empty()
+    }
+
+    /// The report as text, for a person.
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "what if: {} to {}, {} inputs folded; {} signal steps under the region's policy, {} under the other\n",
+            self.from, self.to, self.inputs, self.steps_base, self.steps_other
+        );
+        if self.is_empty() {
+            out.push_str("no difference\n");
+            return out;
+        }
+        out.push_str("\nchanges (rule, step, municipality, month, change: count)\n");
+        for c in &self.changes {
+            out.push_str(&format!(
+                "  {} {} {} {} {}: {}\n",
+                c.rule,
+                c.step,
+                c.municipality,
+                c.month,
+                change_word(c.change),
+                c.count
+            ));
+        }
+        if !self.workload.is_empty() {
+            out.push_str("\nworkload per role (region's policy → other: difference)\n");
+            for w in &self.workload {
+                out.push_str(&format!(
+                    "  {}: tasks opened {} → {} ({}), escalations {} → {} ({})\n",
+                    w.role,
+                    w.tasks_opened_base,
+                    w.tasks_opened_other,
+                    w.tasks_opened_difference,
+                    w.escalations_base,
+                    w.escalations_other,
+                    w.escalations_difference
+                ));
+            }
+        }
+        out.push_str("\ncounts from 1 to 4 (and differences from 1 to 4) show as <5\n");
+        out
+    }
+
+    /// The changes as CSV (`;`-separated, a header line).
+    pub fn csv(&self) -> String {
+        let mut out = String::from("rule;step;municipality;month;change;count\r\n");
+        for c in &self.changes {
+            out.push_str(&format!(
+                "{};{};{};{};{};{}\r\n",
+                c.rule,
+                c.step,
+                c.municipality,
+                c.month,
+                change_word(c.change),
+                c.count
+            ));
+        }
+        out
+    }
+}
+
+fn change_word(c: Change) -> &'static str {
+    match c {
+        Change::Appeared => "appeared",
+        Change::Disappeared => "disappeared",
+        Change::MovedEarlier => "moved-earlier",
+        Change::MovedLater => "moved-later",
+    }
+}
+
+/// A value of the policy that differs between the region's policy and the other (`None`: not
+/// set, so the default holds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyChange {
+    /// the dotted key under `[policy]`, as `adulthood.handoff_age`
+    pub key: String,
+    pub current: Option<String>,
+    pub other: Option<String>,
+}
+
+/// The keys whose values differ between two `[policy]` tables, in key order.
+pub fn policy_changes(current: &toml::Table, other: &toml::Table) -> Vec<PolicyChange> {
+    fn flatten(
+        prefix: &str,
+        t: &toml::Table,
+        out: &mut std::collections::BTreeMap<String, String>,
+    ) {
+        for (k, v) in t {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(inner) => flatten(&key, inner, out),
+                toml::Value::String(s) => {
+                    out.insert(key, s.clone());
+                }
+                v => {
+                    out.insert(key, v.to_string());
+                }
+            }
+        }
+    }
+    let (mut a, mut b) = Default::default();
+    flatten("", current, &mut a);
+    flatten("", other, &mut b);
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| PolicyChange {
+            key: k.clone(),
+            current: a.get(k).cloned(),
+            other: b.get(k).cloned(),
+        })
+        .collect()
+}
+
+/// A report as saved for the monitor: when it was made, from which policy file, what in the
+/// policy differs, and what that does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Saved {
+    pub made: jiff::Timestamp,
+    /// the other policy's file name (without its directory)
+    pub policy_file: String,
+    pub policy_changes: Vec<PolicyChange>,
+    pub report: Report,
+}
+
+/// The file in the reports directory that holds the last report.
+pub const LAST: &str = "last.json";
+
+impl Saved {
+    /// Writes the report to `dir` as `whatif-<made>.json` and as [`LAST`] (each replaced in
+    /// one step, so a reader never sees half a file). Returns the dated file's path.
+    pub fn save(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        let stamp = self.made.strftime("%Y%m%dT%H%M%SZ").to_string();
+        let dated = dir.join(format!("whatif-{stamp}.json"));
+        for path in [&dated, &dir.join(LAST)] {
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, &json)?;
+            std::fs::rename(&tmp, path)?;
+        }
+        Ok(dated)
+    }
+
+    /// The last report saved in `dir`: `Ok(None)` when there is none yet.
+    pub fn load_last(dir: &Path) -> Result<Option<Saved>, String> {
+        let path = dir.join(LAST);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_keys_that_differ_are_named() {
+        let a: toml::Table = toml::from_str(
+            "[adulthood]\nhandoff_age = \"17y6m\"\n[exchanges]\nverzuim_jeugdhulp = false\n",
+        )
+        .unwrap();
+        let b: toml::Table = toml::from_str(
+            "[adulthood]\nhandoff_age = \"17y5m\"\n[exchanges]\nverzuim_jeugdhulp = false\n[thuiszitter]\nescalate_after = \"8w\"\n",
+        )
+        .unwrap();
+        let changes = policy_changes(&a, &b);
+        assert_eq!(
+            changes,
+            vec![
+                PolicyChange {
+                    key: "adulthood.handoff_age".into(),
+                    current: Some("17y6m".into()),
+                    other: Some("17y5m".into()),
+                },
+                PolicyChange {
+                    key: "thuiszitter.escalate_after".into(),
+                    current: None,
+                    other: Some("8w".into()),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_saved_report_reads_back_with_its_suppressed_counts() {
+        let dir = std::env::temp_dir().join(format!("schakel-whatif-{}", std::process::id()));
+        assert_eq!(Saved::load_last(&dir).unwrap().map(|s| s.made), None);
+        let saved = Saved {
+            made: jiff::Timestamp::from_second(1_780_000_000).unwrap(),
+            policy_file: "other.toml".into(),
+            policy_changes: vec![],
+            report: Report {
+                from: jiff::civil::date(2026, 1, 1),
+                to: jiff::civil::date(2026, 12, 31),
+                inputs: 10,
+                steps_base: 7,
+                steps_other: 9,
+                changes: vec![ChangeRow {
+                    rule: "R3b".into(),
+                    step: "opened".into(),
+                    municipality: "0392".into(),
+                    month: "2026-03".into(),
+                    change: Change::MovedEarlier,
+                    count: Shown::of(3),
+                }],
+                workload: vec![],
+            },
+        };
+        saved.save(&dir).unwrap();
+        let back = Saved::load_last(&dir).unwrap().expect("saved");
+        assert_eq!(back.report.changes[0].count, Shown::Small);
+        assert_eq!(back.report.changes[0].change, Change::MovedEarlier);
+        assert_eq!(back.made, saved.made);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
