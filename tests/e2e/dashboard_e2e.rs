@@ -5,73 +5,14 @@
 
 use std::time::Duration;
 
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use schakel_core::domain::catalogue::{EventType, Topic};
 use schakel_core::domain::events::AuditEvent;
-use schakel_e2e::{bsns, eventually_async, Env, Region, LEERPLICHT_TOKEN};
+use schakel_e2e::{bsns, eventually_async, Env, Region, Session, LEERPLICHT_TOKEN};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "een-lang-testwachtwoord";
 const PEIL: &str = "peildatum=2026-04-01&bekend=nu";
-
-/// A logged-in client (cookies by hand, no redirects followed).
-struct Client {
-    base: String,
-    http: reqwest::Client,
-    cookie: String,
-}
-
-impl Client {
-    async fn login(env: &Env, who: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let base = env.monitor_url();
-        let r = http.get(format!("{base}/login")).send().await.unwrap();
-        let anon = r.headers()[SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let page = r.text().await.unwrap();
-        let at = page.find(r#"name="csrf" value=""#).unwrap() + 19;
-        let csrf = page[at..at + page[at..].find('"').unwrap()].to_owned();
-        let r = http
-            .post(format!("{base}/login"))
-            .header(COOKIE, &anon)
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("gebruikersnaam", who),
-                ("wachtwoord", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303, "{who} logs in");
-        let cookie = r.headers()[SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        Self { base, http, cookie }
-    }
-
-    async fn get(&self, path: &str) -> (u16, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-}
 
 fn reads(env: &Env) -> Vec<AuditEvent> {
     let reg = schakel_core::log::schemas::registry();
@@ -113,7 +54,7 @@ async fn each_role_sees_the_figures_it_may_and_the_list_of_children_is_audited()
     Env::await_ready(env.monitor_port, Duration::from_secs(60)).await;
 
     // beleid: the whole region, protected
-    let beleid = Client::login(&env, "beleid-haarlem").await;
+    let beleid = Session::login(&env, PASSWORD, "beleid-haarlem").await;
     let region = format!("/dashboard?{PEIL}");
     assert!(
         eventually_async(
@@ -182,7 +123,7 @@ async fn each_role_sees_the_figures_it_may_and_the_list_of_children_is_audited()
     assert_eq!(by_school["rows"], json!(["0377", "0392"]));
 
     // leerplicht of Haarlem: its own residents exactly, and the list behind a figure, audited
-    let lp = Client::login(&env, "leerplicht-haarlem").await;
+    let lp = Session::login(&env, PASSWORD, "leerplicht-haarlem").await;
     let (status, page) = lp.get(&region).await;
     assert_eq!(status, 200);
     assert!(
@@ -251,7 +192,7 @@ async fn each_role_sees_the_figures_it_may_and_the_list_of_children_is_audited()
     assert_eq!(reads(&env).len(), 7, "a refused list reads nobody");
 
     // a role without the figures
-    let jt = Client::login(&env, "jeugdteam-haarlem").await;
+    let jt = Session::login(&env, PASSWORD, "jeugdteam-haarlem").await;
     assert_eq!(jt.get(&region).await.0, 403);
     assert_eq!(
         jt.get(&format!("/v1/stats/thuiszitters-duur.csv?{PEIL}"))

@@ -533,11 +533,16 @@ impl Walker<'_> {
 async fn the_dashboard_by_keyboard_with_every_page_accessible() {
     let assets = assets();
     let axe = std::fs::read_to_string(assets.join("axe/axe.min.js")).expect("axe-core");
+    let reports = std::env::temp_dir().join(format!(
+        "schakel-whatif-browser-{}",
+        schakel_core::log::trace::random_hex(4)
+    ));
     let env = Region::new()
         .monitor(&format!(
             "assets_dir = \"{}\"",
             assets.join("nlds").display()
         ))
+        .monitor(&format!("whatif_dir = \"{}\"", reports.display()))
         .directory(schakel_e2e::DASHBOARD_DIRECTORY)
         .start();
     for who in ["leerplicht-haarlem", "beleid-haarlem"] {
@@ -610,7 +615,35 @@ async fn the_dashboard_by_keyboard_with_every_page_accessible() {
     let src = b.source().await;
     assert!(src.contains("&lt;5") && !src.contains("Testachternaam"));
     w.look("cijfers-gemeente").await;
+    // what a later escalation of thuiszitters would do, by keyboard from the menu
+    let policy = env.dir.join("escalate-later.toml");
+    std::fs::write(&policy, "[policy.thuiszitter]\nescalation_months = 12\n").unwrap();
+    let to = jiff::Zoned::now()
+        .date()
+        .checked_add(jiff::Span::new().months(6))
+        .unwrap()
+        .to_string();
+    env.schakel(&[
+        "whatif",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--to",
+        &to,
+        "--save",
+    ]);
+    w.activate("a[href=\"/whatif\"]").await;
+    arrive(&b, "the what-if report", |url, src| {
+        url.ends_with("/whatif") && src.contains("escalate-later.toml")
+    })
+    .await;
+    let src = b.source().await;
+    assert!(
+        src.contains("Signaalstappen die erbij komen") && src.contains("Escalatie: thuiszitter"),
+        "{src}"
+    );
+    w.look("wat-als").await;
     b.quit().await;
+    let _ = std::fs::remove_dir_all(&reports);
 
     // the leerplicht of Haarlem: exact, and the list behind a figure
     let b = Browser::start(&env.dir).await;

@@ -1,13 +1,16 @@
 //! `schakel whatif` on the real log: the facts of six youths in care, folded under the
 //! region's policy and under one whose handoff starts a month earlier, give exactly six R3b
 //! openings a month earlier, shown as small counts; and the replay wrote nothing to any topic
-//! and left no consumer group behind.
+//! and left no consumer group behind. Saved, the report is on the monitor's what-if page for
+//! the region's policy staff, and for nobody else.
 
 use std::collections::BTreeMap;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use schakel_core::domain::catalogue::Topic;
-use schakel_e2e::{assignment_event, bsns, Env, Region, JEUGDHULP_TOKEN};
+use schakel_e2e::{assignment_event, bsns, Env, Region, Session, JEUGDHULP_TOKEN};
+
+const PASSWORD: &str = "een-lang-testwachtwoord";
 
 /// The end of every partition of every topic of the region.
 fn ends(env: &Env) -> BTreeMap<(String, i32), i64> {
@@ -44,9 +47,25 @@ fn groups(env: &Env) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_replay_under_another_policy_reports_counts_and_writes_nothing() {
-    let env = Region::new().start();
+    let reports = std::env::temp_dir().join(format!(
+        "schakel-whatif-e2e-{}",
+        schakel_core::log::trace::random_hex(4)
+    ));
+    let env = Region::new()
+        .directory(schakel_e2e::DASHBOARD_DIRECTORY)
+        .monitor(&format!("whatif_dir = \"{}\"", reports.display()))
+        .start();
+    for who in ["beleid-haarlem", "jeugdteam-haarlem"] {
+        env.add_account(who, PASSWORD);
+    }
     let _ingest = env.spawn_ingest();
+    let _monitor = env.spawn_monitor();
     Env::await_ready(env.ingest_port, std::time::Duration::from_secs(60)).await;
+    Env::await_ready(env.monitor_port, std::time::Duration::from_secs(60)).await;
+    let beleid = Session::login(&env, PASSWORD, "beleid-haarlem").await;
+    let (status, page) = beleid.get("/whatif").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("nog geen wat-als-rapport"), "{page}");
     // facts arrive today (the log keeps the time it received them): six youths whose 17y6m
     // falls in the coming months, one a month
     let today = jiff::Zoned::now()
@@ -89,6 +108,7 @@ async fn a_replay_under_another_policy_reports_counts_and_writes_nothing() {
         &to,
         "--format",
         "json",
+        "--save",
     ]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -113,6 +133,27 @@ async fn a_replay_under_another_policy_reports_counts_and_writes_nothing() {
     // nothing written, no group left behind
     assert_eq!((ends(&env), groups(&env)), before);
 
+    // saved: the policy staff read it on the monitor, in Dutch, counts only
+    let (status, page) = beleid.get("/whatif").await;
+    assert_eq!(status, 200, "{page}");
+    for words in [
+        "other-policy.toml",
+        "adulthood.handoff_age",
+        "17y5m",
+        "Warme overdracht 18-/18+: van jeugdteam naar volwassenenzorg (R3b)",
+        ">eerder<",
+        ">&lt;5<",
+    ] {
+        assert!(page.contains(words), "{words}: {page}");
+    }
+    assert!(!page.contains("Testachternaam"));
+    for bsn in &people {
+        assert!(!page.contains(bsn.as_str()), "no child on the page");
+    }
+    // a youth team sees its children, not the region's policy
+    let jeugdteam = Session::login(&env, PASSWORD, "jeugdteam-haarlem").await;
+    assert_eq!(jeugdteam.get("/whatif").await.0, 403);
+
     // the same policy: no difference
     let same = env.dir.join("same-policy.toml");
     std::fs::write(&same, "").unwrap();
@@ -130,4 +171,5 @@ async fn a_replay_under_another_policy_reports_counts_and_writes_nothing() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    let _ = std::fs::remove_dir_all(&reports);
 }

@@ -19,11 +19,13 @@ mod proc;
 pub mod receiver;
 pub mod region;
 pub mod rss;
+mod session;
 pub mod smtp;
 pub mod wait;
 
 pub use data::{assignment_event, bsns, handoff_desks, thuiszitter_event, DASHBOARD_DIRECTORY};
 pub use env::{Env, Services};
+pub use session::Session;
 pub use proc::{bin, bin_dir, free_port, scrape, wait_for_port, Proc};
 pub use region::{
     Region, JEUGDHULP_TOKEN, LAS_TOKEN, LEERPLICHT_TOKEN, LINK_SECRET, SHARED_BROKER,

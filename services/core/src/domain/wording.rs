@@ -100,6 +100,15 @@ pub fn dutch_date(d: jiff::civil::Date) -> String {
     )
 }
 
+/// A month as Dutch readers write it: `maart 2026`.
+pub fn dutch_month(year: i16, month: i8) -> String {
+    let name = MONTHS
+        .get(usize::try_from(month - 1).unwrap_or(usize::MAX))
+        .copied()
+        .unwrap_or("?");
+    format!("{name} {year}")
+}
+
 /// Text made safe for HTML content and attribute values (`&`, `<`, `>`, `"`, `'`).
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

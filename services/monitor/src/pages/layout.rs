@@ -29,7 +29,8 @@ pub fn page(theme: &str, title: &str, who: Option<&Who<'_>>, main: &str) -> Stri
             name = esc(w.name),
             csrf = esc(w.csrf),
             figures = if w.dashboard {
-                r#"<li><a class="utrecht-link utrecht-link--html-a" href="/dashboard">Cijfers</a></li>"#
+                r#"<li><a class="utrecht-link utrecht-link--html-a" href="/dashboard">Cijfers</a></li>
+<li><a class="utrecht-link utrecht-link--html-a" href="/whatif">Wat als</a></li>"#
             } else {
                 ""
             },

@@ -8,6 +8,7 @@ pub mod layout;
 pub mod list;
 pub mod login;
 pub mod signal;
+pub mod whatif;
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox", get(inbox::inbox))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/lijst", get(dashboard::list))
+        .route("/whatif", get(whatif::whatif))
         .route("/v1/stats/{figure}", get(dashboard::stats))
         .route("/v1/signals", get(list::list))
         .route("/v1/signals/{id}", get(signal::show))
