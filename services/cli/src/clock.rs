@@ -6,23 +6,21 @@ use anyhow::Context;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
-use rdkafka::consumer::BaseConsumer;
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::dates::parse_date;
 use schakel_core::domain::events::ClockTick;
-use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::log::kafka::{CloudEvent, Outgoing, Producer};
 use schakel_core::Config;
 
 /// Produces the tick for `date` to every partition of the clock topic, stamped `at` (default:
-/// now). Notify with `notify.clock = "log"` takes the latest stamp as the time.
+/// now), all partitions at once. Notify with `notify.clock = "log"` takes the latest stamp as
+/// the time.
 pub async fn produce_tick(
-    cfg: &Config,
     producer: &Producer,
     date: Date,
     at: Option<Timestamp>,
 ) -> anyhow::Result<usize> {
-    let probe: BaseConsumer = kafka::client_config(cfg).create()?;
-    let parts = kafka::partitions(&probe, &cfg.topic(Topic::CLOCK))?;
+    let parts = producer.partitions(Topic::CLOCK)?;
     let tick = ClockTick {
         // a tick stamped by hand is a moment of its own (rules still sees one day)
         id: match at {
@@ -33,16 +31,20 @@ pub async fn produce_tick(
         produced_at: at.unwrap_or_else(Timestamp::now),
     };
     let ev = CloudEvent::of_tick(&tick);
-    for p in &parts {
+    let (tick, ev) = (&tick, &ev);
+    let sends = parts.iter().map(|p| async move {
         producer
             .send(Outgoing {
                 key: "clock",
-                value: &tick,
-                event: &ev,
+                value: tick,
+                event: ev,
                 partition: Some(*p),
             })
             .await
-            .with_context(|| format!("producing the tick to partition {p}"))?;
+            .with_context(|| format!("producing the tick to partition {p}"))
+    });
+    for sent in futures_util::future::join_all(sends).await {
+        sent?;
     }
     Ok(parts.len())
 }
@@ -58,7 +60,7 @@ pub async fn tick(cfg: &Config, date: &str, at: Option<&str>) -> anyhow::Result<
         })
         .transpose()?;
     let producer = Producer::new(cfg)?;
-    let n = produce_tick(cfg, &producer, date, at).await?;
+    let n = produce_tick(&producer, date, at).await?;
     match at {
         None => println!("tick {date} produced to {n} partitions"),
         Some(t) => println!("tick {date} at {t} produced to {n} partitions"),
@@ -78,7 +80,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
     let now = Timestamp::now().to_zoned(tz.clone());
     let mut next_day = now.date();
     if now.time() >= at {
-        let n = produce_tick(cfg, &producer, now.date(), None).await?;
+        let n = produce_tick(&producer, now.date(), None).await?;
         println!("tick {} produced to {n} partitions", now.date());
         next_day = now.date().saturating_add(1.day());
     }
@@ -90,7 +92,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
             _ = tokio::time::sleep(wait) => {}
             _ = tokio::signal::ctrl_c() => return Ok(()),
         }
-        let n = produce_tick(cfg, &producer, next_day, None).await?;
+        let n = produce_tick(&producer, next_day, None).await?;
         println!("tick {next_day} produced to {n} partitions");
         next_day = next_day.saturating_add(1.day());
     }

@@ -69,6 +69,15 @@ pub fn partitions<C: Consumer>(consumer: &C, topic: &str) -> Result<Vec<i32>, Ka
     let md = consumer
         .fetch_metadata(Some(topic), Duration::from_secs(10))
         .map_err(classify)?;
+    partition_ids(&md, topic)
+}
+
+/// The partition numbers of `topic` in metadata, in order; refused when the topic is missing
+/// or has none.
+pub(super) fn partition_ids(
+    md: &rdkafka::metadata::Metadata,
+    topic: &str,
+) -> Result<Vec<i32>, KafkaError> {
     let t = md
         .topics()
         .iter()

@@ -203,6 +203,15 @@ impl Producer {
             .map_err(|(e, _)| classify(e))
     }
 
+    /// The partition numbers of `topic`, from the producer's own connection (no second client).
+    pub fn partitions(&self, topic: Topic) -> Result<Vec<i32>, KafkaError> {
+        let full = format!("{}{}", self.prefix, topic.name());
+        let md = rdkafka::producer::Producer::client(&self.inner)
+            .fetch_metadata(Some(&full), self.timeout)
+            .map_err(classify)?;
+        super::consume::partition_ids(&md, &full)
+    }
+
     /// Waits for outstanding records, for a clean shutdown.
     pub fn flush(&self, timeout: Duration) {
         let _ = rdkafka::producer::Producer::flush(&self.inner, timeout);
