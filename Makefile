@@ -11,7 +11,7 @@ DEMO_PASSWORD := demo-wachtwoord
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PRIVACY_DIR := $(RUN)/privacy
 
-.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec bench-monitor bench-trace bench-whatif manifests
+.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec bench-monitor bench-trace bench-whatif bench-ingest manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -114,7 +114,7 @@ fuzz: ## run the iJw and CSV parser fuzz targets for FUZZ_SECONDS each (installs
 	    -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 || exit 1; \
 	done
 
-bench: bench-codec bench-broker bench-rules bench-monitor bench-trace bench-whatif ## run every benchmark (figures in .run/bench/)
+bench: bench-codec bench-broker bench-rules bench-monitor bench-trace bench-whatif bench-ingest ## run every benchmark (figures in .run/bench/)
 
 bench-codec: ## the Avro codec alone: encode + decode of every topic's records, ns per record
 	cargo build --release -p schakel-e2e --bin bench-codec
@@ -137,6 +137,11 @@ bench-rules: ## rules: in-process fold, replay through the broker vs a bare cons
 bench-whatif: ## schakel whatif: a million children and a year of ticks under two policies in one pass, against one plain replay (in process)
 	cargo build --release -p schakel-e2e --bin bench-rules
 	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-rules --whatif-only $(BENCH_WHATIF_ARGS)
+
+bench-ingest: ## ingest against the broker's floor: facts over HTTP in batches of 1 000 (events/s, CPU per event) / a bare produce of the same records, and a CSV import of 100 000 enrolments
+	infra/kafka/install.sh >/dev/null
+	cargo build --release --bins
+	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-ingest $(BENCH_INGEST_ARGS)
 
 bench-trace: ## what tracing costs: ingest throughput and tick → webhook latency with traces off and on (ratios)
 	infra/kafka/install.sh >/dev/null

@@ -54,7 +54,7 @@ impl IdentityWriter {
         let recent = self.recent.clone();
         let sealed = tokio::task::spawn_blocking(move || {
             let mut seen = HashSet::new();
-            let mut out = Vec::new();
+            let mut todo = Vec::new();
             for (child, identity) in items {
                 let fp = fingerprint(&child, &identity);
                 if !seen.insert(fp) {
@@ -65,10 +65,20 @@ impl IdentityWriter {
                 if known && (!named || recent.lock().expect("recent lock").contains(&fp)) {
                     continue;
                 }
-                let rec = vault.seal(&child, &identity, source, Timestamp::now())?;
-                out.push((fp, rec));
+                todo.push((fp, child, identity));
             }
-            Ok::<_, schakel_core::vault::VaultError>(out)
+            // the batch's new keys become durable together, before any record is written
+            let sealed = vault.seal_all(
+                todo.iter().map(|(_, c, i)| (c, i)),
+                source,
+                Timestamp::now(),
+            )?;
+            Ok::<_, schakel_core::vault::VaultError>(
+                todo.into_iter()
+                    .map(|(fp, ..)| fp)
+                    .zip(sealed)
+                    .collect::<Vec<_>>(),
+            )
         })
         .await
         .map_err(|_| ApiError::Unavailable)?

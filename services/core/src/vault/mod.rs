@@ -132,7 +132,8 @@ impl Vault {
         Self::open(&v.key_dir, v.master_key.expose())
     }
 
-    /// Seals a child's identity into a record for `hub.identities.v1`.
+    /// Seals one identity with the child's data key (created when it has none, durable
+    /// before the record is returned).
     pub fn seal(
         &self,
         child: &ChildKey,
@@ -140,27 +141,46 @@ impl Vault {
         source: &str,
         now: Timestamp,
     ) -> Result<IdentityRecord, VaultError> {
-        let (key_id, key) = self.data_key(child)?;
-        let nonce: [u8; NONCE_LEN] = random();
-        let aad = format!("{}:{key_id}", child.as_str());
-        let plain = serde_json::to_vec(identity).expect("identity serialises");
-        let ciphertext = XChaCha20Poly1305::new(&key.into())
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: &plain,
-                    aad: aad.as_bytes(),
-                },
-            )
-            .expect("encryption cannot fail");
-        Ok(IdentityRecord {
-            child_key: child.clone(),
-            key_id,
-            nonce: B64.encode(nonce),
-            ciphertext: B64.encode(ciphertext),
-            source: source.to_owned(),
-            recorded_at: now,
-        })
+        let mut one = self.seal_all([(child, identity)], source, now)?;
+        Ok(one.pop().expect("one record for one identity"))
+    }
+
+    /// Seals identities in order, each with its child's data key; the keys created for them
+    /// are made durable together, before any record is returned.
+    pub fn seal_all<'a>(
+        &self,
+        items: impl IntoIterator<Item = (&'a ChildKey, &'a Identity)>,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<Vec<IdentityRecord>, VaultError> {
+        let mut created = Vec::new();
+        let mut out = Vec::new();
+        for (child, identity) in items {
+            let (key_id, key, new) = self.data_key_deferred(child)?;
+            created.extend(new);
+            let nonce: [u8; NONCE_LEN] = random();
+            let aad = format!("{}:{key_id}", child.as_str());
+            let plain = serde_json::to_vec(identity).expect("identity serialises");
+            let ciphertext = XChaCha20Poly1305::new(&key.into())
+                .encrypt(
+                    XNonce::from_slice(&nonce),
+                    Payload {
+                        msg: &plain,
+                        aad: aad.as_bytes(),
+                    },
+                )
+                .expect("encryption cannot fail");
+            out.push(IdentityRecord {
+                child_key: child.clone(),
+                key_id,
+                nonce: B64.encode(nonce),
+                ciphertext: B64.encode(ciphertext),
+                source: source.to_owned(),
+                recorded_at: now,
+            });
+        }
+        self.durable(&created)?;
+        Ok(out)
     }
 
     /// Opens a sealed record: the bare decryption. Whoever shows an identity to a person
@@ -232,6 +252,36 @@ mod tests {
         let mut moved = rec.clone();
         moved.child_key = ChildKey::parse(&"a".repeat(64)).unwrap();
         assert!(vault.open_record(&moved).is_err());
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_batch_seals_in_order_with_one_key_per_child() {
+        let (vault, child, identity, dir) = setup();
+        let other_id = ChildId::Bsn(Bsn::parse("123456782").unwrap());
+        let other = Pseudonymizer::new(b"test-secret-0123456789").child_key(&other_id);
+        let other_identity = Identity::new(&other_id, None, Some("Tweede".into()));
+        let recs = vault
+            .seal_all(
+                [
+                    (&child, &identity),
+                    (&other, &other_identity),
+                    (&child, &identity),
+                ],
+                "import",
+                Timestamp::now(),
+            )
+            .unwrap();
+        let children: Vec<&ChildKey> = recs.iter().map(|r| &r.child_key).collect();
+        assert_eq!(children, [&child, &other, &child]);
+        assert_eq!(
+            recs[0].key_id, recs[2].key_id,
+            "the child's key is made once"
+        );
+        assert_ne!(recs[0].key_id, recs[1].key_id);
+        assert_eq!(vault.open_record(&recs[1]).unwrap(), other_identity);
+        assert_eq!(vault.open_record(&recs[2]).unwrap(), identity);
+        assert!(vault.has_key(&child) && vault.has_key(&other));
         let _ = fs::remove_dir_all(dir);
     }
 
