@@ -25,12 +25,12 @@ pub mod wait;
 
 pub use data::{assignment_event, bsns, handoff_desks, thuiszitter_event, DASHBOARD_DIRECTORY};
 pub use env::{Env, Services};
-pub use session::Session;
 pub use proc::{bin, bin_dir, free_port, scrape, wait_for_port, Proc};
 pub use region::{
     Region, JEUGDHULP_TOKEN, LAS_TOKEN, LEERPLICHT_TOKEN, LINK_SECRET, SHARED_BROKER,
     VAULT_MASTER_KEY,
 };
+pub use session::Session;
 pub use wait::{await_ready_status, during, eventually, eventually_async, ready_status};
 
 fn random_suffix() -> String {

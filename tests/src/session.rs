@@ -64,4 +64,3 @@ impl Session {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 }
-
