@@ -11,6 +11,9 @@
 //! - (c) a CSV export of `--rows` enrolments of new children in one `POST
 //!   /v1/imports/enrolments`: seconds and rows/s (target ≤ 10 s for 100 000).
 //!
+//! - (d) `schakel clock tick` (a process of its own, six partitions): the median of 11 calls,
+//!   beside the median of `schakel --version` (starting and ending the process) as baseline.
+//!
 //! Printed, and written as JSON (`--out`, default `.run/bench/bench-ingest.json`).
 
 use std::time::{Duration, Instant};
@@ -183,6 +186,36 @@ async fn csv_import(env: &Env, rows: usize) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+/// (d): the median milliseconds of `schakel clock tick` and of `schakel --version`.
+fn clock_ticks(env: &Env) -> (f64, f64) {
+    let median = |args: &dyn Fn(usize) -> Vec<String>| {
+        let mut ms: Vec<f64> = (0..11)
+            .map(|i| {
+                let started = Instant::now();
+                let out = std::process::Command::new(schakel_e2e::bin("schakel"))
+                    .args(args(i))
+                    .env("SCHAKEL_CONFIG", &env.config_path)
+                    .output()
+                    .expect("schakel");
+                assert!(out.status.success(), "{out:?}");
+                started.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        ms[5]
+    };
+    let tick = median(&|i| {
+        vec![
+            "clock".into(),
+            "tick".into(),
+            "--date".into(),
+            format!("2027-01-{:02}", i + 1),
+        ]
+    });
+    let start = median(&|_| vec!["--version".into()]);
+    (tick, start)
+}
+
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--help" || a == "-h") {
@@ -217,6 +250,8 @@ async fn main() {
     let cpu = cpu_seconds(pid);
     let csv_s = csv_import(&env, rows).await;
     let csv_cpu = cpu_seconds(pid) - cpu;
+    eprintln!("(d) schakel clock tick, 11 calls");
+    let (tick_ms, start_ms) = clock_ticks(&env);
 
     let report = serde_json::json!({
         "events": events,
@@ -234,6 +269,9 @@ async fn main() {
         "csv_cpu_us_per_row": (csv_cpu / rows as f64 * 1e6).round(),
         "target_csv_s_at_100000": 10,
         "target_cpu_us_per_event": 20,
+        "clock_tick_ms_median": r2(tick_ms),
+        "process_start_ms_median": r2(start_ms),
+        "target_clock_tick_ms": 100,
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
     if let Some(dir) = std::path::Path::new(&out).parent() {

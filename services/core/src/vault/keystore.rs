@@ -72,10 +72,17 @@ impl Vault {
         };
         let path = self.path(child);
         let shard = path.parent().expect("sharded path");
-        fs::create_dir_all(shard).map_err(io(shard))?;
         let tmp = shard.join(format!(".{}.tmp", hex(&random::<8>())));
         {
-            let mut f = File::create(&tmp).map_err(io(&tmp))?;
+            // the shard's directory is made by the first key in it
+            let mut f = match File::create(&tmp) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    fs::create_dir_all(shard).map_err(io(shard))?;
+                    File::create(&tmp)
+                }
+                made => made,
+            }
+            .map_err(io(&tmp))?;
             f.write_all(&serde_json::to_vec(&kf).expect("key file serialises"))
                 .map_err(io(&tmp))?;
         }
