@@ -11,7 +11,7 @@ DEMO_PASSWORD := demo-wachtwoord
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PRIVACY_DIR := $(RUN)/privacy
 
-.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec bench-monitor bench-trace bench-whatif bench-ingest manifests
+.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec bench-monitor bench-trace bench-whatif bench-ingest bench-notify manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -114,7 +114,7 @@ fuzz: ## run the iJw and CSV parser fuzz targets for FUZZ_SECONDS each (installs
 	    -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 || exit 1; \
 	done
 
-bench: bench-codec bench-broker bench-rules bench-monitor bench-trace bench-whatif bench-ingest ## run every benchmark (figures in .run/bench/)
+bench: bench-codec bench-broker bench-rules bench-monitor bench-trace bench-whatif bench-ingest bench-notify ## run every benchmark (figures in .run/bench/)
 
 bench-codec: ## the Avro codec alone: encode + decode of every topic's records, ns per record
 	cargo build --release -p schakel-e2e --bin bench-codec
@@ -142,6 +142,11 @@ bench-ingest: ## ingest against the broker's floor: facts over HTTP in batches o
 	infra/kafka/install.sh >/dev/null
 	cargo build --release --bins
 	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-ingest $(BENCH_INGEST_ARGS)
+
+bench-notify: ## one tick that makes 1 000 handoffs due → each signal's first webhook (p50, p99), and deliveries/s to one receiver
+	infra/kafka/install.sh >/dev/null
+	cargo build --release --bins
+	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-notify $(BENCH_NOTIFY_ARGS)
 
 bench-trace: ## what tracing costs: ingest throughput and tick → webhook latency with traces off and on (ratios)
 	infra/kafka/install.sh >/dev/null

@@ -20,6 +20,8 @@ pub struct Received {
     pub raw: String,
     /// the `traceparent` header, if any
     pub traceparent: Option<String>,
+    /// when it arrived
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -144,6 +146,7 @@ async fn hook(
             .get("traceparent")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        at: std::time::Instant::now(),
     });
     StatusCode::NO_CONTENT
 }

@@ -273,18 +273,14 @@ pub async fn deliver(deps: &Deps, mut job: Job, stop: &Shutdown) -> bool {
             let refused = job.step(deps, Some(&state), Outcome::Refused, Some(error), stop);
             return refused.await.is_some();
         }
-        let result = {
+        // the in-flight record and the call go at once: the call holds the endpoint's slot
+        // only while it runs, and the outcome is recorded after the in-flight record (a crash
+        // in between sends again under the same id, as a crash before the outcome does)
+        let call = async {
             let _slot = tokio::select! {
                 s = cap.acquire() => s.expect("semaphore open"),
-                _ = stop.wait() => return false,
+                _ = stop.wait() => return None,
             };
-            match job
-                .step(deps, Some(&state), Outcome::Attempt, None, stop)
-                .await
-            {
-                Some(r) => state = r.state,
-                None => return false,
-            }
             let started = std::time::Instant::now();
             let sent = send_once(deps, &job).await;
             deps.health.metrics.observe(
@@ -302,8 +298,14 @@ pub async fn deliver(deps: &Deps, mut job: Job, stop: &Shutdown) -> bool {
                     age.max(0.0),
                 );
             }
-            sent
+            Some(sent)
         };
+        let in_flight = job.step(deps, Some(&state), Outcome::Attempt, None, stop);
+        let (recorded, sent) = tokio::join!(in_flight, call);
+        let (Some(r), Some(result)) = (recorded, sent) else {
+            return false;
+        };
+        state = r.state;
         let (outcome, error) = match result {
             Ok(()) => (Outcome::Sent, None),
             Err(e) => (Outcome::Failed, Some(e)),
