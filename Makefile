@@ -11,7 +11,7 @@ DEMO_PASSWORD := demo-wachtwoord
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PRIVACY_DIR := $(RUN)/privacy
 
-.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec bench-monitor bench-trace bench-whatif bench-ingest bench-notify manifests
+.PHONY: help up down status demo test fuzz lint fmt build broker bench bench-rules bench-broker bench-codec bench-monitor bench-trace bench-whatif bench-ingest bench-notify bench-quick manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -115,6 +115,11 @@ fuzz: ## run the iJw and CSV parser fuzz targets for FUZZ_SECONDS each (installs
 	done
 
 bench: bench-codec bench-broker bench-rules bench-monitor bench-trace bench-whatif bench-ingest bench-notify ## run every benchmark (figures in .run/bench/)
+
+bench-quick: ## every benchmark at a small size on the debug build against one broker, checking no target, so none can rot (CI runs it; figures in .run/bench/quick/)
+	infra/kafka/install.sh >/dev/null
+	cargo build --bins
+	infra/kafka/with-broker.sh infra/bench/quick.sh $(BIN)
 
 bench-codec: ## the Avro codec alone: encode + decode of every topic's records, ns per record
 	cargo build --release -p schakel-e2e --bin bench-codec

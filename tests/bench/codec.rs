@@ -190,7 +190,7 @@ fn hub_topics() -> Vec<(Topic, Vec<Value>)> {
         (
             Topic::SIGNALS,
             vec![
-                json!({"id": "sig-1:opened", "type": "nl.schakel.hub.handoff-opened.v1",
+                json!({"id": "sig-1:opened", "type": "nl.schakel.signal.opened.v1",
                 "step": "opened", "signalId": "sig-1", "rule": "R2", "childKey": KEY,
                 "institution": "brin:12AB", "municipality": "0392", "dueDate": "2026-12-15",
                 "recipients": ["c-ib-12ab", "c-lpa-0392"], "task": true, "firedOn": "2026-11-22",
@@ -241,7 +241,7 @@ fn hub_topics() -> Vec<(Topic, Vec<Value>)> {
         (
             Topic::AUDIT,
             vec![
-                json!({"id": "a-1", "type": "nl.schakel.hub.identity-read.v1", "childKey": KEY,
+                json!({"id": "a-1", "type": "nl.schakel.audit.identity-revealed.v1", "childKey": KEY,
                 "actor": "lpa@gemeente.example", "onBehalfOf": null,
                 "reason": "handoff-task", "at": T}),
             ],

@@ -19,7 +19,9 @@ impl Policy {
             vo_handoff_due: at(p.vo_handoff_due),
             vo_enrolled_check: sy.next().date_of(p.vo_enrolled_check, p.start),
         };
-        if let Some(o) = p.years.get(&sy.to_string()) {
+        // (most regions override no year: no name is made for the lookup then)
+        let year = (!p.years.is_empty()).then(|| p.years.get(&sy.to_string()));
+        if let Some(o) = year.flatten() {
             d.start = o.start.unwrap_or(d.start);
             d.vo_application_deadline = o
                 .vo_application_deadline
