@@ -5,6 +5,8 @@
 //! (b) full replay by the `schakel-rules` service: it restores (silently) up to offsets
 //!     committed at the end of the log, timed from spawn until `/readyz` says it caught up;
 //! (c) raw read rate of the same topics by an rdkafka `BaseConsumer` that only counts records.
+//! `--whatif-only` (`make bench-whatif`): (e) the replay of `schakel whatif` under two policies
+//! against one plain replay, in process: the folds alone, and replays from the log's records.
 //! Figures are printed and written as JSON (`--out`).
 
 use std::collections::HashMap;
@@ -12,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -22,12 +25,13 @@ use schakel_core::domain::events::{
     SchoolRef, SourceEvent, VoorschoolData,
 };
 use schakel_core::domain::ids::{hex, ChildKey};
-use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer};
+use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer, Record};
 use schakel_core::log::trace::TraceParent;
 use schakel_e2e::{bin, free_port, wait_for_port, Env, Region};
 use schakel_rules::policy::Policy;
+use schakel_rules::replay::{Decoded, Fold, FOLDED};
 use schakel_rules::service::INPUTS;
-use schakel_rules::whatif::WhatIf;
+use schakel_rules::whatif::{Report, WhatIf};
 use schakel_rules::{Engine, Input};
 use sha2::{Digest, Sha256};
 
@@ -280,64 +284,360 @@ fn fold_in_process(n: usize) -> (f64, f64, usize, usize) {
     (events as f64 / secs, per_child, signals, events)
 }
 
-/// (e): the what-if replay of `schakel whatif`: the region and a year of ticks folded by one
-/// engine (the plain replay), then by the two engines of a what-if (the default policy and one
-/// whose handoff starts at 17y) in one pass over the same inputs.
-fn whatif_in_process(n: usize) -> serde_json::Value {
+/// Rounds seconds to hundredths, and a ratio likewise.
+fn r2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// (e): the what-if replay of `schakel whatif` against one plain replay, in process, best of
+/// `rounds`: first the folds alone, of inputs decoded beforehand; then replays from the log's
+/// records, which decode and sort the records once, whatever folds them.
+fn whatif_in_process(n: usize, rounds: usize) -> serde_json::Value {
     let days = ticks();
-    let all: Vec<Input> = region(n)
-        .into_iter()
-        .chain(days.iter().map(|d| Input::Tick(*d)))
-        .collect();
-    let start = Instant::now();
-    let mut engine = Engine::new(Policy::default());
-    let mut signals = 0;
-    for i in &all {
-        signals += engine.apply(i).map_or(0, |s| s.len());
+    let mut all = region(n);
+    let facts = all.len();
+    all.extend(days.iter().map(|d| Input::Tick(*d)));
+    let mut alone: Option<FoldsAlone> = None;
+    for round in 1..=rounds {
+        let f = folds_alone(&all, facts, &days);
+        eprintln!(
+            "    round {round}, folds alone: plain {:.2} s, other policy {:.2} s, what-if {:.2} s",
+            f.plain, f.other, f.whatif
+        );
+        alone = Some(match alone {
+            None => f,
+            Some(best) => best.best(f),
+        });
     }
-    let plain = start.elapsed().as_secs_f64();
-    drop(engine);
-    let mut other = Policy::default();
-    other.adulthood.handoff_age = schakel_rules::policy::Age::new(17, 0);
-    // the other policy alone: what its fold costs by itself
-    let start = Instant::now();
-    let mut engine = Engine::new(other.clone());
-    let mut signals_other = 0;
-    for i in &all {
-        signals_other += engine.apply(i).map_or(0, |s| s.len());
+    let alone = alone.expect("a round");
+    let tz = TimeZone::get("Europe/Amsterdam").expect("time zone");
+    let records = log_records(&all[..facts], &tz);
+    drop(all);
+    let mut from_log: Option<FromLog> = None;
+    for round in 1..=rounds {
+        let r = replays(&records, &tz, &days);
+        eprintln!(
+            "    round {round}, from the log: plain {:.2} s (decode {:.2}, sort {:.2}, fold {:.2}), \
+             what-if {:.2} s (decode {:.2}, sort {:.2}, fold {:.2}, report {:.2})",
+            r.plain.total(),
+            r.plain.decode,
+            r.plain.sort,
+            r.plain.fold,
+            r.whatif.total(),
+            r.whatif.decode,
+            r.whatif.sort,
+            r.whatif.fold,
+            r.whatif.report
+        );
+        from_log = Some(match from_log {
+            None => r,
+            Some(best) => best.best(r),
+        });
     }
-    let plain_other = start.elapsed().as_secs_f64();
-    drop(engine);
-    let start = Instant::now();
-    let mut w = WhatIf::new(
-        Policy::default(),
-        other,
-        days[0],
-        *days.last().expect("a year of days"),
+    let from_log = from_log.expect("a round");
+    let (ratio_alone, ratio_log) = (
+        alone.whatif / alone.plain,
+        from_log.whatif.total() / from_log.plain.total(),
     );
-    for i in &all {
-        w.apply(i);
-    }
-    let report = w.report();
-    let both = start.elapsed().as_secs_f64();
-    let events = all.len() as f64;
     serde_json::json!({
         "children": n,
-        "events": all.len(),
-        "plain_replay_s": (plain * 100.0).round() / 100.0,
-        "plain_events_per_s": (events / plain).round(),
-        "plain_signal_steps": signals,
-        "plain_other_policy_s": (plain_other * 100.0).round() / 100.0,
-        "plain_other_policy_signal_steps": signals_other,
-        "ratio_whatif_over_both_plain": (both / (plain + plain_other) * 100.0).round() / 100.0,
-        "whatif_s": (both * 100.0).round() / 100.0,
-        "whatif_events_per_s_per_policy": (events / both).round(),
-        "whatif_steps_base": report.steps_base,
-        "whatif_steps_other": report.steps_other,
-        "whatif_change_rows": report.changes.len(),
-        "ratio_whatif_over_plain": (both / plain * 100.0).round() / 100.0,
-        "target_ratio": "<= 2.2",
+        "rounds": rounds,
+        "ratio_replay_from_log_whatif_over_plain": r2(ratio_log),
+        "ratio_folds_alone_whatif_over_plain": r2(ratio_alone),
+        "target": "ratio_replay_from_log_whatif_over_plain <= 2.2",
+        "replay_from_log": from_log.json(&records),
+        "folds_alone": alone.json(),
     })
+}
+
+/// The other policy of the what-if: the handoff starts at 17y instead of 17y6m.
+fn other_policy() -> Policy {
+    let mut other = Policy::default();
+    other.adulthood.handoff_age = schakel_rules::policy::Age::new(17, 0);
+    other
+}
+
+/// (e1) in seconds: one engine under the default policy, one under the other policy, and the
+/// what-if's two engines in one pass, with its report.
+struct FoldsAlone {
+    plain: f64,
+    other: f64,
+    whatif: f64,
+    events: usize,
+    plain_steps: usize,
+    other_steps: usize,
+    report: Report,
+}
+
+impl FoldsAlone {
+    /// The best time of each fold, of two rounds.
+    fn best(self, other: Self) -> Self {
+        Self {
+            plain: self.plain.min(other.plain),
+            other: self.other.min(other.other),
+            whatif: self.whatif.min(other.whatif),
+            ..self
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let events = self.events as f64;
+        serde_json::json!({
+            "events": self.events,
+            "plain_s": r2(self.plain),
+            "plain_events_per_s": (events / self.plain).round(),
+            "plain_signal_steps": self.plain_steps,
+            "other_policy_s": r2(self.other),
+            "other_policy_signal_steps": self.other_steps,
+            "whatif_s": r2(self.whatif),
+            "whatif_events_per_s_per_policy": (events / self.whatif).round(),
+            "whatif_steps_base": self.report.steps_base,
+            "whatif_steps_other": self.report.steps_other,
+            "whatif_change_rows": self.report.changes.len(),
+            "ratio_whatif_over_plain": r2(self.whatif / self.plain),
+            "ratio_whatif_over_plain_and_other_policy": r2(self.whatif / (self.plain + self.other)),
+        })
+    }
+}
+
+/// (e1): the folds alone, of the region's facts and a year of ticks decoded beforehand
+/// (`all`, its first `facts` the facts).
+fn folds_alone(all: &[Input], facts: usize, days: &[Date]) -> FoldsAlone {
+    let one = |policy: Policy| {
+        let start = Instant::now();
+        let mut engine = Engine::new(policy);
+        let mut steps = 0;
+        for i in all {
+            steps += engine.apply(i).map_or(0, |s| s.len());
+        }
+        let secs = start.elapsed().as_secs_f64();
+        drop(engine);
+        (secs, steps)
+    };
+    let (plain, plain_steps) = one(Policy::default());
+    let (other, other_steps) = one(other_policy());
+    // cut as a replay cuts them (`Replay::fold_into`): a month's inputs up to the tick of the
+    // next month's first day, together (here the facts all come before the first tick)
+    let (first, last) = (days[0], *days.last().expect("a year of days"));
+    let mut months = Vec::new();
+    let mut begin = 0;
+    for (i, input) in all.iter().enumerate().skip(facts) {
+        if let Input::Tick(d) = input {
+            if (d.day() == 1 && *d != first) || *d == last {
+                months.push(&all[begin..=i]);
+                begin = i + 1;
+            }
+        }
+    }
+    let start = Instant::now();
+    let mut w = WhatIf::new(Policy::default(), other_policy(), first, last);
+    for month in months {
+        w.fold_all(month);
+    }
+    let report = w.report();
+    let whatif = start.elapsed().as_secs_f64();
+    drop(w);
+    FoldsAlone {
+        plain,
+        other,
+        whatif,
+        events: all.len(),
+        plain_steps,
+        other_steps,
+        report,
+    }
+}
+
+/// The region's facts as the log holds them: Avro records as ingest writes them, on the
+/// folded topics, six partitions by child, stamped over the year of ticks (a child's facts on
+/// one day, a second apart) with offsets in the order of their stamps.
+fn log_records(facts: &[Input], tz: &TimeZone) -> Vec<(Topic, Vec<Record>)> {
+    const PARTITIONS: usize = 6;
+    let reg = schakel_core::log::schemas::registry();
+    let ms = |d: Date| {
+        d.to_zoned(tz.clone())
+            .expect("a day in the zone")
+            .timestamp()
+            .as_millisecond()
+    };
+    // before the last day begins: what comes later waits for the next day's tick
+    let first = ms(TODAY);
+    let span = ms(TODAY.saturating_add(i64::from(DAYS - 1).days())) - first;
+    let mut r = Rng(0x5eed_1234_abcd_0002);
+    // (topic, partition) → its records, numbered once they are in the order of their stamps
+    let mut logs: HashMap<(usize, usize), Vec<Record>> = HashMap::new();
+    let mut at = 0;
+    let mut last_child = String::new();
+    for input in facts {
+        macro_rules! encoded {
+            ($topic:expr, $e:expr) => {
+                (
+                    $topic,
+                    &$e.child.child_key,
+                    reg.encode($topic, $e).expect("encode"),
+                )
+            };
+        }
+        let (topic, key, value) = match input {
+            Input::Jeugdhulp(e) => encoded!(Topic::JEUGDHULP, e),
+            Input::School(e) => encoded!(Topic::SCHOOL, e),
+            Input::Voorschool(e) => encoded!(Topic::VOORSCHOOL, e),
+            Input::Leerplicht(e) => encoded!(Topic::LEERPLICHT, e),
+            _ => unreachable!("only facts"),
+        };
+        let key = key.as_str();
+        if key != last_child {
+            at = first + r.below(span as u64 - 60_000) as i64;
+            last_child = key.to_owned();
+        } else {
+            at += 1_000;
+        }
+        let rank = FOLDED.iter().position(|t| *t == topic).expect("folded");
+        let partition = usize::from_str_radix(&key[..4], 16).expect("hex") % PARTITIONS;
+        logs.entry((rank, partition)).or_default().push(Record {
+            topic: topic.name().to_owned(),
+            partition: partition as i32,
+            offset: 0,
+            key: Some(key.to_owned()),
+            value: Some(value),
+            timestamp: Some(at),
+            trace: None,
+        });
+    }
+    FOLDED
+        .iter()
+        .enumerate()
+        .map(|(rank, topic)| {
+            let mut records = Vec::new();
+            for partition in 0..PARTITIONS {
+                let mut log = logs.remove(&(rank, partition)).unwrap_or_default();
+                log.sort_by_key(|r| r.timestamp);
+                for (offset, r) in log.iter_mut().enumerate() {
+                    r.offset = offset as i64;
+                }
+                records.append(&mut log);
+            }
+            (*topic, records)
+        })
+        .collect()
+}
+
+/// Seconds of a replay's steps: decoding the records, putting them in log order, folding, and
+/// (for a what-if) the report.
+#[derive(Clone, Copy)]
+struct Phases {
+    decode: f64,
+    sort: f64,
+    fold: f64,
+    report: f64,
+}
+
+impl Phases {
+    fn total(&self) -> f64 {
+        self.decode + self.sort + self.fold + self.report
+    }
+}
+
+/// A replay from the log's records into `into`, as `schakel whatif` makes it; and how many
+/// inputs it folded.
+fn replay(
+    records: &[(Topic, Vec<Record>)],
+    into: &mut impl Fold,
+    tz: &TimeZone,
+    days: &[Date],
+) -> (Phases, u64) {
+    let start = Instant::now();
+    let mut decoded = Decoded::default();
+    for (topic, records) in records {
+        assert_eq!(decoded.add(*topic, records), 0, "every record decodes");
+    }
+    let decode = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let ordered = decoded.in_log_order();
+    let sort = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let (from, to) = (days[0], *days.last().expect("a year of days"));
+    let inputs = ordered
+        .fold_into(into, tz, from, to, |_, _| {})
+        .expect("a year of days");
+    let fold = start.elapsed().as_secs_f64();
+    let phases = Phases {
+        decode,
+        sort,
+        fold,
+        report: 0.0,
+    };
+    (phases, inputs)
+}
+
+/// (e2): a plain replay from the log's records into one engine, and the what-if's into two.
+struct FromLog {
+    plain: Phases,
+    whatif: Phases,
+    events: u64,
+    children: usize,
+    report: Report,
+}
+
+impl FromLog {
+    /// Of two rounds, the faster replay of each kind.
+    fn best(self, other: Self) -> Self {
+        let faster = |a: Phases, b: Phases| if b.total() < a.total() { b } else { a };
+        Self {
+            plain: faster(self.plain, other.plain),
+            whatif: faster(self.whatif, other.whatif),
+            ..self
+        }
+    }
+
+    fn json(&self, records: &[(Topic, Vec<Record>)]) -> serde_json::Value {
+        let events = self.events as f64;
+        let (p, w) = (&self.plain, &self.whatif);
+        serde_json::json!({
+            "records": records.iter().map(|(_, r)| r.len()).sum::<usize>(),
+            "events": self.events,
+            "children": self.children,
+            "plain_s": r2(p.total()),
+            "plain_events_per_s": (events / p.total()).round(),
+            "plain_decode_s": r2(p.decode),
+            "plain_sort_s": r2(p.sort),
+            "plain_fold_s": r2(p.fold),
+            "whatif_s": r2(w.total()),
+            "whatif_events_per_s_per_policy": (events / w.total()).round(),
+            "whatif_decode_s": r2(w.decode),
+            "whatif_sort_s": r2(w.sort),
+            "whatif_fold_s": r2(w.fold),
+            "whatif_report_s": r2(w.report),
+            "whatif_steps_base": self.report.steps_base,
+            "whatif_steps_other": self.report.steps_other,
+            "whatif_change_rows": self.report.changes.len(),
+            "ratio_whatif_over_plain": r2(w.total() / p.total()),
+            "ratio_whatif_fold_over_plain_fold": r2(w.fold / p.fold),
+        })
+    }
+}
+
+/// (e2): one round of both replays.
+fn replays(records: &[(Topic, Vec<Record>)], tz: &TimeZone, days: &[Date]) -> FromLog {
+    let mut engine = Engine::new(Policy::default());
+    let (plain, events) = replay(records, &mut engine, tz, days);
+    let children = engine.children();
+    drop(engine);
+    let (from, to) = (days[0], *days.last().expect("a year of days"));
+    let mut w = WhatIf::new(Policy::default(), other_policy(), from, to);
+    let (mut whatif, inputs) = replay(records, &mut w, tz, days);
+    let start = Instant::now();
+    let report = w.report();
+    whatif.report = start.elapsed().as_secs_f64();
+    drop(w);
+    assert_eq!(inputs, events, "both replays fold every input");
+    FromLog {
+        plain,
+        whatif,
+        events,
+        children,
+        report,
+    }
 }
 
 async fn produce(env: &Env, inputs: &[Input]) -> usize {
@@ -666,13 +966,15 @@ fn arg(name: &str, default: usize) -> usize {
 async fn main() {
     if std::env::args().any(|a| a == "--help" || a == "-h") {
         println!(
-            "bench-rules [--children N (200000)] [--memory-children N (1000000)] [--whatif-only] [--out FILE]\n\n\
+            "bench-rules [--children N (200000)] [--memory-children N (1000000)] [--whatif-only [--rounds N (2)]] [--out FILE]\n\n\
                   Measures (a) the in-process fold rate, (b) a full replay through the broker by\n\
                   the rules service, (c) the raw read rate of the same topics; and the memory per\n\
                   child of the fold at --memory-children. Writes JSON to --out (default\n\
                   .run/bench/bench-rules.json). --whatif-only: only the what-if replay of\n\
                   --memory-children children under two policies against one plain replay, in\n\
-                  process (default out .run/bench/bench-whatif.json)."
+                  process, best of --rounds: the folds alone, and replays from the log's Avro\n\
+                  records (decode, sort, fold) as schakel whatif makes them (default out\n\
+                  .run/bench/bench-whatif.json)."
         );
         return;
     }
@@ -691,7 +993,7 @@ async fn main() {
         });
     if whatif_only {
         eprintln!("(e) what-if replay of {n_mem} children and a year of ticks, in process …");
-        let report = whatif_in_process(n_mem);
+        let report = whatif_in_process(n_mem, arg("--rounds", 2).max(1));
         let text = serde_json::to_string_pretty(&report).expect("json");
         println!("{text}");
         if let Some(dir) = std::path::Path::new(&out).parent() {

@@ -8,22 +8,11 @@ use std::path::Path;
 use anyhow::Context as _;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::whatif::{policy_changes, Saved};
-use schakel_core::log::kafka::Record;
 use schakel_core::Config;
 use schakel_rules::policy::Policy;
+use schakel_rules::replay::{Decoded, FOLDED};
 use schakel_rules::whatif::WhatIf;
-use schakel_rules::Input;
-
-/// The topics rules folds, in its order (ticks are made here, day by day).
-const FOLDED: [Topic; 5] = [
-    Topic::JEUGDHULP,
-    Topic::SCHOOL,
-    Topic::VOORSCHOOL,
-    Topic::LEERPLICHT,
-    Topic::RESPONSES,
-];
 
 /// The other policy: a file with `[policy.*]` tables (as in the region's config) or with the
 /// sections themselves (`[adulthood]`, `[thuiszitter]`, …); the policy, and its table as
@@ -62,17 +51,6 @@ fn reports_dir(cfg: &Config) -> anyhow::Result<std::path::PathBuf> {
     )
 }
 
-fn decode(reg: &schakel_core::log::codec::Registry, topic: Topic, r: &Record) -> Option<Input> {
-    Input::decode(reg, topic, r.value.as_deref()?).ok()
-}
-
-/// The instant day `d` begins in the region's time zone, in ms since the epoch.
-fn day_start_ms(d: Date, tz: &TimeZone) -> i64 {
-    d.to_zoned(tz.clone())
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or(i64::MAX)
-}
-
 pub async fn run(
     cfg: &Config,
     other: &Path,
@@ -102,62 +80,31 @@ pub async fn run(
     anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
 
     // every fact and answer, in the order the log received them
-    let reg = schakel_core::log::schemas::registry();
-    let mut all: Vec<(i64, usize, i32, i64, Input)> = Vec::new();
-    for (i, topic) in FOLDED.iter().enumerate() {
-        let name = cfg.topic(*topic);
+    let mut decoded = Decoded::default();
+    for topic in FOLDED {
+        let name = cfg.topic(topic);
         let c = cfg.clone();
         let n = name.clone();
         let records =
             tokio::task::spawn_blocking(move || schakel_core::log::kafka::read_to_end(&c, &n))
                 .await??;
         eprintln!("read {name}: {} records", records.len());
-        let mut unreadable = 0;
-        for r in &records {
-            match decode(&reg, *topic, r) {
-                Some(input) => {
-                    all.push((r.timestamp.unwrap_or(0), i, r.partition, r.offset, input))
-                }
-                None => unreadable += 1,
-            }
-        }
+        let unreadable = decoded.add(topic, &records);
         if unreadable > 0 {
             eprintln!("  {unreadable} records not readable, left out (as rules dead-letters them)");
         }
     }
-    all.sort_unstable_by_key(|(t, i, p, o, _)| (*t, *i, *p, *o));
+    let replay = decoded.in_log_order();
 
     // a tick at the start of every day from the first fact's day (or --from) to --to
-    let first_day = all
-        .first()
-        .and_then(|(t, ..)| jiff::Timestamp::from_millisecond(*t).ok())
-        .map(|t| t.to_zoned(tz.clone()).date())
-        .map_or(from, |d| d.min(from));
     let mut w = WhatIf::new(base, other, from, to);
-    let mut next = all.into_iter().peekable();
-    let mut day = first_day;
     let started = std::time::Instant::now();
-    let mut month = (day.year(), day.month());
-    while day <= to {
-        let start = day_start_ms(day, &tz);
-        while let Some((t, ..)) = next.peek() {
-            if *t >= start {
-                break;
-            }
-            let (_, _, _, _, input) = next.next().expect("peeked");
-            w.apply(&input);
-        }
-        w.apply(&Input::Tick(day));
-        if (day.year(), day.month()) != month || day == to {
-            month = (day.year(), day.month());
-            eprintln!(
-                "folded up to {day}: {} inputs, {:.1} s",
-                w.inputs(),
-                started.elapsed().as_secs_f64()
-            );
-        }
-        day = day.tomorrow()?;
-    }
+    replay.fold_into(&mut w, &tz, from, to, |day, inputs| {
+        eprintln!(
+            "folded up to {day}: {inputs} inputs, {:.1} s",
+            started.elapsed().as_secs_f64()
+        )
+    })?;
     let report = w.report();
     if let Some(dir) = dir {
         let current: toml::Table = cfg.section("policy")?;

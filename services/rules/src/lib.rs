@@ -6,6 +6,7 @@ pub mod engine;
 pub mod input;
 pub mod partition;
 pub mod policy;
+pub mod replay;
 pub mod rules;
 pub mod scenario;
 pub mod service;

@@ -7,49 +7,80 @@
 //! or *disappeared*; a matched pair on different days *moved* earlier or later. Counts go by
 //! rule, step, municipality and month (of the day under the other policy, or of the base
 //! day for what disappeared), and the workload by role: tasks opened and escalations.
+//!
+//! Folding only notes each step as it fires, in order, per side; the matching waits for the
+//! report, where sorting both lists once is cheaper than keeping a table up to date per step.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use jiff::civil::Date;
+use schakel_core::domain::events::SignalEvent;
 pub use schakel_core::domain::whatif::{Change, ChangeRow, Report, Shown, WorkloadRow};
 
+use crate::engine::{key_of, Key};
 use crate::policy::Policy;
 use crate::{Engine, Input};
 
-/// One step as fired: what is compared, and where it counts (names as [`Names`] ids).
-#[derive(Debug, Clone)]
-struct Fired {
-    on: Date,
-    municipality: u32,
-    task: bool,
-    recipients: Box<[u32]>,
+/// What a step adds to the workload of its recipients.
+#[derive(Debug, Clone, Copy)]
+enum Work {
+    TaskOpened = 0,
+    Escalation = 1,
 }
 
-/// Rules, steps, municipalities and roles are few: each is kept once and named by its number.
-#[derive(Default)]
-struct Names {
-    all: Vec<String>,
-    ids: HashMap<String, u32>,
+impl Work {
+    fn of(s: &SignalEvent) -> Option<Self> {
+        match s.step.as_str() {
+            "opened" if s.task => Some(Work::TaskOpened),
+            "escalated" => Some(Work::Escalation),
+            _ => None,
+        }
+    }
 }
+
+/// One step as fired: its identity across the sides (child, rule, step), its day, and where
+/// it counts (names as [`Names`] ids).
+#[derive(Debug, Clone, Copy)]
+struct Fired {
+    child: Key,
+    rule: u32,
+    step: u32,
+    on: Date,
+    municipality: u32,
+    /// the workload it adds to, and the roles it adds it to (an index into `WhatIf::lists`)
+    work: Option<(Work, u32)>,
+}
+
+impl Fired {
+    fn id(&self) -> (&Key, u32, u32) {
+        (&self.child, self.rule, self.step)
+    }
+}
+
+/// Names of one kind (rules, steps, municipalities or roles), each kept once and named by its
+/// number. The policy and the region bound them to a few dozen: a scan finds one sooner than
+/// hashing the name would.
+#[derive(Default)]
+struct Names(Vec<String>);
 
 impl Names {
     fn id(&mut self, name: &str) -> u32 {
-        if let Some(id) = self.ids.get(name) {
-            return *id;
+        if let Some(id) = self.0.iter().position(|n| n == name) {
+            return id as u32;
         }
-        let id = self.all.len() as u32;
-        self.all.push(name.to_owned());
-        self.ids.insert(name.to_owned(), id);
-        id
+        self.0.push(name.to_owned());
+        (self.0.len() - 1) as u32
     }
 
     fn name(&self, id: u32) -> &str {
-        &self.all[id as usize]
+        &self.0[id as usize]
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
     }
 }
-
-/// A step's identity across the sides: (a hash of the child key, rule, step).
-type StepKey = (u64, u32, u32);
 
 /// Both folds, side by side.
 pub struct WhatIf {
@@ -57,10 +88,17 @@ pub struct WhatIf {
     other: Engine,
     from: Date,
     to: Date,
-    names: Names,
-    /// (child, rule, step) → the steps each side fired, in order
-    fired: HashMap<StepKey, [Vec<Fired>; 2]>,
+    rules: Names,
+    steps: Names,
+    municipalities: Names,
+    roles: Names,
+    /// the distinct lists of recipients (role ids) of the steps that count as workload
+    lists: Vec<Box<[u32]>>,
+    /// the steps each side fired from `from` to `to`, in order
+    fired: [Vec<Fired>; 2],
     inputs: u64,
+    /// a list of role ids being looked up
+    scratch: Vec<u32>,
 }
 
 impl WhatIf {
@@ -71,36 +109,69 @@ impl WhatIf {
             other: Engine::new(other),
             from,
             to,
-            names: Names::default(),
-            fired: HashMap::new(),
+            rules: Names::default(),
+            steps: Names::default(),
+            municipalities: Names::default(),
+            roles: Names::default(),
+            lists: Vec::new(),
+            fired: [Vec::new(), Vec::new()],
             inputs: 0,
+            scratch: Vec::new(),
         }
     }
 
     /// Folds one input into both sides (a refused answer changes neither).
     pub fn apply(&mut self, input: &Input) {
-        self.inputs += 1;
-        for (side, engine) in [&mut self.base, &mut self.other].into_iter().enumerate() {
-            for s in engine.apply(input).unwrap_or_default() {
-                if s.fired_on < self.from || s.fired_on > self.to {
-                    continue;
-                }
-                let key = (
-                    crate::state::fnv64(&[s.child_key.as_str().as_bytes()]),
-                    self.names.id(&s.rule),
-                    self.names.id(&s.step),
-                );
-                let f = Fired {
-                    on: s.fired_on,
-                    municipality: self
-                        .names
-                        .id(s.municipality.as_deref().unwrap_or("onbekend")),
-                    task: s.task,
-                    recipients: s.recipients.iter().map(|r| self.names.id(r)).collect(),
-                };
-                self.fired.entry(key).or_default()[side].push(f);
-            }
+        self.apply_all(std::slice::from_ref(input));
+    }
+
+    /// Folds inputs in order into both sides: all of them into one, then all into the other.
+    /// Each side's steps keep their order, so the report is that of input by input; and an
+    /// engine that takes a long turn finds more of its own state still in the cache.
+    pub fn apply_all(&mut self, inputs: &[Input]) {
+        self.inputs += inputs.len() as u64;
+        for input in inputs {
+            let fired = self.base.apply(input).unwrap_or_default();
+            self.note(0, &fired);
         }
+        for input in inputs {
+            let fired = self.other.apply(input).unwrap_or_default();
+            self.note(1, &fired);
+        }
+    }
+
+    /// Notes the steps one side fired.
+    fn note(&mut self, side: usize, fired: &[SignalEvent]) {
+        for s in fired {
+            if s.fired_on < self.from || s.fired_on > self.to {
+                continue;
+            }
+            let work = Work::of(s).map(|w| (w, self.list(&s.recipients)));
+            let f = Fired {
+                child: key_of(&s.child_key),
+                rule: self.rules.id(&s.rule),
+                step: self.steps.id(&s.step),
+                on: s.fired_on,
+                municipality: self
+                    .municipalities
+                    .id(s.municipality.as_deref().unwrap_or("onbekend")),
+                work,
+            };
+            self.fired[side].push(f);
+        }
+    }
+
+    /// The index of a list of recipients in `lists` (there are few distinct ones).
+    fn list(&mut self, recipients: &[String]) -> u32 {
+        self.scratch.clear();
+        for r in recipients {
+            self.scratch.push(self.roles.id(r));
+        }
+        if let Some(i) = self.lists.iter().position(|l| **l == *self.scratch) {
+            return i as u32;
+        }
+        self.lists.push(self.scratch.as_slice().into());
+        (self.lists.len() - 1) as u32
     }
 
     /// How many inputs were folded.
@@ -118,32 +189,82 @@ impl WhatIf {
         out
     }
 
+    /// Calls `pair` with the n-th step on each side of every (child, rule, step), for every n
+    /// (`None` where one side fired fewer).
+    fn pairs(&self, mut pair: impl FnMut(Option<&Fired>, Option<&Fired>)) {
+        // each side's steps by identity; a stable sort keeps those of one identity in the
+        // order they fired
+        let by_id = |side: &[Fired]| {
+            let mut order: Vec<u32> = (0..side.len() as u32).collect();
+            order.sort_by(|a, b| side[*a as usize].id().cmp(&side[*b as usize].id()));
+            order
+        };
+        let [base, other] = &self.fired;
+        let (a, b) = (by_id(base), by_id(other));
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let (x, y) = (
+                a.get(i).map(|k| &base[*k as usize]),
+                b.get(j).map(|k| &other[*k as usize]),
+            );
+            let order = match (x, y) {
+                (Some(x), Some(y)) => x.id().cmp(&y.id()),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => return,
+            };
+            match order {
+                Ordering::Less => {
+                    pair(x, None);
+                    i += 1;
+                }
+                Ordering::Greater => {
+                    pair(None, y);
+                    j += 1;
+                }
+                Ordering::Equal => {
+                    pair(x, y);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+    }
+
     /// (rule, step, municipality, month, change, count) of every change.
     fn rows(&self) -> Vec<(String, String, String, String, Change, u64)> {
+        // by ids first, by names once at the end
+        let mut counts: BTreeMap<(u32, u32, u32, i16, i8, Change), u64> = BTreeMap::new();
+        self.pairs(|base, other| {
+            let (change, at) = match (base, other) {
+                (Some(a), Some(b)) if a.on == b.on => return,
+                (Some(a), Some(b)) if b.on < a.on => (Change::MovedEarlier, b),
+                (Some(_), Some(b)) => (Change::MovedLater, b),
+                (None, Some(b)) => (Change::Appeared, b),
+                (Some(a), None) => (Change::Disappeared, a),
+                (None, None) => return,
+            };
+            let key = (
+                at.rule,
+                at.step,
+                at.municipality,
+                at.on.year(),
+                at.on.month(),
+                change,
+            );
+            *counts.entry(key).or_default() += 1;
+        });
         let mut changes: BTreeMap<(String, String, String, String, Change), u64> = BTreeMap::new();
-        for ((_, rule, step), [base, other]) in &self.fired {
-            let (rule, step) = (self.names.name(*rule), self.names.name(*step));
-            let n = base.len().max(other.len());
-            for i in 0..n {
-                let (change, at) = match (base.get(i), other.get(i)) {
-                    (Some(a), Some(b)) if a.on == b.on => continue,
-                    (Some(a), Some(b)) if b.on < a.on => (Change::MovedEarlier, b),
-                    (Some(_), Some(b)) => (Change::MovedLater, b),
-                    (None, Some(b)) => (Change::Appeared, b),
-                    (Some(a), None) => (Change::Disappeared, a),
-                    (None, None) => continue,
-                };
-                let month = format!("{:04}-{:02}", at.on.year(), at.on.month());
-                *changes
-                    .entry((
-                        rule.to_owned(),
-                        step.to_owned(),
-                        self.names.name(at.municipality).to_owned(),
-                        month,
-                        change,
-                    ))
-                    .or_default() += 1;
-            }
+        for ((rule, step, municipality, year, month, change), n) in counts {
+            *changes
+                .entry((
+                    self.rules.name(rule).to_owned(),
+                    self.steps.name(step).to_owned(),
+                    self.municipalities.name(municipality).to_owned(),
+                    format!("{year:04}-{month:02}"),
+                    change,
+                ))
+                .or_default() += n;
         }
         changes
             .into_iter()
@@ -153,33 +274,26 @@ impl WhatIf {
 
     /// What differs.
     pub fn report(&self) -> Report {
-        let mut workload: BTreeMap<String, [[u64; 2]; 2]> = BTreeMap::new();
-        let mut totals = [0u64; 2];
-        for ((_, _, step), [base, other]) in &self.fired {
-            let step = self.names.name(*step);
-            totals[0] += base.len() as u64;
-            totals[1] += other.len() as u64;
-            for (side, list) in [base, other].into_iter().enumerate() {
-                for f in list {
-                    let kind = match step {
-                        "opened" if f.task => 0,
-                        "escalated" => 1,
-                        _ => continue,
-                    };
-                    for role in f.recipients.iter() {
-                        workload
-                            .entry(self.names.name(*role).to_owned())
-                            .or_default()[kind][side] += 1;
-                    }
+        // role id → [tasks opened, escalations] × [base, other]
+        let mut by_role = vec![[[0u64; 2]; 2]; self.roles.len()];
+        for (side, fired) in self.fired.iter().enumerate() {
+            for (work, list) in fired.iter().filter_map(|f| f.work) {
+                for role in self.lists[list as usize].iter() {
+                    by_role[*role as usize][work as usize][side] += 1;
                 }
             }
         }
+        let workload: BTreeMap<&str, [[u64; 2]; 2]> = by_role
+            .into_iter()
+            .enumerate()
+            .map(|(role, counts)| (self.roles.name(role as u32), counts))
+            .collect();
         Report {
             from: self.from,
             to: self.to,
             inputs: self.inputs,
-            steps_base: totals[0],
-            steps_other: totals[1],
+            steps_base: self.fired[0].len() as u64,
+            steps_other: self.fired[1].len() as u64,
             changes: self
                 .rows()
                 .into_iter()
@@ -196,7 +310,7 @@ impl WhatIf {
                 .into_iter()
                 .filter(|(_, [o, e])| o[0] != o[1] || e[0] != e[1])
                 .map(|(role, [opened, escalated])| WorkloadRow {
-                    role,
+                    role: role.to_owned(),
                     tasks_opened_base: Shown::of(opened[0]),
                     tasks_opened_other: Shown::of(opened[1]),
                     tasks_opened_difference: Shown::diff(opened[0], opened[1]),
