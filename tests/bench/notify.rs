@@ -6,6 +6,9 @@
 //!   (p50, p99, the last), and the deliveries per second while they arrived (each signal goes
 //!   to two contacts of one receiver: signed, ledgered).
 //!
+//! `--per-endpoint N` and `--order-grace-ms N` run it with another `notify.per_endpoint_concurrency`
+//! (default 4) or `rules.order_grace` (default 500 ms), to show what each costs.
+//!
 //! Printed, and written as JSON (`--out`, default `.run/bench/bench-notify.json`).
 
 use std::collections::HashMap;
@@ -39,7 +42,7 @@ fn r1(x: f64) -> f64 {
 async fn main() {
     if std::env::args().any(|a| a == "--help" || a == "-h") {
         println!(
-            "bench-notify [--signals N (1000, at most 25000)] [--out FILE]\n\n\
+            "bench-notify [--signals N (1000, at most 25000)] [--per-endpoint N] [--order-grace-ms N] [--out FILE]\n\n\
              One tick that makes N handoffs due → each signal's first webhook (p50, p99), and\n\
              deliveries/s to one receiver. Release builds, real broker. JSON to --out\n\
              (.run/bench/bench-notify.json)."
@@ -55,9 +58,22 @@ async fn main() {
     let rx = Receiver::start(Duration::ZERO).await;
     env.apply_directory(&handoff_desks(&rx, SECRET));
     let quiet = [("SCHAKEL_LOG", "warn")];
+    let per_endpoint = arg("--per-endpoint", 0).to_string();
+    let grace = format!("{}ms", arg("--order-grace-ms", 0));
+    let mut rules_vars = quiet.to_vec();
+    if grace != "0ms" {
+        rules_vars.push(("SCHAKEL_RULES__ORDER_GRACE", grace.as_str()));
+    }
+    let mut notify_vars = quiet.to_vec();
+    if per_endpoint != "0" {
+        notify_vars.push((
+            "SCHAKEL_NOTIFY__PER_ENDPOINT_CONCURRENCY",
+            per_endpoint.as_str(),
+        ));
+    }
     let _ingest = env.spawn_with("schakel-ingest", env.ingest_port, &quiet);
-    let _rules = env.spawn_with("schakel-rules", env.rules_port, &quiet);
-    let _notify = env.spawn_with("schakel-notify", env.notify_port, &quiet);
+    let _rules = env.spawn_with("schakel-rules", env.rules_port, &rules_vars);
+    let _notify = env.spawn_with("schakel-notify", env.notify_port, &notify_vars);
     Env::await_ready(env.ingest_port, Duration::from_secs(60)).await;
     Env::await_ready(env.rules_port, Duration::from_secs(60)).await;
     Env::await_ready(env.notify_port, Duration::from_secs(60)).await;
@@ -130,6 +146,8 @@ async fn main() {
     let window = z.duration_since(a).as_secs_f64().max(1e-3);
     let report = serde_json::json!({
         "signals": n,
+        "per_endpoint_concurrency": if per_endpoint == "0" { "default (4)".to_owned() } else { per_endpoint.clone() },
+        "order_grace": if grace == "0ms" { "default (500ms)".to_owned() } else { grace.clone() },
         "deliveries": arrivals.len(),
         "tick_to_first_webhook_p50_ms": r1(percentile(&ms, 0.5)),
         "tick_to_first_webhook_p99_ms": r1(percentile(&ms, 0.99)),
