@@ -48,7 +48,7 @@ pub struct NotifyConfig {
     /// How long a receiver may take to answer.
     #[serde(default = "default_webhook_timeout", deserialize_with = "de_duration")]
     pub webhook_timeout: Duration,
-    /// Concurrent calls per endpoint (host and port).
+    /// Concurrent calls per endpoint (host and port; an SMTP server counts as one), default 8.
     #[serde(default = "default_per_endpoint")]
     pub per_endpoint_concurrency: usize,
     /// The SMTP server for e-mail; without it contacts are reached by webhook only.
@@ -156,7 +156,7 @@ fn default_webhook_timeout() -> Duration {
     Duration::from_secs(15)
 }
 fn default_per_endpoint() -> usize {
-    4
+    8
 }
 
 impl Default for NotifyConfig {
