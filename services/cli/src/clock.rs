@@ -65,6 +65,9 @@ pub async fn tick(cfg: &Config, date: &str, at: Option<&str>) -> anyhow::Result<
         None => println!("tick {date} produced to {n} partitions"),
         Some(t) => println!("tick {date} at {t} produced to {n} partitions"),
     }
+    // every tick is acknowledged and the command ends here: librdkafka's orderly teardown
+    // (joining its poll thread, closing each connection) would only make the caller wait
+    std::mem::forget(producer);
     Ok(())
 }
 
