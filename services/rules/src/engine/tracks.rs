@@ -33,7 +33,14 @@ pub(super) fn evaluate(
     };
     let mut emits: Vec<Emit> = Vec::new();
     let mut covered = vec![false; state.tracks.len()];
-    for w in &wants {
+    for (n, w) in wants.iter().enumerate() {
+        // an episode a rule reports twice (two facts that say the same) is heard once
+        if wants[..n]
+            .iter()
+            .any(|o| o.rule == w.rule && o.episode == w.episode)
+        {
+            continue;
+        }
         match state
             .tracks
             .iter()
@@ -56,6 +63,7 @@ pub(super) fn evaluate(
                     closed: false,
                 });
                 let i = state.tracks.len() - 1;
+                covered.push(true);
                 let t = &mut state.tracks[i];
                 t.mark(Step::Opened);
                 let due = t.due;
