@@ -267,6 +267,8 @@ struct Sample {
     encode: Box<Encode>,
     /// decodes the bytes of every record once: how many decoded
     decode: Box<OverBytes<usize>>,
+    /// the same through a JSON value first (the decoder before issue 15): the baseline
+    via_json: Box<OverBytes<usize>>,
     /// decodes bytes written by some build of the codec: are they the sample records?
     same: Box<OverBytes<bool>>,
 }
@@ -309,6 +311,15 @@ fn topic<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug + 'static
             let mut decoded = 0;
             for b in bytes {
                 std::hint::black_box(reg.decode::<T>(name, b).expect("decode"));
+                decoded += 1;
+            }
+            decoded
+        }),
+        via_json: Box::new(move |reg, bytes| {
+            let mut decoded = 0;
+            for b in bytes {
+                let json = reg.decode_json(name, b).expect("decode");
+                std::hint::black_box(serde_json::from_value::<T>(json).expect("shape"));
                 decoded += 1;
             }
             decoded
@@ -433,9 +444,10 @@ fn main() {
     let topics = topics();
     let mut rows = Vec::new();
     let (mut enc_total, mut dec_total, mut n_total) = (0f64, 0f64, 0usize);
+    let mut json_total = 0f64;
     for t in &topics {
         let n = t.records * repeat;
-        let (mut best_enc, mut best_dec) = (f64::MAX, f64::MAX);
+        let (mut best_enc, mut best_dec, mut best_json) = (f64::MAX, f64::MAX, f64::MAX);
         for _ in 0..rounds {
             let start = Instant::now();
             let mut bytes = Vec::new();
@@ -450,26 +462,39 @@ fn main() {
             }
             best_dec = best_dec.min(start.elapsed().as_secs_f64());
             assert_eq!(decoded, n);
+            let start = Instant::now();
+            let mut decoded = 0;
+            for _ in 0..repeat {
+                decoded += (t.via_json)(&reg, &bytes);
+            }
+            best_json = best_json.min(start.elapsed().as_secs_f64());
+            assert_eq!(decoded, n);
         }
         let (enc_ns, dec_ns) = (best_enc * 1e9 / n as f64, best_dec * 1e9 / n as f64);
+        let json_ns = best_json * 1e9 / n as f64;
         eprintln!(
-            "{:<22} {:>2} records  encode {enc_ns:>7.0} ns  decode {dec_ns:>7.0} ns",
+            "{:<22} {:>2} records  encode {enc_ns:>7.0} ns  decode {dec_ns:>7.0} ns  (through JSON {json_ns:>7.0} ns)",
             t.name, t.records
         );
         rows.push(json!({"topic": t.name.name(), "records": t.records,
-                         "encode_ns": enc_ns.round(), "decode_ns": dec_ns.round()}));
+                         "encode_ns": enc_ns.round(), "decode_ns": dec_ns.round(),
+                         "decode_through_json_ns": json_ns.round()}));
         enc_total += best_enc;
         dec_total += best_dec;
+        json_total += best_json;
         n_total += n;
     }
     let (enc_ns, dec_ns) = (
         enc_total * 1e9 / n_total as f64,
         dec_total * 1e9 / n_total as f64,
     );
-    eprintln!("all topics ({n_total} records per round): encode {enc_ns:.0} ns, decode {dec_ns:.0} ns per record");
+    let json_ns = json_total * 1e9 / n_total as f64;
+    eprintln!("all topics ({n_total} records per round): encode {enc_ns:.0} ns, decode {dec_ns:.0} ns per record (through JSON {json_ns:.0} ns: {:.2}x)", json_ns / dec_ns);
     let report = json!({
         "repeat": repeat, "rounds": rounds,
         "all": {"encode_ns": enc_ns.round(), "decode_ns": dec_ns.round(),
+                "decode_through_json_ns": json_ns.round(),
+                "ratio_through_json_over_direct": ((json_ns / dec_ns) * 100.0).round() / 100.0,
                 "records_per_s": (n_total as f64 / (enc_total + dec_total)).round()},
         "topics": rows,
     });

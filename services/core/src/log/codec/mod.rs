@@ -6,6 +6,7 @@
 //! `timestamp-millis` RFC 3339, and a union of several record types is written
 //! `{"RecordName": {...}}` (serde's externally tagged enums); `["null", T]` is a plain option.
 
+mod de;
 mod from_avro;
 mod schema;
 mod write;
@@ -70,12 +71,12 @@ pub fn fingerprint_of(bytes: &[u8]) -> Result<u64, CodecError> {
     ))
 }
 
-/// Decodes a datum written with `writer` into the shape of `reader`, as JSON.
-pub fn decode_json_with(
+/// Reads a datum written with `writer` in the shape of `reader` (resolved when they differ).
+fn read_with(
     writer: &Schema,
     reader: &Schema,
     datum: &[u8],
-) -> Result<serde_json::Value, CodecError> {
+) -> Result<apache_avro::types::Value, CodecError> {
     let mut rd = datum;
     let value = if writer.fingerprint() == reader.fingerprint() {
         writer.reader.read_value(&mut rd)
@@ -93,6 +94,16 @@ pub fn decode_json_with(
     if !rd.is_empty() {
         return Err(CodecError::Decode("trailing bytes after datum".into()));
     }
+    Ok(value)
+}
+
+/// Decodes a datum written with `writer` into the shape of `reader`, as JSON.
+pub fn decode_json_with(
+    writer: &Schema,
+    reader: &Schema,
+    datum: &[u8],
+) -> Result<serde_json::Value, CodecError> {
+    let value = read_with(writer, reader, datum)?;
     from_avro::to_json(reader.avro, reader.names(), value)
 }
 
@@ -131,18 +142,32 @@ impl Registry {
     }
 
     /// Decodes a single-object message into the current schema's shape, then into `T`.
+    /// (Straight from the Avro value into `T`, as `T` would take the JSON of
+    /// [`Registry::decode_json`].)
     pub fn decode<T: DeserializeOwned>(&self, topic: Topic, bytes: &[u8]) -> Result<T, CodecError> {
-        let json = self.decode_json(topic, bytes)?;
-        serde_json::from_value(json).map_err(|e| CodecError::Shape(e.to_string()))
+        let (writer, reader) = self.schemas(topic, bytes)?;
+        let value = read_with(writer, reader, &bytes[10..])?;
+        T::deserialize(de::De {
+            value,
+            schema: reader.avro,
+            names: reader.names(),
+        })
+        .map_err(|e| CodecError::Shape(e.to_string()))
     }
 
     pub fn decode_json(&self, topic: Topic, bytes: &[u8]) -> Result<serde_json::Value, CodecError> {
+        let (writer, reader) = self.schemas(topic, bytes)?;
+        decode_json_with(writer, reader, &bytes[10..])
+    }
+
+    /// The schema a message was written with, and the topic's current one.
+    fn schemas(&self, topic: Topic, bytes: &[u8]) -> Result<(&Schema, &Schema), CodecError> {
         let fp = fingerprint_of(bytes)?;
         let writer = self
             .known
             .get(&fp)
             .ok_or(CodecError::UnknownFingerprint(fp))?;
-        decode_json_with(writer, self.current(topic)?, &bytes[10..])
+        Ok((writer, self.current(topic)?))
     }
 }
 

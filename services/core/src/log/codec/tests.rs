@@ -108,6 +108,14 @@ fn roundtrip_through_serde() {
     assert_eq!(&bytes[..2], &[0xC3, 0x01]);
     let back: Ev = reg.decode(T, &bytes).unwrap();
     assert_eq!(back, ev);
+    // the direct path hands a type what the JSON path would: JSON itself comes out the same
+    let direct: serde_json::Value = reg.decode(T, &bytes).unwrap();
+    assert_eq!(direct, reg.decode_json(T, &bytes).unwrap());
+    let direct: serde_json::Value = reg
+        .decode(T, &reg.encode(T, &Ev { note: None, ..ev }).unwrap())
+        .unwrap();
+    assert_eq!(direct["note"], serde_json::Value::Null);
+    assert_eq!(direct["data"]["Stopped"]["y"], "w");
 }
 
 #[test]
@@ -216,7 +224,11 @@ proptest! {
         let s = Schema::parse(r#"{"type":"map","values":"string"}"#).unwrap();
         let v = serde_json::to_value(&m).unwrap();
         let bytes = encode_json(&s, &v).unwrap();
-        prop_assert_eq!(decode_json_with(&s, &s, &bytes[10..]).unwrap(), v);
+        prop_assert_eq!(decode_json_with(&s, &s, &bytes[10..]).unwrap(), v.clone());
+        let mut reg = Registry::default();
+        reg.add_current(T, r#"{"type":"map","values":"string"}"#).unwrap();
+        let direct: std::collections::BTreeMap<String, String> = reg.decode(T, &bytes).unwrap();
+        prop_assert_eq!(direct, m);
     }
 
     #[test]
