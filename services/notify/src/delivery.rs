@@ -273,13 +273,20 @@ pub async fn deliver(deps: &Deps, mut job: Job, stop: &Shutdown) -> bool {
             let refused = job.step(deps, Some(&state), Outcome::Refused, Some(error), stop);
             return refused.await.is_some();
         }
-        // the in-flight record and the call go at once: the call holds the endpoint's slot
-        // only while it runs, and the outcome is recorded after the in-flight record (a crash
-        // in between sends again under the same id, as a crash before the outcome does)
-        let call = async {
+        // the in-flight record first: no call goes out unrecorded. The endpoint's slot is
+        // taken after it and held for the call alone, so one host's calls are not spaced by
+        // ledger round trips (the records of many deliveries travel together)
+        match job
+            .step(deps, Some(&state), Outcome::Attempt, None, stop)
+            .await
+        {
+            Some(r) => state = r.state,
+            None => return false,
+        }
+        let result = {
             let _slot = tokio::select! {
                 s = cap.acquire() => s.expect("semaphore open"),
-                _ = stop.wait() => return None,
+                _ = stop.wait() => return false,
             };
             let started = std::time::Instant::now();
             let sent = send_once(deps, &job).await;
@@ -298,14 +305,8 @@ pub async fn deliver(deps: &Deps, mut job: Job, stop: &Shutdown) -> bool {
                     age.max(0.0),
                 );
             }
-            Some(sent)
+            sent
         };
-        let in_flight = job.step(deps, Some(&state), Outcome::Attempt, None, stop);
-        let (recorded, sent) = tokio::join!(in_flight, call);
-        let (Some(r), Some(result)) = (recorded, sent) else {
-            return false;
-        };
-        state = r.state;
         let (outcome, error) = match result {
             Ok(()) => (Outcome::Sent, None),
             Err(e) => (Outcome::Failed, Some(e)),

@@ -292,8 +292,8 @@ impl WhatIf {
             from: self.from,
             to: self.to,
             inputs: self.inputs,
-            steps_base: self.fired[0].len() as u64,
-            steps_other: self.fired[1].len() as u64,
+            steps_base: Shown::of(self.fired[0].len() as u64),
+            steps_other: Shown::of(self.fired[1].len() as u64),
             changes: self
                 .rows()
                 .into_iter()
@@ -457,5 +457,10 @@ mod tests {
         assert_eq!(Shown::diff(10, 20).to_string(), "10");
         assert_eq!(Shown::diff(20, 10).to_string(), "-10");
         assert_eq!(Shown::diff(7, 7).to_string(), "0");
+        // beside a small count a difference would give it away
+        assert_eq!(Shown::diff(20, 3), Shown::Hidden);
+        assert_eq!(Shown::diff(2, 30), Shown::Hidden);
+        assert_eq!(Shown::diff(0, 3), Shown::Hidden);
+        assert_eq!(Shown::diff(0, 0).to_string(), "0");
     }
 }

@@ -21,11 +21,13 @@ pub enum Change {
     MovedLater,
 }
 
-/// A count as it may be shown: exact, or `<5` for 1 to 4.
+/// A count as it may be shown: exact, `<5` for 1 to 4, or hidden (a difference that, beside
+/// the counts it is the difference of, would give a small count away).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shown {
     Exact(i64),
     Small,
+    Hidden,
 }
 
 impl Shown {
@@ -37,10 +39,13 @@ impl Shown {
         }
     }
 
-    /// A difference: hidden when it is 1 to 4 either way (it would count a few children).
+    /// A difference: `<5` when it is 1 to 4 either way (it would count a few children), and
+    /// hidden when either count is small (20 and a difference of -17 would tell that `<5` is 3).
     pub fn diff(base: u64, other: u64) -> Self {
         let d = other as i64 - base as i64;
-        if (1..=SMALL as i64).contains(&d.abs()) {
+        if (1..=SMALL).contains(&base) || (1..=SMALL).contains(&other) {
+            Shown::Hidden
+        } else if (1..=SMALL as i64).contains(&d.abs()) {
             Shown::Small
         } else {
             Shown::Exact(d)
@@ -53,6 +58,7 @@ impl std::fmt::Display for Shown {
         match self {
             Shown::Exact(n) => write!(f, "{n}"),
             Shown::Small => f.write_str("<5"),
+            Shown::Hidden => f.write_str("-"),
         }
     }
 }
@@ -62,6 +68,7 @@ impl Serialize for Shown {
         match self {
             Shown::Exact(n) => s.serialize_i64(*n),
             Shown::Small => s.serialize_str("<5"),
+            Shown::Hidden => s.serialize_none(),
         }
     }
 }
@@ -74,10 +81,11 @@ impl<'de> Deserialize<'de> for Shown {
             N(i64),
             S(String),
         }
-        match Either::deserialize(d)? {
-            Either::N(n) => Ok(Shown::Exact(n)),
-            Either::S(s) if s == "<5" => Ok(Shown::Small),
-            Either::S(s) => Err(serde::de::Error::custom(format!("not a count: {s:?}"))),
+        match Option::<Either>::deserialize(d)? {
+            None => Ok(Shown::Hidden),
+            Some(Either::N(n)) => Ok(Shown::Exact(n)),
+            Some(Either::S(s)) if s == "<5" => Ok(Shown::Small),
+            Some(Either::S(s)) => Err(serde::de::Error::custom(format!("not a count: {s:?}"))),
         }
     }
 }
@@ -90,9 +98,9 @@ pub struct Report {
     pub to: Date,
     pub inputs: u64,
     /// signal steps fired in the period under the region's policy
-    pub steps_base: u64,
+    pub steps_base: Shown,
     /// … and under the other
-    pub steps_other: u64,
+    pub steps_other: Shown,
     pub changes: Vec<ChangeRow>,
     /// the roles whose workload changes
     pub workload: Vec<WorkloadRow>,
@@ -165,7 +173,7 @@ impl Report {
                 ));
             }
         }
-        out.push_str("\ncounts from 1 to 4 (and differences from 1 to 4) show as <5\n");
+        out.push_str("\ncounts from 1 to 4 (and differences from 1 to 4) show as <5; a difference beside a\nsmall count shows as -\n");
         out
     }
 
@@ -333,8 +341,8 @@ mod tests {
                 from: jiff::civil::date(2026, 1, 1),
                 to: jiff::civil::date(2026, 12, 31),
                 inputs: 10,
-                steps_base: 7,
-                steps_other: 9,
+                steps_base: Shown::of(7),
+                steps_other: Shown::of(3),
                 changes: vec![ChangeRow {
                     rule: "R3b".into(),
                     step: "opened".into(),
@@ -351,6 +359,8 @@ mod tests {
         assert_eq!(back.report.changes[0].count, Shown::Small);
         assert_eq!(back.report.changes[0].change, Change::MovedEarlier);
         assert_eq!(back.made, saved.made);
+        assert_eq!(back.report.steps_base, Shown::Exact(7));
+        assert_eq!(back.report.steps_other, Shown::Small);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

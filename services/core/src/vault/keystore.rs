@@ -40,16 +40,17 @@ impl Vault {
         Ok(Some((kf.key_id, key)))
     }
 
-    /// The child's data key, created when it has none; a created key's file is returned too,
-    /// and is not durable until [`Vault::durable`] has been called with it: nothing sealed with
-    /// the key may leave the vault before. Marks the child as seen today.
+    /// The child's data key, created when it has none. A key file that may not be durable yet
+    /// is returned too (one created here, or by another writer in the last minute, whose sync
+    /// may still be to come): nothing sealed with the key may leave the vault before
+    /// [`Vault::durable`] was called with it. Marks the child as seen today.
     pub(super) fn data_key_deferred(
         &self,
         child: &ChildKey,
     ) -> Result<(String, [u8; KEY_LEN], Option<PathBuf>), VaultError> {
         if let Some((id, key)) = self.read_key(child)? {
-            self.touch(child);
-            return Ok((id, key, None));
+            let fresh = self.touch(child);
+            return Ok((id, key, fresh.then(|| self.path(child))));
         }
         let key: [u8; KEY_LEN] = random();
         let key_id = hex(&random::<16>());
@@ -126,16 +127,21 @@ impl Vault {
     }
 
     /// Sets the key file's mtime to now when it is older than a day (never re-creates it).
-    pub(super) fn touch(&self, child: &ChildKey) {
+    /// Whether the file was made (or last touched) less than a minute ago.
+    pub(super) fn touch(&self, child: &ChildKey) -> bool {
         let path = self.path(child);
-        let stale = fs::metadata(&path)
+        let age = fs::metadata(&path)
             .and_then(|m| m.modified())
-            .map(|m| m.elapsed().unwrap_or_default() > Duration::from_secs(86_400))
-            .unwrap_or(false);
-        if stale {
-            if let Ok(f) = OpenOptions::new().write(true).open(&path) {
-                let _ = f.set_modified(SystemTime::now());
+            .map(|m| m.elapsed().unwrap_or_default());
+        match age {
+            Ok(a) if a > Duration::from_secs(86_400) => {
+                if let Ok(f) = OpenOptions::new().write(true).open(&path) {
+                    let _ = f.set_modified(SystemTime::now());
+                }
+                false
             }
+            Ok(a) => a < Duration::from_secs(60),
+            Err(_) => true,
         }
     }
 }

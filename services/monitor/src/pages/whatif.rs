@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use schakel_core::domain::whatif::{Change, Saved, Shown};
+use schakel_core::domain::whatif::{Change, Saved};
 use schakel_core::domain::wording::{dutch_date, dutch_month, title};
 
 use super::dashboard::ROLES;
@@ -170,7 +170,7 @@ fn render(saved: Option<&Saved>) -> String {
         .made
         .to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC));
     out.push_str(&format!(
-        r#"<p class="utrecht-paragraph">Schakel heeft het logboek van de regio opnieuw doorgerekend met het huidige beleid en met het beleid uit <code>{file}</code>, en vergelijkt de signalen van {from} tot en met {to}. Alleen aantallen: een kind staat nooit in dit rapport, en aantallen van 1 tot en met 4 staan er als &lt;5.</p>
+        r#"<p class="utrecht-paragraph">Schakel heeft het logboek van de regio opnieuw doorgerekend met het huidige beleid en met het beleid uit <code>{file}</code>, en vergelijkt de signalen van {from} tot en met {to}. Alleen aantallen: een kind staat nooit in dit rapport, aantallen van 1 tot en met 4 staan er als &lt;5, en een verschil naast zo'n klein aantal als -.</p>
 <p class="utrecht-paragraph">Gemaakt op {made} om {time}. Doorgerekend: {inputs} feiten en dagen. Signaalstappen met het huidige beleid: {base}; met het andere beleid: {other}.</p>"#,
         file = esc(&s.policy_file),
         from = dutch_date(r.from),
@@ -178,8 +178,8 @@ fn render(saved: Option<&Saved>) -> String {
         made = dutch_date(made.date()),
         time = made.strftime("%H:%M"),
         inputs = r.inputs,
-        base = esc(&Shown::of(r.steps_base).to_string()),
-        other = esc(&Shown::of(r.steps_other).to_string()),
+        base = esc(&r.steps_base.to_string()),
+        other = esc(&r.steps_other.to_string()),
     ));
     let policy: Vec<Vec<String>> = s
         .policy_changes
@@ -267,7 +267,7 @@ fn render(saved: Option<&Saved>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use schakel_core::domain::whatif::{ChangeRow, PolicyChange, Report, WorkloadRow};
+    use schakel_core::domain::whatif::{ChangeRow, PolicyChange, Report, Shown, WorkloadRow};
 
     fn saved() -> Saved {
         Saved {
@@ -282,8 +282,8 @@ mod tests {
                 from: jiff::civil::date(2026, 1, 1),
                 to: jiff::civil::date(2026, 12, 31),
                 inputs: 1000,
-                steps_base: 40,
-                steps_other: 3,
+                steps_base: Shown::of(40),
+                steps_other: Shown::of(3),
                 changes: vec![ChangeRow {
                     rule: "R3b".into(),
                     step: "opened".into(),
@@ -312,7 +312,9 @@ mod tests {
         assert!(page.contains("Warme overdracht 18-/18+"), "{page}");
         assert!(page.contains(">eerder<"), "{page}");
         assert!(page.contains(">&lt;5<"), "a count of 2 is hidden: {page}");
-        assert!(page.contains(">-17<"), "{page}");
+        // 20 → <5 with its difference would tell the small count: the difference is hidden
+        assert!(!page.contains("-17"), "{page}");
+        assert!(page.contains(">-<"), "{page}");
         assert!(page.contains(">standaard<"), "{page}");
         assert!(page.contains("volwassenenzorg"), "{page}");
         assert!(!page.contains(">2<"), "{page}");

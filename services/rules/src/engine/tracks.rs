@@ -33,14 +33,7 @@ pub(super) fn evaluate(
     };
     let mut emits: Vec<Emit> = Vec::new();
     let mut covered = vec![false; state.tracks.len()];
-    for (n, w) in wants.iter().enumerate() {
-        // an episode a rule reports twice (two facts that say the same) is heard once
-        if wants[..n]
-            .iter()
-            .any(|o| o.rule == w.rule && o.episode == w.episode)
-        {
-            continue;
-        }
+    for w in &wants {
         match state
             .tracks
             .iter()
@@ -63,6 +56,8 @@ pub(super) fn evaluate(
                     closed: false,
                 });
                 let i = state.tracks.len() - 1;
+                // a second want of this episode in the same evaluation (two facts ending the
+                // same enrolment) finds the new track, as it finds one opened earlier
                 covered.push(true);
                 let t = &mut state.tracks[i];
                 t.mark(Step::Opened);
