@@ -7,7 +7,7 @@
 //!   to two contacts of one receiver: signed, ledgered).
 //!
 //! `--per-endpoint N` and `--order-grace-ms N` run it with another `notify.per_endpoint_concurrency`
-//! (default 4) or `rules.order_grace` (default 500 ms), to show what each costs.
+//! (default 8) or `rules.order_grace` (default 500 ms), to show what each costs.
 //!
 //! Printed, and written as JSON (`--out`, default `.run/bench/bench-notify.json`).
 
@@ -146,7 +146,7 @@ async fn main() {
     let window = z.duration_since(a).as_secs_f64().max(1e-3);
     let report = serde_json::json!({
         "signals": n,
-        "per_endpoint_concurrency": if per_endpoint == "0" { "default (4)".to_owned() } else { per_endpoint.clone() },
+        "per_endpoint_concurrency": if per_endpoint == "0" { "default (8)".to_owned() } else { per_endpoint.clone() },
         "order_grace": if grace == "0ms" { "default (500ms)".to_owned() } else { grace.clone() },
         "deliveries": arrivals.len(),
         "tick_to_first_webhook_p50_ms": r1(percentile(&ms, 0.5)),
