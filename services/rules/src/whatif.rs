@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use schakel_core::domain::events::SignalEvent;
-pub use schakel_core::domain::whatif::{Change, ChangeRow, Report, Shown, WorkloadRow};
+pub use schakel_core::domain::whatif::{Change, ChangeRow, Report, Shown, Suppress, WorkloadRow};
 
 use crate::engine::{key_of, Key};
 use crate::policy::Policy;
@@ -288,12 +288,15 @@ impl WhatIf {
             .enumerate()
             .map(|(role, counts)| (self.roles.name(role as u32), counts))
             .collect();
+        // the region's threshold for small counts, as its dashboard uses it
+        let s = Suppress(self.base.policy().monitoring.suppression.min_count);
         Report {
             from: self.from,
             to: self.to,
             inputs: self.inputs,
-            steps_base: Shown::of(self.fired[0].len() as u64),
-            steps_other: Shown::of(self.fired[1].len() as u64),
+            suppressed_below: s.0,
+            steps_base: s.count(self.fired[0].len() as u64),
+            steps_other: s.count(self.fired[1].len() as u64),
             changes: self
                 .rows()
                 .into_iter()
@@ -303,7 +306,7 @@ impl WhatIf {
                     municipality,
                     month,
                     change,
-                    count: Shown::of(n),
+                    count: s.count(n),
                 })
                 .collect(),
             workload: workload
@@ -311,12 +314,12 @@ impl WhatIf {
                 .filter(|(_, [o, e])| o[0] != o[1] || e[0] != e[1])
                 .map(|(role, [opened, escalated])| WorkloadRow {
                     role: role.to_owned(),
-                    tasks_opened_base: Shown::of(opened[0]),
-                    tasks_opened_other: Shown::of(opened[1]),
-                    tasks_opened_difference: Shown::diff(opened[0], opened[1]),
-                    escalations_base: Shown::of(escalated[0]),
-                    escalations_other: Shown::of(escalated[1]),
-                    escalations_difference: Shown::diff(escalated[0], escalated[1]),
+                    tasks_opened_base: s.count(opened[0]),
+                    tasks_opened_other: s.count(opened[1]),
+                    tasks_opened_difference: s.diff(opened[0], opened[1]),
+                    escalations_base: s.count(escalated[0]),
+                    escalations_other: s.count(escalated[1]),
+                    escalations_difference: s.diff(escalated[0], escalated[1]),
                 })
                 .collect(),
         }
@@ -416,9 +419,28 @@ mod tests {
         let r = w.report();
         // one youth a month: each month's count is small
         assert_eq!(r.changes.len(), 6);
-        assert!(r.changes.iter().all(|c| c.count == Shown::Small));
+        assert!(r.changes.iter().all(|c| c.count == Shown::Small(5)));
         assert!(r.workload.is_empty(), "as many tasks, a month earlier");
         assert!(!r.text().contains("y3") && !r.csv().contains("2008"));
+
+        // a region that hides counts below 10 on its dashboard hides them here too
+        let mut strict = s.policy.clone();
+        strict.monitoring.suppression.min_count = 10;
+        let mut other = strict.clone();
+        other.adulthood.handoff_age = crate::policy::Age::new(17, 5);
+        let mut w = WhatIf::new(
+            strict,
+            other,
+            jiff::civil::date(2025, 1, 1),
+            jiff::civil::date(2026, 12, 31),
+        );
+        for i in &s.inputs {
+            w.apply(i);
+        }
+        let r = w.report();
+        assert_eq!(r.suppressed_below, 10);
+        assert!(r.changes.iter().all(|c| c.count == Shown::Small(10)));
+        assert!(r.text().contains("<10"), "{}", r.text());
     }
 
     #[test]
@@ -462,5 +484,11 @@ mod tests {
         assert_eq!(Shown::diff(2, 30), Shown::Hidden);
         assert_eq!(Shown::diff(0, 3), Shown::Hidden);
         assert_eq!(Shown::diff(0, 0).to_string(), "0");
+        // a region that hides counts below 10
+        let s = Suppress(10);
+        assert_eq!(s.count(9).to_string(), "<10");
+        assert_eq!(s.count(10).to_string(), "10");
+        assert_eq!(s.diff(30, 37).to_string(), "<10");
+        assert_eq!(s.diff(30, 7), Shown::Hidden);
     }
 }

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-/// Counts from 1 to this are shown as `<5` (DOMAIN.md, "Monitoring").
-pub const SMALL: u64 = 4;
+/// The region's threshold when none is given: counts from 1 to 4 are shown as `<5`
+/// (DOMAIN.md, "Monitoring"; `policy.monitoring.suppression.min_count`).
+pub const MIN_COUNT: u64 = 5;
 
 /// How a step changed under the other policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -21,35 +22,68 @@ pub enum Change {
     MovedLater,
 }
 
-/// A count as it may be shown: exact, `<5` for 1 to 4, or hidden (a difference that, beside
-/// the counts it is the difference of, would give a small count away).
+fn default_min_count() -> u64 {
+    MIN_COUNT
+}
+
+/// A count as it may be shown: exact, `<m` for a count from 1 below the region's threshold
+/// `m`, or hidden (a difference that, beside the counts it is the difference of, would give a
+/// small count away).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shown {
     Exact(i64),
-    Small,
+    /// below this threshold
+    Small(u64),
     Hidden,
 }
 
-impl Shown {
-    pub fn of(n: u64) -> Self {
-        if (1..=SMALL).contains(&n) {
-            Shown::Small
+/// The region's threshold for small counts (`min_count`): counts from 1 below it are shown
+/// as `<min_count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suppress(pub u64);
+
+impl Default for Suppress {
+    fn default() -> Self {
+        Suppress(MIN_COUNT)
+    }
+}
+
+impl Suppress {
+    fn small(&self, n: u64) -> bool {
+        n >= 1 && n < self.0
+    }
+
+    pub fn count(&self, n: u64) -> Shown {
+        if self.small(n) {
+            Shown::Small(self.0)
         } else {
             Shown::Exact(n as i64)
         }
     }
 
-    /// A difference: `<5` when it is 1 to 4 either way (it would count a few children), and
+    /// A difference: small when it is small either way (it would count a few children), and
     /// hidden when either count is small (20 and a difference of -17 would tell that `<5` is 3).
-    pub fn diff(base: u64, other: u64) -> Self {
+    pub fn diff(&self, base: u64, other: u64) -> Shown {
         let d = other as i64 - base as i64;
-        if (1..=SMALL).contains(&base) || (1..=SMALL).contains(&other) {
+        if self.small(base) || self.small(other) {
             Shown::Hidden
-        } else if (1..=SMALL as i64).contains(&d.abs()) {
-            Shown::Small
+        } else if self.small(d.unsigned_abs()) {
+            Shown::Small(self.0)
         } else {
             Shown::Exact(d)
         }
+    }
+}
+
+impl Shown {
+    /// [`Suppress::count`] with the default threshold.
+    pub fn of(n: u64) -> Self {
+        Suppress::default().count(n)
+    }
+
+    /// [`Suppress::diff`] with the default threshold.
+    pub fn diff(base: u64, other: u64) -> Self {
+        Suppress::default().diff(base, other)
     }
 }
 
@@ -57,7 +91,7 @@ impl std::fmt::Display for Shown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Shown::Exact(n) => write!(f, "{n}"),
-            Shown::Small => f.write_str("<5"),
+            Shown::Small(m) => write!(f, "<{m}"),
             Shown::Hidden => f.write_str("-"),
         }
     }
@@ -67,7 +101,7 @@ impl Serialize for Shown {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Shown::Exact(n) => s.serialize_i64(*n),
-            Shown::Small => s.serialize_str("<5"),
+            Shown::Small(m) => s.collect_str(&format_args!("<{m}")),
             Shown::Hidden => s.serialize_none(),
         }
     }
@@ -84,8 +118,11 @@ impl<'de> Deserialize<'de> for Shown {
         match Option::<Either>::deserialize(d)? {
             None => Ok(Shown::Hidden),
             Some(Either::N(n)) => Ok(Shown::Exact(n)),
-            Some(Either::S(s)) if s == "<5" => Ok(Shown::Small),
-            Some(Either::S(s)) => Err(serde::de::Error::custom(format!("not a count: {s:?}"))),
+            Some(Either::S(s)) => s
+                .strip_prefix('<')
+                .and_then(|m| m.parse().ok())
+                .map(Shown::Small)
+                .ok_or_else(|| serde::de::Error::custom(format!("not a count: {s:?}"))),
         }
     }
 }
@@ -97,6 +134,9 @@ pub struct Report {
     pub from: Date,
     pub to: Date,
     pub inputs: u64,
+    /// counts from 1 below this are shown as `<` it (the region's `min_count`)
+    #[serde(default = "default_min_count")]
+    pub suppressed_below: u64,
     /// signal steps fired in the period under the region's policy
     pub steps_base: Shown,
     /// … and under the other
@@ -173,7 +213,11 @@ impl Report {
                 ));
             }
         }
-        out.push_str("\ncounts from 1 to 4 (and differences from 1 to 4) show as <5; a difference beside a\nsmall count shows as -\n");
+        let m = self.suppressed_below;
+        out.push_str(&format!(
+            "\ncounts (and differences) from 1 to {} show as <{m}; a difference beside such a count\nshows as -\n",
+            m.saturating_sub(1)
+        ));
         out
     }
 
@@ -341,6 +385,7 @@ mod tests {
                 from: jiff::civil::date(2026, 1, 1),
                 to: jiff::civil::date(2026, 12, 31),
                 inputs: 10,
+                suppressed_below: 5,
                 steps_base: Shown::of(7),
                 steps_other: Shown::of(3),
                 changes: vec![ChangeRow {
@@ -356,11 +401,11 @@ mod tests {
         };
         saved.save(&dir).unwrap();
         let back = Saved::load_last(&dir).unwrap().expect("saved");
-        assert_eq!(back.report.changes[0].count, Shown::Small);
+        assert_eq!(back.report.changes[0].count, Shown::Small(5));
         assert_eq!(back.report.changes[0].change, Change::MovedEarlier);
         assert_eq!(back.made, saved.made);
         assert_eq!(back.report.steps_base, Shown::Exact(7));
-        assert_eq!(back.report.steps_other, Shown::Small);
+        assert_eq!(back.report.steps_other, Shown::Small(5));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

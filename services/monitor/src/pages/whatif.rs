@@ -170,7 +170,7 @@ fn render(saved: Option<&Saved>) -> String {
         .made
         .to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC));
     out.push_str(&format!(
-        r#"<p class="utrecht-paragraph">Schakel heeft het logboek van de regio opnieuw doorgerekend met het huidige beleid en met het beleid uit <code>{file}</code>, en vergelijkt de signalen van {from} tot en met {to}. Alleen aantallen: een kind staat nooit in dit rapport, aantallen van 1 tot en met 4 staan er als &lt;5, en een verschil naast zo'n klein aantal als -.</p>
+        r#"<p class="utrecht-paragraph">Schakel heeft het logboek van de regio opnieuw doorgerekend met het huidige beleid en met het beleid uit <code>{file}</code>, en vergelijkt de signalen van {from} tot en met {to}. Alleen aantallen: een kind staat nooit in dit rapport, aantallen van 1 tot en met {last} staan er als &lt;{min}, en een verschil naast zo'n klein aantal als -.</p>
 <p class="utrecht-paragraph">Gemaakt op {made} om {time}. Doorgerekend: {inputs} feiten en dagen. Signaalstappen met het huidige beleid: {base}; met het andere beleid: {other}.</p>"#,
         file = esc(&s.policy_file),
         from = dutch_date(r.from),
@@ -178,6 +178,8 @@ fn render(saved: Option<&Saved>) -> String {
         made = dutch_date(made.date()),
         time = made.strftime("%H:%M"),
         inputs = r.inputs,
+        last = r.suppressed_below.saturating_sub(1),
+        min = r.suppressed_below,
         base = esc(&r.steps_base.to_string()),
         other = esc(&r.steps_other.to_string()),
     ));
@@ -282,6 +284,7 @@ mod tests {
                 from: jiff::civil::date(2026, 1, 1),
                 to: jiff::civil::date(2026, 12, 31),
                 inputs: 1000,
+                suppressed_below: 5,
                 steps_base: Shown::of(40),
                 steps_other: Shown::of(3),
                 changes: vec![ChangeRow {
