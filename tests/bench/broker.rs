@@ -15,16 +15,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::log::kafka;
+use schakel_e2e::bench::{arg, write_figures};
 use schakel_e2e::Region;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
 
 /// `n` records as ingest writes facts: a 64-hex key, ~300 bytes of value, nine headers.
 fn records(n: usize) -> Vec<(String, Vec<u8>)> {
@@ -180,11 +172,7 @@ async fn main() {
         "consume_bare_records_per_s": c_bare.round(),
         "ratio_consume_project_over_bare": r(c_project, c_bare),
     });
-    let text = serde_json::to_string_pretty(&report).expect("json");
-    println!("{text}");
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    std::fs::write(&out, text + "\n").expect("write report");
+    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+    write_figures(&out, &report);
     eprintln!("written to {out}");
 }

@@ -12,6 +12,7 @@ use std::time::Instant;
 use schakel_core::domain::catalogue::Topic;
 use schakel_core::domain::events::*;
 use schakel_core::log::codec::Registry;
+use schakel_e2e::bench::{arg, text_arg, write_figures};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -355,19 +356,6 @@ fn topics() -> Vec<Sample> {
     out
 }
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-fn text_arg(name: &str) -> Option<String> {
-    std::env::args().skip_while(|a| a != name).nth(1)
-}
-
 /// `--dump FILE`: the bytes this build writes for every sample record, as hex per topic.
 fn dump(reg: &Registry, topics: &[Sample], file: &str) {
     let all: serde_json::Map<String, Value> = topics
@@ -498,10 +486,6 @@ fn main() {
                 "records_per_s": (n_total as f64 / (enc_total + dec_total)).round()},
         "topics": rows,
     });
-    let text = serde_json::to_string_pretty(&report).expect("json");
-    println!("{text}");
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    std::fs::write(&out, text + "\n").expect("write report");
+    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+    write_figures(&out, &report);
 }

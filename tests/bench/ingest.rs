@@ -21,16 +21,8 @@ use std::time::{Duration, Instant};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schakel_core::domain::catalogue::Topic;
+use schakel_e2e::bench::{arg, post_concurrently, text_arg, write_figures};
 use schakel_e2e::{assignment_event, bsns, Env, Region, JEUGDHULP_TOKEN, LAS_TOKEN};
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
 
 /// User + system CPU seconds of a process, all threads (`/proc/<pid>/stat`, fields 14 and 15).
 fn cpu_seconds(pid: u32) -> f64 {
@@ -74,42 +66,9 @@ async fn over_http(env: &Env, pid: u32, events: usize) -> (f64, f64) {
             )
         })
         .collect();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(600))
-        .build()
-        .expect("client");
-    let url = env.ingest_url();
     let cpu = cpu_seconds(pid);
     let started = Instant::now();
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(batches));
-    let mut workers = Vec::new();
-    for _ in 0..2 {
-        let (queue, client, url) = (queue.clone(), client.clone(), url.clone());
-        workers.push(tokio::spawn(async move {
-            loop {
-                let Some(batch) = queue.lock().expect("queue").pop() else {
-                    return;
-                };
-                let res = client
-                    .post(&url)
-                    .bearer_auth(JEUGDHULP_TOKEN)
-                    .header("content-type", "application/cloudevents-batch+json")
-                    .json(&batch)
-                    .send()
-                    .await
-                    .expect("ingest answers");
-                assert_eq!(
-                    res.status(),
-                    202,
-                    "{}",
-                    res.text().await.unwrap_or_default()
-                );
-            }
-        }));
-    }
-    for w in workers {
-        w.await.expect("client");
-    }
+    post_concurrently(&env.ingest_url(), JEUGDHULP_TOKEN, batches, 2).await;
     let secs = started.elapsed().as_secs_f64();
     (secs, cpu_seconds(pid) - cpu)
 }
@@ -229,10 +188,7 @@ async fn main() {
     }
     let events = arg("--events", 20_000);
     let rows = arg("--rows", 100_000);
-    let out = std::env::args()
-        .skip_while(|a| a != "--out")
-        .nth(1)
-        .unwrap_or_else(|| ".run/bench/bench-ingest.json".into());
+    let out = text_arg("--out").unwrap_or_else(|| ".run/bench/bench-ingest.json".into());
     let env = Region::new().start();
     let ingest = env.spawn_with(
         "schakel-ingest",
@@ -274,9 +230,6 @@ async fn main() {
         "target_clock_tick_ms": 100,
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    std::fs::write(&out, serde_json::to_string_pretty(&report).expect("json")).expect("write");
+    write_figures(&out, &report);
     eprintln!("written to {out}");
 }

@@ -9,6 +9,7 @@
 //! Not included: the audit record a signal page writes before it shows the child (one produce
 //! to the broker with acks=all; `bench-broker` measures that floor), and HTTP itself.
 
+use schakel_e2e::bench::{arg, percentile, text_arg, write_figures};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -29,19 +30,6 @@ use schakel_monitor::pages::signal::{render, Child};
 use schakel_monitor::pages::{dashboard, inbox};
 use schakel_monitor::view::State;
 use serde_json::json;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-fn text_arg(name: &str) -> Option<String> {
-    std::env::args().skip_while(|a| a != name).nth(1)
-}
 
 fn rss_mib() -> f64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -195,11 +183,6 @@ fn step(i: usize, rule: &str, step: &str, fired: Date) -> SignalEvent {
         routes,
         residence_derived_from: None,
     }
-}
-
-fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn main() {
@@ -598,9 +581,9 @@ fn main() {
             })
             .collect();
         (
-            percentile(separate, 0.5),
-            percentile(floor, 0.5),
-            percentile(single, 0.5),
+            percentile(&separate, 0.5),
+            percentile(&floor, 0.5),
+            percentile(&single, 0.5),
         )
     };
     let runs = arg("--dashboard-runs", 5);
@@ -631,16 +614,16 @@ fn main() {
     .chosen(&days, today);
     std::hint::black_box(dashboard::all(&s, &past, false));
     let past_s = started.elapsed().as_secs_f64();
-    let first_p50 = percentile(first.clone(), 0.5);
+    let first_p50 = percentile(&first, 0.5);
     eprintln!(
         "dashboard: first page p50 {first_p50:.0} ms, filter change p50 {:.0} ms, a past peildatum {past_s:.2} s; every figure of one variant: one pass per figure {separate:.0} ms, one pass in all {single:.0} ms; a bare pass over the facts {floor:.0} ms",
-        percentile(filtered.clone(), 0.5)
+        percentile(&filtered, 0.5)
     );
 
     let report = json!({
         "dashboard": {
-            "first_page_ms": {"p50": percentile(first.clone(), 0.5), "p99": percentile(first, 0.99), "runs": runs},
-            "filter_change_ms": {"p50": percentile(filtered.clone(), 0.5), "p99": percentile(filtered, 0.99), "runs": runs},
+            "first_page_ms": {"p50": percentile(&first, 0.5), "p99": percentile(&first, 0.99), "runs": runs},
+            "filter_change_ms": {"p50": percentile(&filtered, 0.5), "p99": percentile(&filtered, 0.99), "runs": runs},
             "past_peildatum_s": past_s,
             "baseline_one_pass_per_figure_ms": separate,
             "floor_bare_pass_ms": floor,
@@ -651,14 +634,11 @@ fn main() {
         "children": children, "open_signals": open, "records": events,
         "state_mib": signals_rss - base, "children_mib": children_rss - base,
         "bytes_per_open_signal": per_signal.round(),
-        "signal_page_ms": {"p50": percentile(signal_ms.clone(), 0.5), "p99": percentile(signal_ms, 0.99), "pages": pages},
-        "inbox_ms": {"p50": percentile(inbox_ms.clone(), 0.5), "p99": percentile(inbox_ms, 0.99), "pages": contacts.len(),
+        "signal_page_ms": {"p50": percentile(&signal_ms, 0.5), "p99": percentile(&signal_ms, 0.99), "pages": pages},
+        "inbox_ms": {"p50": percentile(&inbox_ms, 0.5), "p99": percentile(&inbox_ms, 0.99), "pages": contacts.len(),
                      "rows_per_page": rows / contacts.len().max(1), "largest_queue": largest},
     });
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap()).expect("write report");
+    write_figures(&out, &report);
     let _ = std::fs::remove_dir_all(&vault_dir);
 }

@@ -14,25 +14,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use schakel_e2e::bench::{arg, percentile, text_arg, write_figures};
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::JEUGDHULP_TOKEN;
 use schakel_e2e::{assignment_event, bsns, eventually_async, handoff_desks, Env, Region};
 
 const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtYmVuY2gtbm90aWZ5LTAxMjM0NTY3ODk=";
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(v: &[f64], p: f64) -> f64 {
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i]
-}
 
 fn r1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
@@ -50,10 +37,7 @@ async fn main() {
         return;
     }
     let n = arg("--signals", 1000).min(25_000);
-    let out = std::env::args()
-        .skip_while(|a| a != "--out")
-        .nth(1)
-        .unwrap_or_else(|| ".run/bench/bench-notify.json".into());
+    let out = text_arg("--out").unwrap_or_else(|| ".run/bench/bench-notify.json".into());
     let env = Region::new().start();
     let rx = Receiver::start(Duration::ZERO).await;
     env.apply_directory(&handoff_desks(&rx, SECRET));
@@ -158,9 +142,6 @@ async fn main() {
         "target_deliveries_per_s": 2000,
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    std::fs::write(&out, serde_json::to_string_pretty(&report).expect("json")).expect("write");
+    write_figures(&out, &report);
     eprintln!("written to {out}");
 }

@@ -27,6 +27,7 @@ use schakel_core::domain::events::{
 use schakel_core::domain::ids::{hex, ChildKey};
 use schakel_core::log::kafka::{self, CloudEvent, Outgoing, Producer, Record};
 use schakel_core::log::trace::TraceParent;
+use schakel_e2e::bench::{arg, write_figures};
 use schakel_e2e::{bin, free_port, wait_for_port, Env, Region};
 use schakel_rules::policy::Policy;
 use schakel_rules::replay::{Decoded, Fold, FOLDED};
@@ -953,15 +954,6 @@ async fn instances_replay(
     (total as f64 / secs, each)
 }
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--help" || a == "-h") {
@@ -994,12 +986,8 @@ async fn main() {
     if whatif_only {
         eprintln!("(e) what-if replay of {n_mem} children and a year of ticks, in process …");
         let report = whatif_in_process(n_mem, arg("--rounds", 2).max(1));
-        let text = serde_json::to_string_pretty(&report).expect("json");
-        println!("{text}");
-        if let Some(dir) = std::path::Path::new(&out).parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        std::fs::write(&out, text + "\n").expect("write report");
+        println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+        write_figures(&out, &report);
         eprintln!("written to {out}");
         return;
     }
@@ -1077,11 +1065,7 @@ async fn main() {
         },
         "targets": { "ratio_b_over_c": ">= 0.8", "resident_bytes_per_child_at_1m": "<= 512" },
     });
-    let text = serde_json::to_string_pretty(&report).expect("json");
-    println!("{text}");
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    std::fs::write(&out, text + "\n").expect("write report");
+    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+    write_figures(&out, &report);
     eprintln!("written to {out}");
 }

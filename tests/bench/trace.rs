@@ -11,6 +11,7 @@
 
 use std::time::{Duration, Instant};
 
+use schakel_e2e::bench::{arg, median, percentile, post_concurrently, write_figures};
 use schakel_e2e::otlp::OtlpReceiver;
 use schakel_e2e::receiver::Receiver;
 use schakel_e2e::{
@@ -18,31 +19,6 @@ use schakel_e2e::{
 };
 
 const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtYmVuY2gtdHJhY2UtMDEyMzQ1Njc=";
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i]
-}
 
 /// One round in one mode: (events/s, tick → webhook latencies in ms).
 async fn round(
@@ -68,7 +44,6 @@ async fn round(
 
     // ingest: facts of children far from any deadline, 8 clients at once
     let people = bsns(events, seed);
-    let client = reqwest::Client::new();
     let batches: Vec<serde_json::Value> = people
         .chunks(100)
         .enumerate()
@@ -84,37 +59,8 @@ async fn round(
             )
         })
         .collect();
-    let url = env.ingest_url();
     let started = Instant::now();
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(batches));
-    let mut workers = Vec::new();
-    for _ in 0..8 {
-        let (queue, client, url) = (queue.clone(), client.clone(), url.clone());
-        workers.push(tokio::spawn(async move {
-            loop {
-                let Some(batch) = queue.lock().unwrap().pop() else {
-                    return;
-                };
-                let res = client
-                    .post(&url)
-                    .bearer_auth(JEUGDHULP_TOKEN)
-                    .header("content-type", "application/cloudevents-batch+json")
-                    .json(&batch)
-                    .send()
-                    .await
-                    .expect("ingest answers");
-                assert_eq!(
-                    res.status(),
-                    202,
-                    "{}",
-                    res.text().await.unwrap_or_default()
-                );
-            }
-        }));
-    }
-    for w in workers {
-        w.await.expect("client");
-    }
+    post_concurrently(&env.ingest_url(), JEUGDHULP_TOKEN, batches, 8).await;
     let rate = events as f64 / started.elapsed().as_secs_f64();
 
     // tick → webhook: child k turns 17y6m on day k of January 2026
@@ -195,20 +141,17 @@ async fn main() {
             let (rate, l) = round(on, &otlp, seed, events, ticks).await;
             eprintln!(
                 "  {rate:.0} events/s; tick → webhooks p50 {:.1} ms",
-                median(l.clone())
+                median(&l)
             );
             rates[mode].push(rate);
-            p50s[mode].push(median(l.clone()));
+            p50s[mode].push(median(&l));
             lats[mode].extend(l);
         }
     }
     let spans = otlp.spans().len();
-    let rate = [median(rates[0].clone()), median(rates[1].clone())];
-    let p50 = [median(p50s[0].clone()), median(p50s[1].clone())];
-    let p99 = [
-        percentile(lats[0].clone(), 0.99),
-        percentile(lats[1].clone(), 0.99),
-    ];
+    let rate = [median(&rates[0]), median(&rates[1])];
+    let p50 = [median(&p50s[0]), median(&p50s[1])];
+    let p99 = [percentile(&lats[0], 0.99), percentile(&lats[1], 0.99)];
     println!(
         "traces off: ingest {:.0} events/s, tick → webhooks p50 {:.1} ms, p99 {:.1} ms",
         rate[0], p50[0], p99[0]
@@ -232,9 +175,6 @@ async fn main() {
         "on": {"ingest_events_per_s": rate[1], "ingest_rounds": rates[1], "tick_to_webhooks_p50_ms": p50[1], "tick_to_webhooks_p99_ms": p99[1]},
         "ratio_on_off": {"ingest_throughput": rate[1] / rate[0], "tick_to_webhooks_p50": p50[1] / p50[0], "tick_to_webhooks_p99": p99[1] / p99[0]},
     });
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        std::fs::create_dir_all(dir).expect("bench dir");
-    }
-    std::fs::write(&out, serde_json::to_string_pretty(&json).unwrap()).expect("write figures");
+    write_figures(&out, &json);
     println!("figures: {out}");
 }

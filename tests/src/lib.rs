@@ -6,6 +6,7 @@
 //! options), gets an [`Env`], starts services from it and waits for positive markers
 //! ([`wait`]) rather than sleeping.
 
+pub mod bench;
 pub mod broker;
 pub mod browser;
 mod cleanup;

@@ -20,13 +20,7 @@ impl Session {
             .unwrap();
         let base = env.monitor_url();
         let r = http.get(format!("{base}/login")).send().await.unwrap();
-        let anon = r.headers()[SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let anon = cookie_of(&r);
         let page = r.text().await.unwrap();
         let at = page.find(r#"name="csrf" value=""#).unwrap() + 19;
         let csrf = page[at..at + page[at..].find('"').unwrap()].to_owned();
@@ -42,13 +36,7 @@ impl Session {
             .await
             .unwrap();
         assert_eq!(r.status(), 303, "{who} logs in");
-        let cookie = r.headers()[SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let cookie = cookie_of(&r);
         Self { base, http, cookie }
     }
 
@@ -63,4 +51,15 @@ impl Session {
             .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
+}
+
+/// The `name=value` of the cookie an answer sets.
+fn cookie_of(r: &reqwest::Response) -> String {
+    r.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }
