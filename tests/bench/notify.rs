@@ -7,7 +7,7 @@
 //!   to two contacts of one receiver: signed, ledgered).
 //!
 //! `--per-endpoint N` and `--order-grace-ms N` run it with another `notify.per_endpoint_concurrency`
-//! (default 8) or `rules.order_grace` (default 500 ms), to show what each costs.
+//! (default 8) or `rules.order_grace` (default 50 ms), to show what each costs.
 //!
 //! Printed, and written as JSON (`--out`, default `.run/bench/bench-notify.json`).
 
@@ -131,7 +131,7 @@ async fn main() {
     let report = serde_json::json!({
         "signals": n,
         "per_endpoint_concurrency": if per_endpoint == "0" { "default (8)".to_owned() } else { per_endpoint.clone() },
-        "order_grace": if grace == "0ms" { "default (500ms)".to_owned() } else { grace.clone() },
+        "order_grace": if grace == "0ms" { "default (50ms)".to_owned() } else { grace.clone() },
         "deliveries": arrivals.len(),
         "tick_to_first_webhook_p50_ms": r1(percentile(&ms, 0.5)),
         "tick_to_first_webhook_p99_ms": r1(percentile(&ms, 0.99)),

@@ -39,9 +39,11 @@ pub struct RulesConfig {
     /// How often a changed partition is snapshotted (and always when it is let go).
     #[serde(default = "default_snapshot_every", deserialize_with = "de_duration")]
     pub snapshot_every: Duration,
-    /// How old a record must be before it is released in merged order while another input
-    /// topic of its partition has nothing waiting (time for a record appended just before it
-    /// to be fetched).
+    /// While another input topic of its partition has nothing waiting, a record is released
+    /// in merged order once that topic's leader, asked at least this long after the record's
+    /// append time, names an end that was read: the time a record appended just before it
+    /// may need to be committed, plus the difference between this host's and the broker's
+    /// clocks.
     #[serde(default = "default_order_grace", deserialize_with = "de_duration")]
     pub order_grace: Duration,
 }
@@ -50,7 +52,7 @@ fn default_true() -> bool {
     true
 }
 fn default_order_grace() -> Duration {
-    Duration::from_millis(500)
+    Duration::from_millis(50)
 }
 fn default_snapshot_every() -> Duration {
     Duration::from_secs(60)

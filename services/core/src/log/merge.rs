@@ -6,8 +6,9 @@
 //! place in the input list, then the offset: the same order on every replay and every instance.
 //!
 //! A record is released only when no other topic of the partition can still hold an earlier
-//! one: each other topic either has a later record waiting, or was read to its end and the
-//! record is older than `grace` (time for a record appended just before it to be fetched).
+//! one: each other topic either has a later record waiting, or the caller knows it can no
+//! longer deliver a record appended at or before it (in the rules service: the topic's leader,
+//! asked after the record's append time, named an end the consumer has read).
 
 use std::collections::VecDeque;
 
@@ -59,14 +60,11 @@ impl Merger {
     }
 
     /// The next record in merged order, or None while an earlier one may still come.
-    /// `read_to_end(t)`: whether topic `t` has no record beyond those pushed, as far as the
-    /// consumer knows; `now_ms` is the wall clock and `grace_ms` the time a record appended
-    /// just before another needs to reach the consumer.
+    /// `no_earlier(t, at)`: whether topic `t`, with nothing waiting, can no longer deliver a
+    /// record appended at or before `at` (milliseconds since the epoch).
     pub fn pop(
         &mut self,
-        now_ms: i64,
-        grace_ms: i64,
-        mut read_to_end: impl FnMut(usize) -> bool,
+        mut no_earlier: impl FnMut(usize, i64) -> bool,
     ) -> Option<(usize, Record)> {
         let (topic, first) = self
             .queues
@@ -74,12 +72,11 @@ impl Merger {
             .enumerate()
             .filter_map(|(t, q)| q.front().map(|r| (t, key(t, r))))
             .min_by_key(|(_, k)| *k)?;
-        let settled = now_ms.saturating_sub(grace_ms) >= first.0;
         let blocked = self
             .queues
             .iter()
             .enumerate()
-            .any(|(t, q)| t != topic && q.is_empty() && !(settled && read_to_end(t)));
+            .any(|(t, q)| t != topic && q.is_empty() && !no_earlier(t, first.0));
         if blocked {
             return None;
         }
@@ -110,9 +107,9 @@ mod tests {
         }
     }
 
-    fn drain(m: &mut Merger, now: i64, ends: &[bool]) -> Vec<(usize, i64)> {
+    fn drain(m: &mut Merger, ends: &[bool]) -> Vec<(usize, i64)> {
         let mut out = Vec::new();
-        while let Some((t, r)) = m.pop(now, 500, |t| ends[t]) {
+        while let Some((t, r)) = m.pop(|t, _| ends[t]) {
             out.push((t, r.offset));
         }
         out
@@ -130,8 +127,8 @@ mod tests {
         b.push(0, rec(1, 300));
         b.push(1, rec(0, 200));
         let want = vec![(0, 0), (1, 0), (0, 1)];
-        assert_eq!(drain(&mut a, 10_000, &[true, true]), want);
-        assert_eq!(drain(&mut b, 10_000, &[true, true]), want);
+        assert_eq!(drain(&mut a, &[true, true]), want);
+        assert_eq!(drain(&mut b, &[true, true]), want);
     }
 
     #[test]
@@ -139,18 +136,29 @@ mod tests {
         let mut m = Merger::new(2, 100);
         m.push(0, rec(0, 100));
         // topic 1 may still hold something older
-        assert!(m.pop(10_000, 500, |t| t == 0).is_none());
+        assert!(m.pop(|t, _| t == 0).is_none());
         // its record at 50 arrives and comes first
         m.push(1, rec(0, 50));
-        assert_eq!(drain(&mut m, 10_000, &[true, true]), vec![(1, 0), (0, 0)]);
+        assert_eq!(drain(&mut m, &[true, true]), vec![(1, 0), (0, 0)]);
     }
 
     #[test]
-    fn a_fresh_record_waits_out_the_grace_even_when_the_others_are_read() {
-        let mut m = Merger::new(2, 100);
+    fn an_empty_topic_is_asked_about_the_head_s_append_time() {
+        let mut m = Merger::new(3, 100);
         m.push(0, rec(0, 9_800));
-        assert!(m.pop(10_000, 500, |_| true).is_none(), "within the grace");
-        assert!(m.pop(10_300, 500, |_| true).is_some(), "after the grace");
+        m.push(0, rec(1, 9_900));
+        let mut asked = Vec::new();
+        // topic 2 is known to hold nothing up to 9 850, topic 1 nothing at all
+        let mut ends = |t: usize, at: i64| {
+            asked.push((t, at));
+            t == 1 || at <= 9_850
+        };
+        assert_eq!(m.pop(&mut ends).map(|(t, r)| (t, r.offset)), Some((0, 0)));
+        assert!(
+            m.pop(&mut ends).is_none(),
+            "topic 2 may still hold a record of 9 900"
+        );
+        assert_eq!(asked, vec![(1, 9_800), (2, 9_800), (1, 9_900), (2, 9_900)]);
     }
 
     #[test]
@@ -161,7 +169,7 @@ mod tests {
         m.push(1, rec(5, 100));
         m.push(0, rec(9, 100));
         assert_eq!(
-            drain(&mut m, 10_000, &[true, true, true]),
+            drain(&mut m, &[true, true, true]),
             vec![(0, 9), (1, 4), (1, 5), (2, 7)]
         );
     }
@@ -173,7 +181,7 @@ mod tests {
             m.push(0, rec(i, i));
         }
         assert!(m.is_full(0) && !m.has_room(0) && !m.is_full(1));
-        drain(&mut m, 10_000, &[true, true]);
+        drain(&mut m, &[true, true]);
         assert!(m.has_room(0) && m.is_empty());
     }
 }

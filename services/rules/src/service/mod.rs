@@ -82,7 +82,9 @@ struct Service<'a> {
     /// full names of INPUTS, by index
     topics: Vec<String>,
     group: Group,
-    data: StreamConsumer,
+    /// reads the inputs of the partitions given to this instance, and asks their leaders
+    /// for their ends (off the service's thread)
+    data: std::sync::Arc<StreamConsumer>,
     producer: Producer,
     parts: BTreeMap<i32, Partition>,
     loads: JoinSet<LoadResult>,
@@ -93,6 +95,8 @@ struct Service<'a> {
     /// input records read per topic since the metrics were last published
     counted: Vec<u64>,
     ends: Ends,
+    /// the ask under way (at most one)
+    asks: JoinSet<release::Answer>,
 }
 
 impl<'a> Service<'a> {
@@ -117,7 +121,7 @@ impl<'a> Service<'a> {
             health,
             topics,
             group,
-            data,
+            data: std::sync::Arc::new(data),
             producer: Producer::new(cfg)?,
             parts: BTreeMap::new(),
             loads: JoinSet::new(),
@@ -126,6 +130,7 @@ impl<'a> Service<'a> {
             last_consume_error: None,
             counted: vec![0; INPUTS.len()],
             ends: Ends::default(),
+            asks: JoinSet::new(),
         })
     }
 
@@ -133,8 +138,10 @@ impl<'a> Service<'a> {
         let mut commit_every = tokio::time::interval(Duration::from_millis(500));
         let mut snapshot_every = tokio::time::interval(self.own.rules.snapshot_every);
         snapshot_every.tick().await;
-        // records wait in the merger for the order grace; look at them again this often
-        let mut wake = tokio::time::interval(Duration::from_millis(50));
+        // records wait in the merger until the leaders of the other inputs were asked after
+        // the order grace; look at them again this often
+        let mut wake = tokio::time::interval(Duration::from_millis(10));
+        wake.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut leaving = false;
         loop {
             tokio::select! {
@@ -161,6 +168,9 @@ impl<'a> Service<'a> {
                 _ = commit_every.tick() => self.commit(),
                 _ = snapshot_every.tick() => self.snapshot_changed().await,
                 _ = wake.tick() => self.release_all(shutdown).await?,
+                Some(answer) = self.asks.join_next() => {
+                    self.answered(answer.context("asking the inputs' ends")?, shutdown).await?;
+                }
                 msg = self.data.recv(), if self.parts.values().any(|p| !matches!(p, Partition::Loading { .. })) => {
                     match msg {
                         Ok(m) => {

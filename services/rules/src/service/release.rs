@@ -2,9 +2,12 @@
 //! released once no input topic of the partition can still deliver an earlier one. A topic
 //! whose merger is full is paused until there is room again.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use jiff::Timestamp;
+use std::sync::Arc;
+
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::TopicPartitionList;
 use schakel_core::log::kafka::{self, Record};
@@ -13,31 +16,116 @@ use schakel_core::Shutdown;
 use super::Service;
 use crate::partition::Partition;
 
-/// The input partitions' high watermarks as the consumer last heard them, asked of
-/// librdkafka at most every 10 ms per partition (far below `order_grace`, so a record that
-/// arrived since is still waited for).
+/// What the input partitions' leaders said of their ends. A topic of a partition with nothing
+/// waiting in the merger holds up the partition's next record until its leader, asked at
+/// least `order_grace` after that record's append time, names an end the consumer has read:
+/// then every record appended before it was read (the grace is the time a record appended
+/// just before another may need to be committed, and the clocks' difference). Asking replaces
+/// waiting out a fixed grace on the consumer's cached view, which a late fetch could make stale.
 #[derive(Default)]
-pub(super) struct Ends(std::collections::HashMap<(usize, i32), (Option<i64>, std::time::Instant)>);
+pub(super) struct Ends {
+    /// (topic index, partition) → (high watermark, wall-clock ms when it was asked)
+    told: HashMap<(usize, i32), (i64, i64)>,
+    /// (topic index, partition) to ask about → the wall-clock ms from which an answer helps
+    wanted: HashMap<(usize, i32), i64>,
+    /// an ask is under way
+    asking: bool,
+}
 
 impl Ends {
-    pub(super) fn get(
-        &mut self,
-        data: &StreamConsumer,
-        topic: &str,
-        t: usize,
-        p: i32,
-    ) -> Option<i64> {
-        let now = std::time::Instant::now();
-        match self.0.get(&(t, p)) {
-            Some((hw, at)) if now.duration_since(*at) < Duration::from_millis(10) => *hw,
+    /// Whether topic `t` of partition `p`, read up to `read`, can no longer deliver a record
+    /// appended at or before `at`. When that is not known yet, its leader is to be asked.
+    pub(super) fn no_earlier(&mut self, t: usize, p: i32, at: i64, read: i64, grace: i64) -> bool {
+        let from = at.saturating_add(grace);
+        match self.told.get(&(t, p)) {
+            Some(&(hw, asked)) if asked >= from => read >= hw,
             _ => {
-                let hw = kafka::cached_high_watermark(data, topic, p);
-                self.0.insert((t, p), (hw, now));
-                hw
+                let due = self.wanted.entry((t, p)).or_insert(from);
+                *due = (*due).min(from);
+                false
+            }
+        }
+    }
+
+    /// The wanted partitions whose time came by `now`, or nothing while an ask is under way.
+    pub(super) fn due(&mut self, now: i64) -> Vec<(usize, i32)> {
+        if self.asking {
+            return Vec::new();
+        }
+        let due: Vec<(usize, i32)> = self
+            .wanted
+            .iter()
+            .filter(|(_, from)| **from <= now)
+            .map(|(tp, _)| *tp)
+            .collect();
+        self.asking = !due.is_empty();
+        due
+    }
+
+    /// What the leaders answered to an ask sent at `asked` (wall-clock ms, taken before the
+    /// request: an end named later is at least as far). A partition left out is asked again.
+    pub(super) fn answered(&mut self, asked: i64, answers: Vec<((usize, i32), i64)>) {
+        self.asking = false;
+        for (tp, hw) in answers {
+            self.told.insert(tp, (hw, asked));
+            if self.wanted.get(&tp).is_some_and(|from| *from <= asked) {
+                self.wanted.remove(&tp);
             }
         }
     }
 }
+
+/// Asks the leaders of `due` for their ends, off the service's thread (a leader that is away
+/// may take the whole timeout). The consumer that reads the inputs asks: it follows their
+/// leaders as they move. One request per leader for all of them; when that fails, partition
+/// by partition, so a partition without a leader holds up no other. Returns when it asked
+/// and what was answered.
+pub(super) fn ask(
+    data: Arc<StreamConsumer>,
+    topics: Vec<String>,
+    due: Vec<(usize, i32)>,
+) -> Answer {
+    let asked = Timestamp::now().as_millisecond();
+    let ask_some = |some: &[(usize, i32)]| -> Vec<((usize, i32), i64)> {
+        let names: Vec<(&str, i32)> = some
+            .iter()
+            .map(|(t, p)| (topics[*t].as_str(), *p))
+            .collect();
+        match kafka::leader_high_watermarks(&*data, &names, ASK_TIMEOUT) {
+            Ok(hws) => some
+                .iter()
+                .filter_map(|(t, p)| Some(((*t, *p), *hws.get(&(topics[*t].clone(), *p))?)))
+                .collect(),
+            Err(e) => {
+                tracing::debug!(error = %e, "asking the input partitions' ends failed; asked again");
+                Vec::new()
+            }
+        }
+    };
+    let answers = ask_some(&due);
+    if !answers.is_empty() || due.is_empty() {
+        return (asked, answers);
+    }
+    let mut by_partition: BTreeMap<i32, Vec<(usize, i32)>> = BTreeMap::new();
+    for tp in &due {
+        by_partition.entry(tp.1).or_default().push(*tp);
+    }
+    if by_partition.len() < 2 {
+        return (asked, answers);
+    }
+    let answers = by_partition
+        .values()
+        .flat_map(|some| ask_some(some))
+        .collect();
+    (asked, answers)
+}
+
+/// When the leaders were asked (wall-clock ms) and the ends they named, by (topic index,
+/// partition).
+pub(super) type Answer = (i64, Vec<((usize, i32), i64)>);
+
+/// How long one round of asking the leaders may block the service.
+const ASK_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Service<'_> {
     pub(super) async fn on_record(
@@ -64,28 +152,40 @@ impl Service<'_> {
         self.release(p, shutdown).await
     }
 
+    /// Releases what is due in every partition, then asks the leaders what is wanted.
     pub(super) async fn release_all(&mut self, shutdown: &Shutdown) -> anyhow::Result<()> {
         let ps: Vec<i32> = self.parts.keys().copied().collect();
         for p in ps {
             self.release(p, shutdown).await?;
         }
+        let due = self.ends.due(Timestamp::now().as_millisecond());
+        if !due.is_empty() {
+            let (data, topics) = (self.data.clone(), self.topics.clone());
+            self.asks.spawn_blocking(move || ask(data, topics, due));
+        }
         Ok(())
+    }
+
+    /// The leaders answered: what they named may release records.
+    pub(super) async fn answered(
+        &mut self,
+        (asked, answers): Answer,
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<()> {
+        self.ends.answered(asked, answers);
+        self.release_all(shutdown).await
     }
 
     /// Processes the partition's records that are due in merged order.
     async fn release(&mut self, p: i32, shutdown: &Shutdown) -> anyhow::Result<()> {
         let grace = self.own.rules.order_grace.as_millis() as i64;
         loop {
-            let now = Timestamp::now().as_millisecond();
             let Some(f) = self.parts.get_mut(&p).and_then(Partition::folding) else {
                 return Ok(());
             };
-            let (data, topics, ends) = (&self.data, &self.topics, &mut self.ends);
+            let ends = &mut self.ends;
             let crate::partition::Folding { merger, read, .. } = f;
-            let next = merger.pop(now, grace, |t| {
-                ends.get(data, &topics[t], t, p)
-                    .is_some_and(|hw| read[t] >= hw)
-            });
+            let next = merger.pop(|t, at| ends.no_earlier(t, p, at, read[t], grace));
             let Some((t, rec)) = next else {
                 break;
             };
@@ -111,5 +211,34 @@ impl Service<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ends;
+
+    #[test]
+    fn a_topic_counts_as_read_only_when_its_leader_was_asked_after_the_grace() {
+        let mut ends = Ends::default();
+        // a tick appended at 10 000; topic 1 of partition 3 has nothing waiting
+        assert!(!ends.no_earlier(1, 3, 10_000, 7, 50), "never asked");
+        assert!(ends.due(10_049).is_empty(), "not before the grace");
+        assert_eq!(ends.due(10_050), vec![(1, 3)]);
+        assert!(ends.due(10_060).is_empty(), "one ask at a time");
+        // the leader named end 7 when asked at 10 050: everything before it was read
+        ends.answered(10_050, vec![((1, 3), 7)]);
+        assert!(ends.no_earlier(1, 3, 10_000, 7, 50));
+        // ... but not when the consumer has not read up to it yet
+        assert!(!ends.no_earlier(1, 3, 10_000, 6, 50));
+        // a later record needs a later answer
+        assert!(!ends.no_earlier(1, 3, 10_001, 7, 50));
+        assert_eq!(ends.due(10_100), vec![(1, 3)]);
+        // a leader that did not answer is asked again
+        ends.answered(10_100, vec![]);
+        assert_eq!(ends.due(10_110), vec![(1, 3)]);
+        ends.answered(10_110, vec![((1, 3), 9)]);
+        assert!(ends.no_earlier(1, 3, 10_001, 9, 50));
+        assert!(ends.due(20_000).is_empty(), "nothing more wanted");
     }
 }

@@ -178,26 +178,28 @@ pub fn trace_of<M: Message>(m: &M) -> Option<TraceParent> {
     TraceParent::parse(text("traceparent")?, text("tracestate"))
 }
 
-/// The high watermark of a partition as the consumer last heard it from a fetch (no request
-/// to the broker); None until a fetch answered.
-pub fn cached_high_watermark<C: Consumer<X>, X: rdkafka::consumer::ConsumerContext>(
+/// The high watermarks of `partitions`, asked of their leaders now (one ListOffsets request
+/// per leader, not the consumer's cached view): every record committed before the request
+/// is below the answer. A partition whose leader could not answer is left out.
+pub fn leader_high_watermarks<C: Consumer<X>, X: rdkafka::consumer::ConsumerContext>(
     consumer: &C,
-    topic: &str,
-    partition: i32,
-) -> Option<i64> {
-    let name = std::ffi::CString::new(topic).ok()?;
-    let (mut low, mut high) = (-1i64, -1i64);
-    // SAFETY: the client pointer is valid while the consumer lives; the name is a valid C
-    // string for the call; low and high are plain out-parameters.
-    let err = unsafe {
-        rdkafka::bindings::rd_kafka_get_watermark_offsets(
-            consumer.client().native_ptr(),
-            name.as_ptr(),
-            partition,
-            &mut low,
-            &mut high,
-        )
-    };
-    (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)
-        .then_some(high)
+    partitions: &[(&str, i32)],
+    timeout: Duration,
+) -> Result<HashMap<(String, i32), i64>, KafkaError> {
+    let mut tpl = TopicPartitionList::new();
+    for (topic, p) in partitions {
+        // the "timestamp" -1 asks for the latest offset: the high watermark
+        tpl.add_partition_offset(topic, *p, Offset::End)
+            .map_err(classify)?;
+    }
+    let answered = consumer.offsets_for_times(tpl, timeout).map_err(classify)?;
+    Ok(answered
+        .elements()
+        .iter()
+        .filter(|e| e.error().is_ok())
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(hw) if hw >= 0 => Some(((e.topic().to_owned(), e.partition()), hw)),
+            _ => None,
+        })
+        .collect())
 }
