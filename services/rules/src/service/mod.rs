@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Context;
-use rdkafka::consumer::StreamConsumer;
+use rdkafka::consumer::{BaseConsumer, StreamConsumer};
 use schakel_core::log::group::{Group, GroupEvent, Membership};
 use schakel_core::log::kafka::{self, Producer, Record};
 use schakel_core::runtime::ops::{self, Health};
@@ -82,9 +82,10 @@ struct Service<'a> {
     /// full names of INPUTS, by index
     topics: Vec<String>,
     group: Group,
-    /// reads the inputs of the partitions given to this instance, and asks their leaders
-    /// for their ends (off the service's thread)
-    data: std::sync::Arc<StreamConsumer>,
+    data: StreamConsumer,
+    /// a client of its own that asks the inputs' leaders for their ends (off the service's
+    /// thread): on the reading consumer's connections a request waits behind a fetch
+    asker: std::sync::Arc<BaseConsumer>,
     producer: Producer,
     parts: BTreeMap<i32, Partition>,
     loads: JoinSet<LoadResult>,
@@ -121,7 +122,12 @@ impl<'a> Service<'a> {
             health,
             topics,
             group,
-            data: std::sync::Arc::new(data),
+            data,
+            asker: std::sync::Arc::new(
+                kafka::assigned_consumer_config(cfg, &format!("{}.inputs", own.rules.group))
+                    .create()
+                    .context("creating the client that asks the inputs' ends")?,
+            ),
             producer: Producer::new(cfg)?,
             parts: BTreeMap::new(),
             loads: JoinSet::new(),

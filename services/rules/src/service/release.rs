@@ -8,7 +8,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use std::sync::Arc;
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::TopicPartitionList;
 use schakel_core::log::kafka::{self, Record};
 use schakel_core::Shutdown;
@@ -76,22 +76,17 @@ impl Ends {
 }
 
 /// Asks the leaders of `due` for their ends, off the service's thread (a leader that is away
-/// may take the whole timeout). The consumer that reads the inputs asks: it follows their
-/// leaders as they move. One request per leader for all of them; when that fails, partition
-/// by partition, so a partition without a leader holds up no other. Returns when it asked
-/// and what was answered.
-pub(super) fn ask(
-    data: Arc<StreamConsumer>,
-    topics: Vec<String>,
-    due: Vec<(usize, i32)>,
-) -> Answer {
+/// may take the whole timeout). One request per leader for all of them; when that fails, the
+/// client learns where the leaders are now and asks partition by partition, so a partition
+/// without a leader holds up no other. Returns when it asked and what was answered.
+pub(super) fn ask(asker: Arc<BaseConsumer>, topics: Vec<String>, due: Vec<(usize, i32)>) -> Answer {
     let asked = Timestamp::now().as_millisecond();
     let ask_some = |some: &[(usize, i32)]| -> Vec<((usize, i32), i64)> {
         let names: Vec<(&str, i32)> = some
             .iter()
             .map(|(t, p)| (topics[*t].as_str(), *p))
             .collect();
-        match kafka::leader_high_watermarks(&*data, &names, ASK_TIMEOUT) {
+        match kafka::leader_high_watermarks(&*asker, &names, ASK_TIMEOUT) {
             Ok(hws) => some
                 .iter()
                 .filter_map(|(t, p)| Some(((*t, *p), *hws.get(&(topics[*t].clone(), *p))?)))
@@ -106,12 +101,11 @@ pub(super) fn ask(
     if !answers.is_empty() || due.is_empty() {
         return (asked, answers);
     }
+    // a leader moved (or is away): the client only learns it from fresh metadata
+    let _ = asker.fetch_metadata(None, ASK_TIMEOUT);
     let mut by_partition: BTreeMap<i32, Vec<(usize, i32)>> = BTreeMap::new();
     for tp in &due {
         by_partition.entry(tp.1).or_default().push(*tp);
-    }
-    if by_partition.len() < 2 {
-        return (asked, answers);
     }
     let answers = by_partition
         .values()
@@ -160,8 +154,8 @@ impl Service<'_> {
         }
         let due = self.ends.due(Timestamp::now().as_millisecond());
         if !due.is_empty() {
-            let (data, topics) = (self.data.clone(), self.topics.clone());
-            self.asks.spawn_blocking(move || ask(data, topics, due));
+            let (asker, topics) = (self.asker.clone(), self.topics.clone());
+            self.asks.spawn_blocking(move || ask(asker, topics, due));
         }
         Ok(())
     }
