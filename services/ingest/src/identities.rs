@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
+use schakel_core::domain::events::IdentityRecord;
 use schakel_core::domain::ids::ChildKey;
 use schakel_core::log::kafka::{CloudEvent, Outgoing, Producer};
 use schakel_core::log::trace::TraceParent;
@@ -18,6 +19,9 @@ use crate::problem::ApiError;
 /// Identities already sealed by this process, so a child named in every event of a long
 /// import is written once, not once per event. Bounded: cleared when full.
 const RECENT_MAX: usize = 1_000_000;
+
+/// Identity records sealed and not yet written, with their fingerprints.
+pub struct Sealed(Vec<([u8; 16], IdentityRecord)>);
 
 #[derive(Clone)]
 pub struct IdentityWriter {
@@ -40,16 +44,15 @@ impl IdentityWriter {
         }
     }
 
-    /// Seals and writes the identities that are new to the vault; returns once the broker
-    /// has them. A child already in the vault is written again only when a name came with
-    /// it (a later record without a name must not hide the name the vault has).
-    pub async fn write(
+    /// Seals the identities that are new to the vault (their children's keys durable before
+    /// it returns); nothing is written to the log yet. A child already in the vault is
+    /// written again only when a name came with it (a later record without a name must not
+    /// hide the name the vault has).
+    pub async fn seal(
         &self,
-        producer: &Producer,
         items: Vec<(ChildKey, Identity)>,
         source: &'static str,
-        trace: &TraceParent,
-    ) -> Result<usize, ApiError> {
+    ) -> Result<Sealed, ApiError> {
         let vault = self.vault.clone();
         let recent = self.recent.clone();
         let sealed = tokio::task::spawn_blocking(move || {
@@ -86,6 +89,16 @@ impl IdentityWriter {
             tracing::error!(error = %e, "identity vault unavailable");
             ApiError::Unavailable
         })?;
+        Ok(Sealed(sealed))
+    }
+
+    /// Writes sealed identities; returns once the broker has them.
+    pub async fn send(
+        &self,
+        producer: &Producer,
+        Sealed(sealed): Sealed,
+        trace: &TraceParent,
+    ) -> Result<usize, ApiError> {
         let n = sealed.len();
         let mut sends = tokio::task::JoinSet::new();
         for (fp, rec) in sealed {

@@ -17,6 +17,7 @@ use axum::Json;
 use jiff::Timestamp;
 use schakel_core::domain::events::ImportProgress;
 use schakel_core::log::kafka::{self, CloudEvent, Outgoing};
+use schakel_core::log::trace::TraceParent;
 use serde::Serialize;
 
 use crate::csvimport::{self, CellError, ImportKind, Rejected, RowOutcome};
@@ -331,11 +332,14 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
         )
     });
     let mut list: Option<ListWriter> = None;
+    let mut writes = Writes::default();
     while let Some(chunk) = rows_rx.recv().await {
         let chunk_rows = chunk.rows.len() as u64;
         let mut accepted = Vec::new();
         let mut lines = Vec::new();
         if kind == ImportKind::Verzuim {
+            // its rows are checked against the meldingen of every row before: those written
+            writes.finish().await?;
             crate::write::await_meldingen(st, true).await?;
         }
         {
@@ -384,25 +388,24 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
                 .add(lines)
                 .await;
         }
-        crate::write::write_identities(st, &accepted, "import", &trace).await?;
-        crate::write::write_all(&st.producer, &accepted, &trace).await?;
-        st.meldingen.record(&accepted);
-        st.health.metrics.add(
-            "schakel_ingest_events_accepted_total",
-            "",
-            accepted.len() as u64,
-        );
-        st.health.metrics.add(
-            "schakel_ingest_import_rows_total",
-            &format!("kind=\"{}\"", kind.name()),
-            chunk_rows,
-        );
-        if let Some(id) = &import_id {
-            if chunk.last_line > resume {
-                write_progress(st, id, kind, chunk.last_line, &summary, false).await?;
-            }
-        }
+        let progress = import_id
+            .clone()
+            .filter(|_| chunk.last_line > resume)
+            .map(|id| (id, chunk.last_line, Counts::of(&summary)));
+        writes
+            .push(
+                st.clone(),
+                WriteChunk {
+                    accepted,
+                    rows: chunk_rows,
+                    kind,
+                    progress,
+                    trace: trace.clone(),
+                },
+            )
+            .await?;
     }
+    writes.finish().await?;
     let read = reader.await.map_err(|_| ApiError::Unavailable)?;
     if read.is_err() {
         forward.abort(); // the header was refused: the rest of the body is not wanted
@@ -418,7 +421,7 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
     let rows = read.map_err(ApiError::Invalid)?;
     debug_assert_eq!(rows, summary.rows);
     if let Some(id) = &import_id {
-        write_progress(st, id, kind, u64::MAX / 2, &summary, true).await?;
+        write_progress(st, id, kind, u64::MAX / 2, Counts::of(&summary), true).await?;
     }
     match (list, list_path) {
         (Some(l), _) => {
@@ -439,20 +442,129 @@ async fn accept_import(st: &AppState, kind: &str, req: Request) -> Result<Import
     Ok(summary)
 }
 
+/// An import's counts at a point, for its progress record.
+#[derive(Clone, Copy)]
+struct Counts {
+    /// accepted in this run or an earlier one
+    accepted: i64,
+    rejected: i64,
+}
+
+impl Counts {
+    fn of(s: &ImportSummary) -> Self {
+        Self {
+            accepted: (s.accepted + s.skipped) as i64,
+            rejected: s.tally.count as i64,
+        }
+    }
+}
+
+/// A checked chunk of an import, to be written.
+struct WriteChunk {
+    accepted: Vec<crate::validate::Accepted>,
+    rows: u64,
+    kind: ImportKind,
+    /// the import's id, the chunk's last line and the counts up to it, when progress is kept
+    progress: Option<(String, u64, Counts)>,
+    trace: TraceParent,
+}
+
+/// The chunks of an import being written: a chunk's identities are sealed (the vault's sync)
+/// while the chunk before it is still being written, and everything of a chunk goes to the
+/// log after everything of the one before it (identities, facts, then its progress), so the
+/// progress in the log always names lines that are wholly written. At most two chunks are
+/// under way.
+#[derive(Default)]
+struct Writes {
+    under_way: std::collections::VecDeque<tokio::task::JoinHandle<Result<(), ApiError>>>,
+    /// the newest chunk's end: Ok once it was wholly written
+    last: Option<tokio::sync::watch::Receiver<Option<bool>>>,
+}
+
+impl Writes {
+    async fn push(&mut self, st: AppState, chunk: WriteChunk) -> Result<(), ApiError> {
+        if self.under_way.len() >= 2 {
+            let oldest = self.under_way.pop_front().expect("two under way");
+            oldest.await.map_err(|_| ApiError::Unavailable)??;
+        }
+        let before = self.last.take();
+        let (done, end) = tokio::sync::watch::channel(None);
+        self.last = Some(end);
+        self.under_way.push_back(tokio::spawn(async move {
+            let result = write_chunk(&st, chunk, before).await;
+            let _ = done.send(Some(result.is_ok()));
+            result
+        }));
+        Ok(())
+    }
+
+    /// Waits until every chunk is written; the first failure is the answer.
+    async fn finish(&mut self) -> Result<(), ApiError> {
+        while let Some(h) = self.under_way.pop_front() {
+            h.await.map_err(|_| ApiError::Unavailable)??;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Writes {
+    fn drop(&mut self) {
+        // an import that ended with an error writes no later chunk
+        for h in &self.under_way {
+            h.abort();
+        }
+    }
+}
+
+async fn write_chunk(
+    st: &AppState,
+    c: WriteChunk,
+    before: Option<tokio::sync::watch::Receiver<Option<bool>>>,
+) -> Result<(), ApiError> {
+    let sealed = crate::write::seal_identities(st, &c.accepted, "import").await?;
+    if let Some(mut before) = before {
+        let end = before
+            .wait_for(Option::is_some)
+            .await
+            .map(|e| *e)
+            .unwrap_or(Some(false));
+        if end != Some(true) {
+            return Err(ApiError::Unavailable);
+        }
+    }
+    st.identities.send(&st.producer, sealed, &c.trace).await?;
+    crate::write::write_all(&st.producer, &c.accepted, &c.trace).await?;
+    st.meldingen.record(&c.accepted);
+    st.health.metrics.add(
+        "schakel_ingest_events_accepted_total",
+        "",
+        c.accepted.len() as u64,
+    );
+    st.health.metrics.add(
+        "schakel_ingest_import_rows_total",
+        &format!("kind=\"{}\"", c.kind.name()),
+        c.rows,
+    );
+    if let Some((id, last_line, counts)) = &c.progress {
+        write_progress(st, id, c.kind, *last_line, *counts, false).await?;
+    }
+    Ok(())
+}
+
 async fn write_progress(
     st: &AppState,
     id: &str,
     kind: ImportKind,
     lines_done: u64,
-    s: &ImportSummary,
+    counts: Counts,
     finished: bool,
 ) -> Result<(), ApiError> {
     let p = ImportProgress {
         import_id: id.to_owned(),
         kind: kind.name().to_owned(),
         lines_done: lines_done as i64,
-        accepted: (s.accepted + s.skipped) as i64,
-        rejected: s.tally.count as i64,
+        accepted: counts.accepted,
+        rejected: counts.rejected,
         finished,
         at: Timestamp::now(),
     };

@@ -60,14 +60,24 @@ pub(crate) async fn write_identities(
     source: &'static str,
     trace: &TraceParent,
 ) -> Result<(), ApiError> {
+    let sealed = seal_identities(st, accepted, source).await?;
+    st.identities
+        .send(&st.producer, sealed, trace)
+        .await
+        .map(drop)
+}
+
+/// The identities of a batch sealed by the vault, to be written before its facts.
+pub(crate) async fn seal_identities(
+    st: &AppState,
+    accepted: &[Accepted],
+    source: &'static str,
+) -> Result<crate::identities::Sealed, ApiError> {
     let items = accepted
         .iter()
         .map(|a| (a.typed.child_key().clone(), a.identity.clone()))
         .collect();
-    st.identities
-        .write(&st.producer, items, source, trace)
-        .await
-        .map(drop)
+    st.identities.seal(items, source).await
 }
 
 /// Writes a batch in its order: every record is handed to the producer before any is awaited,
