@@ -134,7 +134,7 @@ bench-broker: ## Apache Kafka's floor: produce/consume with the project's settin
 	cargo build --release --bins
 	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-broker $(BENCH_BROKER_ARGS)
 
-bench-rules: ## rules: in-process fold, replay through the broker vs a bare consumer, memory per child
+bench-rules: ## rules: in-process fold, replay through the broker vs a bare consumer, restart from a snapshot (spawn → /readyz), memory per child
 	infra/kafka/install.sh >/dev/null
 	cargo build --release --bins
 	$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/bench-rules $(BENCH_ARGS)

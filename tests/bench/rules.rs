@@ -4,7 +4,11 @@
 //! (a) in-process fold rate (events/s, no broker) and resident memory per child;
 //! (b) full replay by the `schakel-rules` service: it restores (silently) up to offsets
 //!     committed at the end of the log, timed from spawn until `/readyz` says it caught up;
-//! (c) raw read rate of the same topics by an rdkafka `BaseConsumer` that only counts records.
+//! (c) raw read rate of the same topics by an rdkafka `BaseConsumer` that only counts records;
+//! (d) restore from a snapshot: the service (snapshots on, a new group) replays the log, writes
+//!     a snapshot of every partition, stops on SIGTERM and is started again, timed from spawn
+//!     until `/readyz`, with its resident memory;
+//! (f) the replay of (b) by 1, 2 and 3 instances in one group.
 //! `--whatif-only` (`make bench-whatif`): (e) the replay of `schakel whatif` under two policies
 //! against one plain replay, in process: the folds alone, and replays from the log's records.
 //! Figures are printed and written as JSON (`--out`).
@@ -799,7 +803,11 @@ fn decoding_read(env: &Env, total: usize) -> f64 {
 
 /// (b): the rules service replays everything up to offsets committed at the end of the log.
 /// The end offsets are the larger of the broker's high watermarks and what the raw read saw.
-async fn service_replay(env: &Env, total: usize, read: &HashMap<(String, i32), i64>) -> (f64, u64) {
+async fn service_replay(
+    env: &Env,
+    total: usize,
+    read: &HashMap<(String, i32), i64>,
+) -> (f64, f64, u64) {
     let consumer: BaseConsumer = kafka::client_config(&env.config)
         .set(
             "group.id",
@@ -868,7 +876,298 @@ async fn service_replay(env: &Env, total: usize, read: &HashMap<(String, i32), i
     let rss = rss_bytes(&child.id().to_string());
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     let _ = child.wait();
-    (total as f64 / secs, rss)
+    (total as f64 / secs, secs, rss)
+}
+
+/// The log filter of the services (d) starts: the partitions' loads and snapshots, the group's
+/// assignments and the shutdown.
+const RESTORE_LOG: &str = "warn,schakel_rules::service=info,schakel_core::log::group=info,\
+                           schakel_core::runtime::shutdown=info";
+
+/// The lines of a service's log (text format) holding `message`, with their time.
+fn log_lines<'a>(text: &'a str, message: &str) -> Vec<(Timestamp, &'a str)> {
+    text.lines()
+        .filter(|l| l.contains(message))
+        .filter_map(|l| Some((l.split_whitespace().next()?.parse().ok()?, l)))
+        .collect()
+}
+
+/// The value of `key=value` in a log line.
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// Seconds from `from` to `to`.
+fn secs_between(from: Timestamp, to: Timestamp) -> f64 {
+    to.duration_since(from).as_secs_f64()
+}
+
+/// A rules instance of `group` with snapshots on (every second), its log in `log`.
+struct Snapshotting {
+    child: std::process::Child,
+    port: u16,
+    log: std::path::PathBuf,
+    spawned: Instant,
+    spawned_at: Timestamp,
+}
+
+impl Snapshotting {
+    fn spawn(env: &Env, group: &str, name: &str) -> Self {
+        let port = free_port();
+        let log = env.dir.join(name);
+        let spawned_at = Timestamp::now();
+        let spawned = Instant::now();
+        let child = Command::new(bin("schakel-rules"))
+            .env("SCHAKEL_CONFIG", &env.config_path)
+            .env("SCHAKEL_RULES__LISTEN", format!("127.0.0.1:{port}"))
+            .env("SCHAKEL_RULES__GROUP", group)
+            .env("SCHAKEL_RULES__SNAPSHOTS", "true")
+            .env("SCHAKEL_RULES__SNAPSHOT_EVERY", "1s")
+            .env("SCHAKEL_LOG", RESTORE_LOG)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("spawn rules");
+        Self {
+            child,
+            port,
+            log,
+            spawned,
+            spawned_at,
+        }
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Polls `/readyz` until it answers 200: seconds since spawn.
+    async fn ready(&mut self) -> f64 {
+        wait_for_port(self.port, Duration::from_secs(60));
+        let client = reqwest::Client::new();
+        let url = format!("http://127.0.0.1:{}/readyz", self.port);
+        loop {
+            if client
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return self.spawned.elapsed().as_secs_f64();
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "rules exited ({status}) before it was ready; its log is {}",
+                    self.log.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// SIGTERM, then polls until the process is gone: (seconds, exit code).
+    async fn stop(mut self) -> (f64, Option<i32>) {
+        let asked = Instant::now();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for rules") {
+                return (asked.elapsed().as_secs_f64(), status.code());
+            }
+            assert!(
+                asked.elapsed() < Duration::from_secs(120),
+                "rules did not stop within 120 s of SIGTERM; its log is {}",
+                self.log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// (d): what a restart from a snapshot took, and what came before it.
+struct Restore {
+    /// the first start: spawn → `/readyz` (a full replay, with snapshots on)
+    first_ready_s: f64,
+    /// the first start: spawn → every partition snapshotted
+    snapshotted_s: f64,
+    /// the bytes of the snapshots that cover the end of the log, all partitions
+    snapshot_bytes: u64,
+    /// the time the service took to write them, one after the other in its loop
+    snapshot_write_s: f64,
+    /// the first start's snapshots written after SIGTERM (0: nothing changed since the last)
+    shutdown_snapshots: usize,
+    stop_s: f64,
+    stop_exit: Option<i32>,
+    /// the restart: spawn → `/readyz`
+    restore_s: f64,
+    /// of it, from the restart's log: spawn → partitions assigned (process start, joining)
+    join_s: Option<f64>,
+    /// assigned → the last partition loaded (snapshot read and decoded, offsets, signals)
+    load_s: Option<f64>,
+    /// the last partition loaded → the last one live (folding the log after the snapshot)
+    tail_s: Option<f64>,
+    /// records after the snapshots, folded before live
+    tail_records: i64,
+    partitions: usize,
+    /// partitions the restart loaded from a snapshot
+    from_snapshot: usize,
+    children: u64,
+    rss_ready: u64,
+    rss_peak: u64,
+}
+
+/// (d): the rules service of a new group with snapshots on replays the log (up to offsets
+/// committed at its end) until ready and every partition's snapshot is written; it is stopped
+/// with SIGTERM and started again, timed from spawn until `/readyz`.
+async fn restore_from_snapshot(env: &Env, read: &HashMap<(String, i32), i64>) -> Restore {
+    let group = format!(
+        "bench-rules-restore-{}",
+        schakel_core::log::trace::random_hex(4)
+    );
+    let consumer: BaseConsumer = kafka::client_config(&env.config)
+        .set("group.id", &group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut ends = high_watermarks(env, &consumer);
+    for (tp, o) in read {
+        let e = ends.entry(tp.clone()).or_insert(*o);
+        *e = (*e).max(*o);
+    }
+    kafka::commit(&consumer, &ends).expect("commit the end of the log for the group");
+    drop(consumer);
+    let partitions: std::collections::BTreeSet<i32> = ends.keys().map(|(_, p)| *p).collect();
+
+    // the first start: a full replay; then a snapshot of every partition, once it is live
+    let mut first = Snapshotting::spawn(env, &group, "bench-rules-restore-1.log");
+    let first_ready_s = first.ready().await;
+    // partition → (bytes, milliseconds to write) of its first snapshot
+    let mut written: HashMap<i32, (u64, u64)> = HashMap::new();
+    while written.len() < partitions.len() {
+        if let Ok(Some(status)) = first.child.try_wait() {
+            panic!(
+                "rules exited ({status}) before its snapshots were written; its log is {}",
+                first.log.display()
+            );
+        }
+        assert!(
+            first.spawned.elapsed() < Duration::from_secs(1800),
+            "no snapshot of every partition within 30 min; the log is {}",
+            first.log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let text = first.text();
+        // a partition is snapshotted only once it is live, that is once it has folded
+        // everything up to its committed offsets, the end of the log
+        for (_, line) in log_lines(&text, "snapshot written") {
+            let p = field(line, "partition").and_then(|v| v.parse().ok());
+            let bytes = field(line, "bytes").and_then(|v| v.parse().ok());
+            let ms = field(line, "ms").and_then(|v| v.parse().ok());
+            if let (Some(p), Some(bytes), Some(ms)) = (p, bytes, ms) {
+                written.entry(p).or_insert((bytes, ms));
+            }
+        }
+    }
+    let snapshotted_s = first.spawned.elapsed().as_secs_f64();
+    let log1 = first.log.clone();
+    let (stop_s, stop_exit) = first.stop().await;
+    let text = std::fs::read_to_string(&log1).unwrap_or_default();
+    let asked = log_lines(&text, "shutdown requested")
+        .first()
+        .map(|(t, _)| *t);
+    let shutdown_snapshots = asked.map_or(0, |asked| {
+        log_lines(&text, "snapshot written")
+            .iter()
+            .filter(|(t, _)| *t >= asked)
+            .count()
+    });
+
+    // the restart: every partition from its snapshot, nothing (or a tail) to fold
+    let mut again = Snapshotting::spawn(env, &group, "bench-rules-restore-2.log");
+    let sampler = schakel_e2e::rss::RssSampler::start(again.child.id());
+    let restore_s = again.ready().await;
+    let rss_ready = rss_bytes(&again.child.id().to_string());
+    let rss_peak = (sampler.stop() * 1024.0 * 1024.0) as u64;
+    let text = again.text();
+    let spawned_at = again.spawned_at;
+    let (stop2_s, stop2_exit) = again.stop().await;
+    eprintln!("    the restarted instance stopped in {stop2_s:.2} s (exit {stop2_exit:?})");
+
+    let assigned = log_lines(&text, "partitions assigned")
+        .first()
+        .map(|(t, _)| *t);
+    let loaded = log_lines(&text, "partition loaded");
+    let last_loaded = loaded.iter().map(|(t, _)| *t).max();
+    let last_live = log_lines(&text, "partition live")
+        .into_iter()
+        .chain(log_lines(&text, "partition restored; live"))
+        .map(|(t, _)| t)
+        .max();
+    let from_snapshot = loaded
+        .iter()
+        .filter(|(_, l)| field(l, "from_snapshot") == Some("true"))
+        .count();
+    let tail_records = loaded
+        .iter()
+        .filter_map(|(_, l)| field(l, "records_to_restore")?.parse::<i64>().ok())
+        .sum();
+    let children = loaded
+        .iter()
+        .filter_map(|(_, l)| field(l, "children")?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(
+        from_snapshot,
+        partitions.len(),
+        "every partition is restored from its snapshot; the restart's log is in {}",
+        env.dir.display()
+    );
+    Restore {
+        first_ready_s,
+        snapshotted_s,
+        snapshot_bytes: written.values().map(|(b, _)| b).sum(),
+        snapshot_write_s: written.values().map(|(_, ms)| *ms as f64 / 1000.0).sum(),
+        shutdown_snapshots,
+        stop_s,
+        stop_exit,
+        restore_s,
+        join_s: assigned.map(|a| secs_between(spawned_at, a)),
+        load_s: assigned.zip(last_loaded).map(|(a, l)| secs_between(a, l)),
+        tail_s: last_loaded.zip(last_live).map(|(l, v)| secs_between(l, v)),
+        tail_records,
+        partitions: partitions.len(),
+        from_snapshot,
+        children,
+        rss_ready,
+        rss_peak,
+    }
+}
+
+impl Restore {
+    fn json(&self, replay_s: f64) -> serde_json::Value {
+        let opt = |x: Option<f64>| x.map(r2);
+        serde_json::json!({
+            "restore_s": r2(self.restore_s),
+            "ratio_restore_over_replay_b": r2(self.restore_s / replay_s),
+            "join_s": opt(self.join_s),
+            "load_snapshot_s": opt(self.load_s),
+            "fold_tail_s": opt(self.tail_s),
+            "tail_records": self.tail_records,
+            "partitions": self.partitions,
+            "partitions_from_snapshot": self.from_snapshot,
+            "children_restored": self.children,
+            "snapshot_bytes": self.snapshot_bytes,
+            "snapshot_write_s": r2(self.snapshot_write_s),
+            "rss_bytes_at_ready": self.rss_ready,
+            "rss_bytes_peak": self.rss_peak,
+            "first_start_ready_s": r2(self.first_ready_s),
+            "first_start_snapshotted_s": r2(self.snapshotted_s),
+            "stop_s": r2(self.stop_s),
+            "stop_exit_code": self.stop_exit,
+            "snapshots_written_on_shutdown": self.shutdown_snapshots,
+        })
+    }
 }
 
 /// Rules with `k` instances in one new group, replaying everything up to offsets committed at
@@ -960,8 +1259,10 @@ async fn main() {
         println!(
             "bench-rules [--children N (200000)] [--memory-children N (1000000)] [--whatif-only [--rounds N (2)]] [--out FILE]\n\n\
                   Measures (a) the in-process fold rate, (b) a full replay through the broker by\n\
-                  the rules service, (c) the raw read rate of the same topics; and the memory per\n\
-                  child of the fold at --memory-children. Writes JSON to --out (default\n\
+                  the rules service, (c) the raw read rate of the same topics, (d) a restart of\n\
+                  the rules service from its own snapshots (spawn → /readyz, its memory),\n\
+                  (f) the replay by 1, 2 and 3 instances; and the memory per child of the fold\n\
+                  at --memory-children. Writes JSON to --out (default\n\
                   .run/bench/bench-rules.json). --whatif-only: only the what-if replay of\n\
                   --memory-children children under two policies against one plain replay, in\n\
                   process, best of --rounds: the folds alone, and replays from the log's Avro\n\
@@ -1024,13 +1325,43 @@ async fn main() {
     let rate_c2 = decoding_read(&env, total);
     eprintln!("    {rate_c2:.0} records/s");
     eprintln!("(b) full replay by the rules service …");
-    let (rate_b, rss_b) = service_replay(&env, total, &ends).await;
-    eprintln!("    {rate_b:.0} records/s, service RSS {} MiB", rss_b >> 20);
+    let (rate_b, secs_b, rss_b) = service_replay(&env, total, &ends).await;
+    eprintln!(
+        "    {rate_b:.0} records/s ({secs_b:.2} s), service RSS {} MiB",
+        rss_b >> 20
+    );
+    eprintln!("(d) restore from a snapshot: a first start writes them, SIGTERM, a restart …");
+    let restore = restore_from_snapshot(&env, &ends).await;
+    let part = |x: Option<f64>| x.map_or("?".to_owned(), |s| format!("{s:.2}"));
+    eprintln!(
+        "    first start: ready in {:.2} s, every partition snapshotted at {:.2} s ({:.1} MiB \
+         written in {:.2} s); stopped in {:.2} s (exit {:?}, {} snapshot(s) written on shutdown)",
+        restore.first_ready_s,
+        restore.snapshotted_s,
+        restore.snapshot_bytes as f64 / 1048576.0,
+        restore.snapshot_write_s,
+        restore.stop_s,
+        restore.stop_exit,
+        restore.shutdown_snapshots
+    );
+    eprintln!(
+        "    restart: ready in {:.2} s ({:.2} of the full replay (b)): {} s until assigned, {} s \
+         loading the snapshots, {} s folding {} records after them; RSS {} MiB at ready, \
+         peak {} MiB",
+        restore.restore_s,
+        restore.restore_s / secs_b,
+        part(restore.join_s),
+        part(restore.load_s),
+        part(restore.tail_s),
+        restore.tail_records,
+        restore.rss_ready >> 20,
+        restore.rss_peak >> 20
+    );
 
     let mut scale = Vec::new();
     let mut one = 0.0;
     for k in 1..=3 {
-        eprintln!("(d) replay by {k} rules instance(s) in one group …");
+        eprintln!("(f) replay by {k} rules instance(s) in one group …");
         let (rate, each) = instances_replay(&env, total, &ends, k).await;
         if k == 1 {
             one = rate;
@@ -1055,7 +1386,10 @@ async fn main() {
         "ratio_b_over_c2": (rate_b / rate_c2 * 100.0).round() / 100.0,
         "ratio_b_over_c": (rate_b / rate_c * 100.0).round() / 100.0,
         "ratio_a_over_c": (rate_a / rate_c * 100.0).round() / 100.0,
+        "b_service_replay_s": r2(secs_b),
         "service_rss_bytes_per_child": (rss_b as f64 / n as f64).round(),
+        "d_restore_from_snapshot": restore.json(secs_b),
+        "ratio_d_over_b": r2(restore.restore_s / secs_b),
         "memory": {
             "children": n_mem,
             "events": events_mem,
@@ -1063,7 +1397,12 @@ async fn main() {
             "resident_bytes_per_child": bytes_per_child.round(),
             "signals": signals_mem,
         },
-        "targets": { "ratio_b_over_c": ">= 0.8", "resident_bytes_per_child_at_1m": "<= 512" },
+        "targets": {
+            "ratio_b_over_c": ">= 0.8",
+            "resident_bytes_per_child_at_1m": "<= 256",
+            "fold_events_per_s_at_1m": ">= 1000000",
+            "d_restore_s_at_1m": "<= 10",
+        },
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
     write_figures(&out, &report);
