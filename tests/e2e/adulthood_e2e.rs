@@ -83,6 +83,12 @@ async fn handoff_signal_reaches_each_recipient_once_signed_and_survives_a_rules_
     env.await_rules_read(Topic::CLOCK, 6 * 6).await;
     // a graceful restart of rules in the middle: it restores without re-emitting
     rules.stop();
+    // one broker, one replica: a record is committed when appended, so the grace is short
+    let log = std::fs::read_to_string(&rules.log).expect("rules log");
+    assert!(
+        log.lines().any(|l| l.ends_with("order_grace_ms=50")),
+        "the order grace on one replica is 50 ms"
+    );
     let rules2 = env.spawn_rules();
     env.tick_days(date(2026, 1, 11), date(2026, 1, 13));
 

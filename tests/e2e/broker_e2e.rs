@@ -337,6 +337,12 @@ async fn losing_the_leader_of_the_busiest_partition_loses_nothing() {
     for p in [env.ingest_port, env.rules_port, env.notify_port] {
         Env::await_ready(p, Duration::from_secs(90)).await;
     }
+    // three replicas: a follower may hold a commit back, so the order grace stays 500 ms
+    let log = std::fs::read_to_string(&procs[1].log).expect("rules log");
+    assert!(
+        log.lines().any(|l| l.ends_with("order_grace_ms=500")),
+        "the order grace on replicated inputs is 500 ms"
+    );
     // a bounded, steady load: 100 events/s
     let load = Load::start(&env, Duration::from_millis(10), 82);
     assert!(

@@ -477,8 +477,10 @@ struct WriteChunk {
 #[derive(Default)]
 struct Writes {
     under_way: std::collections::VecDeque<tokio::task::JoinHandle<Result<(), ApiError>>>,
-    /// the newest chunk's end: Ok once it was wholly written
+    /// the newest chunk's end: Some(true) once it was wholly written
     last: Option<tokio::sync::watch::Receiver<Option<bool>>>,
+    /// the newest chunk's identities: true once sealed
+    last_sealed: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Writes {
@@ -487,11 +489,16 @@ impl Writes {
             let oldest = self.under_way.pop_front().expect("two under way");
             oldest.await.map_err(|_| ApiError::Unavailable)??;
         }
-        let before = self.last.take();
+        let before = Before {
+            end: self.last.take(),
+            sealed: self.last_sealed.take(),
+        };
         let (done, end) = tokio::sync::watch::channel(None);
+        let (sealed, sealed_rx) = tokio::sync::watch::channel(false);
         self.last = Some(end);
+        self.last_sealed = Some(sealed_rx);
         self.under_way.push_back(tokio::spawn(async move {
-            let result = write_chunk(&st, chunk, before).await;
+            let result = write_chunk(&st, chunk, before, sealed).await;
             let _ = done.send(Some(result.is_ok()));
             result
         }));
@@ -516,13 +523,27 @@ impl Drop for Writes {
     }
 }
 
+/// Where the chunk before stands.
+struct Before {
+    end: Option<tokio::sync::watch::Receiver<Option<bool>>>,
+    sealed: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
 async fn write_chunk(
     st: &AppState,
     c: WriteChunk,
-    before: Option<tokio::sync::watch::Receiver<Option<bool>>>,
+    before: Before,
+    sealed_tx: tokio::sync::watch::Sender<bool>,
 ) -> Result<(), ApiError> {
+    // sealed after the chunk before was: a child it named must be known to the vault here, or
+    // a record of this chunk without a name could be sealed (and written after) the named one
+    if let Some(mut sealed) = before.sealed {
+        // closed: the chunk before ended without sealing, and its end fails this one below
+        let _ = sealed.wait_for(|s| *s).await;
+    }
     let sealed = crate::write::seal_identities(st, &c.accepted, "import").await?;
-    if let Some(mut before) = before {
+    let _ = sealed_tx.send(true);
+    if let Some(mut before) = before.end {
         let end = before
             .wait_for(Option::is_some)
             .await

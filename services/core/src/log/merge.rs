@@ -72,11 +72,14 @@ impl Merger {
             .enumerate()
             .filter_map(|(t, q)| q.front().map(|r| (t, key(t, r))))
             .min_by_key(|(_, k)| *k)?;
+        // every empty topic is asked, not only the first that blocks: the caller learns all
+        // it must find out before the record can go
         let blocked = self
             .queues
             .iter()
             .enumerate()
-            .any(|(t, q)| t != topic && q.is_empty() && !no_earlier(t, first.0));
+            .filter(|(t, q)| *t != topic && q.is_empty())
+            .fold(false, |blocked, (t, _)| !no_earlier(t, first.0) | blocked);
         if blocked {
             return None;
         }
@@ -159,6 +162,15 @@ mod tests {
             "topic 2 may still hold a record of 9 900"
         );
         assert_eq!(asked, vec![(1, 9_800), (2, 9_800), (1, 9_900), (2, 9_900)]);
+        // when the first empty topic blocks, the others are asked all the same
+        asked.clear();
+        assert!(m
+            .pop(|t, at| {
+                asked.push((t, at));
+                false
+            })
+            .is_none());
+        assert_eq!(asked, vec![(1, 9_900), (2, 9_900)]);
     }
 
     #[test]

@@ -98,6 +98,8 @@ struct Service<'a> {
     ends: Ends,
     /// the ask under way (at most one)
     asks: JoinSet<release::Answer>,
+    /// `rules.order_grace`, or what the inputs' replication calls for
+    grace: Duration,
 }
 
 impl<'a> Service<'a> {
@@ -116,6 +118,15 @@ impl<'a> Service<'a> {
             kafka::assigned_consumer_config(cfg, &format!("{}.inputs", own.rules.group))
                 .create()
                 .context("creating the input consumer")?;
+        let asker: BaseConsumer =
+            kafka::assigned_consumer_config(cfg, &format!("{}.inputs", own.rules.group))
+                .create()
+                .context("creating the client that asks the inputs' ends")?;
+        let grace = release::order_grace(own.rules.order_grace, &asker, &topics);
+        tracing::info!(
+            order_grace_ms = grace.as_millis() as u64,
+            "records wait this long before the inputs' leaders are asked where they end"
+        );
         Ok(Self {
             cfg,
             own,
@@ -123,11 +134,8 @@ impl<'a> Service<'a> {
             topics,
             group,
             data,
-            asker: std::sync::Arc::new(
-                kafka::assigned_consumer_config(cfg, &format!("{}.inputs", own.rules.group))
-                    .create()
-                    .context("creating the client that asks the inputs' ends")?,
-            ),
+            asker: std::sync::Arc::new(asker),
+            grace,
             producer: Producer::new(cfg)?,
             parts: BTreeMap::new(),
             loads: JoinSet::new(),
@@ -173,7 +181,10 @@ impl<'a> Service<'a> {
                 }
                 _ = commit_every.tick() => self.commit(),
                 _ = snapshot_every.tick() => self.snapshot_changed().await,
-                _ = wake.tick() => self.release_all(shutdown).await?,
+                _ = wake.tick() => {
+                    self.release_all(shutdown).await?;
+                    self.ask_due();
+                }
                 Some(answer) = self.asks.join_next() => {
                     self.answered(answer.context("asking the inputs' ends")?, shutdown).await?;
                 }
