@@ -10,7 +10,9 @@ use schakel_core::domain::events::{
 use schakel_core::domain::verzuim;
 
 use super::{date_of, key_of, Engine, Refusal};
-use crate::state::{fnv64, gemeente, Assignment, ChildState, Fact, MeldingStatus, School, Sector};
+use crate::state::{
+    fnv64, gemeente, Assignment, ChildState, Fact, FactId, MeldingStatus, School, Sector,
+};
 
 impl Engine {
     /// The child's state for a new fact (woken on the next tick), or None for a duplicate.
@@ -44,7 +46,7 @@ impl Engine {
 }
 
 pub(super) fn fold_school(state: &mut ChildState, data: &SchoolData, id: &str) {
-    let id: Box<str> = id.into();
+    let id: FactId = id.into();
     match data {
         SchoolData::EnrolmentRegistered {
             school,
@@ -189,7 +191,7 @@ pub(super) fn fold_leerplicht(
     id: &str,
     at: Date,
 ) -> Result<(), Refusal> {
-    let id: Box<str> = id.into();
+    let id: FactId = id.into();
     let melding = |facts: &[Fact], nr: &str| {
         facts
             .iter()
