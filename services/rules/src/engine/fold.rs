@@ -9,6 +9,7 @@ use schakel_core::domain::events::{
 };
 use schakel_core::domain::verzuim;
 
+use super::key::prefix;
 use super::{date_of, key_of, Engine, Refusal};
 use crate::state::{
     fnv64, gemeente, Assignment, ChildState, Fact, FactId, MeldingStatus, School, Sector,
@@ -30,8 +31,7 @@ impl Engine {
             .map_or(Date::MIN, |d| d.tomorrow().unwrap_or(d));
         let state = self
             .children
-            .entry(key)
-            .or_insert_with(|| Box::new(ChildState::new(child)));
+            .get_or_insert_with(key, || ChildState::new(child));
         if state.seen.contains(&h) {
             return None;
         }
@@ -39,9 +39,9 @@ impl Engine {
         state.update_child(child, date_of(time));
         if state.wakeup.is_none_or(|w| w > next_tick) {
             state.wakeup = Some(next_tick);
-            self.timers.entry(next_tick).or_default().push(key);
+            self.timers.entry(next_tick).or_default().push(prefix(&key));
         }
-        self.children.get_mut(&key).map(|b| &mut **b)
+        self.children.get_mut(&key)
     }
 }
 

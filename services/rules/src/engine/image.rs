@@ -18,11 +18,8 @@ pub struct EngineImage {
 impl Engine {
     /// The state without the policy, for a snapshot.
     pub fn image(&self) -> EngineImage {
-        let mut children: Vec<(Key, ChildState)> = self
-            .children
-            .iter()
-            .map(|(k, s)| (*k, (**s).clone()))
-            .collect();
+        let mut children: Vec<(Key, ChildState)> =
+            self.children.iter().map(|(k, s)| (*k, s.clone())).collect();
         children.sort_unstable_by_key(|c| c.0);
         EngineImage {
             last_tick: self.last_tick,
@@ -37,9 +34,9 @@ impl Engine {
         e.children.reserve(image.children.len());
         for (k, s) in image.children {
             if let Some(w) = s.wakeup {
-                e.timers.entry(w).or_default().push(k);
+                e.timers.entry(w).or_default().push(super::key::prefix(&k));
             }
-            e.children.insert(k, Box::new(s));
+            e.children.insert(k, s);
         }
         e
     }

@@ -23,7 +23,7 @@ use schakel_core::domain::ids::ChildKey;
 use schakel_core::log::trace::SpanRef;
 
 pub use image::EngineImage;
-pub use key::{child_key, key_of, Key, KeyHasher};
+pub use key::{child_key, key_of, Key};
 
 use crate::input::Input;
 use crate::policy::Policy;
@@ -40,9 +40,10 @@ pub struct Refusal(pub String);
 pub struct Engine {
     policy: Policy,
     children: Children,
-    /// day → children to evaluate on the first tick on or after that day; an entry counts only
-    /// while it matches the child's `wakeup` (stale entries are skipped)
-    timers: BTreeMap<Date, Vec<Key>>,
+    /// day → children (the first 8 bytes of their keys) to evaluate on the first tick on or
+    /// after that day; an entry counts only while it matches the child's `wakeup` (stale
+    /// entries are skipped)
+    timers: BTreeMap<Date, Vec<u64>>,
     last_tick: Option<Date>,
 }
 
@@ -74,7 +75,7 @@ impl Engine {
 
     /// The state of one child, for explanations and tests.
     pub fn child(&self, ck: &ChildKey) -> Option<&ChildState> {
-        self.children.get(&key_of(ck)).map(|b| &**b)
+        self.children.get(&key_of(ck))
     }
 
     /// Folds one input in and returns the signal steps it made fire, in a stable order. An

@@ -6,6 +6,7 @@
 use jiff::civil::Date;
 use schakel_core::domain::events::SignalEvent;
 
+use super::key::prefix;
 use super::tracks::evaluate;
 use super::Engine;
 
@@ -22,10 +23,15 @@ impl Engine {
         let later = today.tomorrow().map(|t| self.timers.split_off(&t));
         let due = std::mem::replace(&mut self.timers, later.unwrap_or_default());
         let mut out = Vec::new();
-        for (at, mut keys) in due {
-            // children in key order, so a restored engine emits in the same order
-            keys.sort_unstable();
-            keys.dedup();
+        for (at, mut prefixes) in due {
+            // children in key order, so a restored engine emits in the same order (prefixes sort
+            // as the keys do; the children sharing one come in key order)
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            let mut keys = Vec::with_capacity(prefixes.len());
+            for p in prefixes {
+                self.children.keys_with_prefix(p, &mut keys);
+            }
             for key in keys {
                 let Some(state) = self.children.get_mut(&key) else {
                     continue;
@@ -43,7 +49,7 @@ impl Engine {
                 };
                 state.wakeup = next;
                 if let Some(n) = next {
-                    self.timers.entry(n).or_default().push(key);
+                    self.timers.entry(n).or_default().push(prefix(&key));
                 }
             }
         }
