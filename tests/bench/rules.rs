@@ -801,21 +801,15 @@ fn decoding_read(env: &Env, total: usize) -> f64 {
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-/// (b): the rules service replays everything up to offsets committed at the end of the log.
-/// The end offsets are the larger of the broker's high watermarks and what the raw read saw.
-async fn service_replay(
+/// Commits the end of the log for `group`: the larger of the broker's high watermarks and
+/// what the raw read saw, per partition. Returns those ends.
+fn commit_end_of_log(
     env: &Env,
-    total: usize,
+    group: &str,
     read: &HashMap<(String, i32), i64>,
-) -> (f64, f64, u64) {
+) -> HashMap<(String, i32), i64> {
     let consumer: BaseConsumer = kafka::client_config(&env.config)
-        .set(
-            "group.id",
-            &schakel_rules::config::Settings::from_config(&env.config)
-                .expect("rules config")
-                .rules
-                .group,
-        )
+        .set("group.id", group)
         .set("enable.auto.commit", "false")
         .create()
         .expect("consumer");
@@ -824,13 +818,27 @@ async fn service_replay(
         let e = ends.entry(tp.clone()).or_insert(*o);
         *e = (*e).max(*o);
     }
+    kafka::commit(&consumer, &ends).expect("commit the end of the log for the group");
+    ends
+}
+
+/// (b): the rules service replays everything up to offsets committed at the end of the log.
+/// The end offsets are the larger of the broker's high watermarks and what the raw read saw.
+async fn service_replay(
+    env: &Env,
+    total: usize,
+    read: &HashMap<(String, i32), i64>,
+) -> (f64, f64, u64) {
+    let group = schakel_rules::config::Settings::from_config(&env.config)
+        .expect("rules config")
+        .rules
+        .group;
+    let ends = commit_end_of_log(env, &group, read);
     assert_eq!(
         ends.values().sum::<i64>() as usize,
         total,
         "every record is in the log"
     );
-    kafka::commit(&consumer, &ends).expect("commit the end of the log for the rules group");
-    drop(consumer);
     let port = free_port();
     let log = env.dir.join("bench-rules-replay.log");
     let start = Instant::now();
@@ -1026,18 +1034,7 @@ async fn restore_from_snapshot(env: &Env, read: &HashMap<(String, i32), i64>) ->
         "bench-rules-restore-{}",
         schakel_core::log::trace::random_hex(4)
     );
-    let consumer: BaseConsumer = kafka::client_config(&env.config)
-        .set("group.id", &group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    let mut ends = high_watermarks(env, &consumer);
-    for (tp, o) in read {
-        let e = ends.entry(tp.clone()).or_insert(*o);
-        *e = (*e).max(*o);
-    }
-    kafka::commit(&consumer, &ends).expect("commit the end of the log for the group");
-    drop(consumer);
+    let ends = commit_end_of_log(env, &group, read);
     let partitions: std::collections::BTreeSet<i32> = ends.keys().map(|(_, p)| *p).collect();
 
     // the first start: a full replay; then a snapshot of every partition, once it is live
@@ -1182,18 +1179,7 @@ async fn instances_replay(
         "bench-rules-{k}x-{}",
         schakel_core::log::trace::random_hex(4)
     );
-    let consumer: BaseConsumer = kafka::client_config(&env.config)
-        .set("group.id", &group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    let mut ends = high_watermarks(env, &consumer);
-    for (tp, o) in read {
-        let e = ends.entry(tp.clone()).or_insert(*o);
-        *e = (*e).max(*o);
-    }
-    kafka::commit(&consumer, &ends).expect("commit the end of the log for the group");
-    drop(consumer);
+    commit_end_of_log(env, &group, read);
     let start = Instant::now();
     let mut children = Vec::new();
     for _ in 0..k {

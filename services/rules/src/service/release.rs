@@ -173,18 +173,24 @@ pub(super) fn order_grace(
     if let Some(g) = set {
         return g;
     }
-    let replicated = topics.iter().any(|t| {
-        asker
-            .fetch_metadata(Some(t), ASK_TIMEOUT)
-            .map(|md| {
-                md.topics()
+    // one request for every topic's metadata
+    let replicated = asker
+        .fetch_metadata(None, ASK_TIMEOUT)
+        .map(|md| {
+            let inputs: Vec<_> = md
+                .topics()
+                .iter()
+                .filter(|mt| topics.iter().any(|t| t == mt.name()))
+                .collect();
+            // an input not known yet: the safe side
+            inputs.len() < topics.len()
+                || inputs
                     .iter()
                     .flat_map(|mt| mt.partitions())
                     .any(|p| p.replicas().len() > 1)
-            })
-            // not known: the safe side
-            .unwrap_or(true)
-    });
+        })
+        // not known: the safe side
+        .unwrap_or(true);
     Duration::from_millis(if replicated { 500 } else { 50 })
 }
 
