@@ -9,7 +9,6 @@ use schakel_core::domain::events::{
 };
 use schakel_core::domain::verzuim;
 
-use super::key::prefix;
 use super::{date_of, key_of, Engine, Refusal};
 use crate::state::{
     fnv64, gemeente, Assignment, ChildState, Fact, FactId, MeldingStatus, School, Sector,
@@ -29,7 +28,7 @@ impl Engine {
         let next_tick = self
             .last_tick
             .map_or(Date::MIN, |d| d.tomorrow().unwrap_or(d));
-        let state = self
+        let (slot, state) = self
             .children
             .get_or_insert_with(key, || ChildState::new(child));
         if state.seen.contains(&h) {
@@ -39,9 +38,9 @@ impl Engine {
         state.update_child(child, date_of(time));
         if state.wakeup.is_none_or(|w| w > next_tick) {
             state.wakeup = Some(next_tick);
-            self.timers.entry(next_tick).or_default().push(prefix(&key));
+            self.timers.entry(next_tick).or_default().push(slot);
         }
-        self.children.get_mut(&key)
+        Some(state)
     }
 }
 

@@ -33,10 +33,12 @@ impl Engine {
         e.last_tick = image.last_tick;
         e.children.reserve(image.children.len());
         for (k, s) in image.children {
-            if let Some(w) = s.wakeup {
-                e.timers.entry(w).or_default().push(super::key::prefix(&k));
+            let wakeup = s.wakeup;
+            let (slot, state) = e.children.get_or_insert_with(k, || s);
+            debug_assert_eq!(state.wakeup, wakeup, "an image holds each child once");
+            if let Some(w) = wakeup {
+                e.timers.entry(w).or_default().push(slot);
             }
-            e.children.insert(k, s);
         }
         e
     }

@@ -9,75 +9,98 @@ use crate::state::ChildState;
 /// A child's key in memory: the 32 bytes of its ChildKey.
 pub type Key = [u8; 32];
 
-/// The first 8 bytes of a key, big-endian: what the timer index keeps of a child (so prefixes
-/// sort as the keys do), and the hash of the children's table (ChildKeys are HMAC outputs, so
-/// their first bytes are already a good hash).
+/// The first 8 bytes of a key, big-endian: the hash of the children's table (ChildKeys are
+/// HMAC outputs, so their first bytes are already a good hash).
 pub fn prefix(k: &Key) -> u64 {
     u64::from_be_bytes(k[..8].try_into().expect("8 bytes"))
 }
 
-/// Children by key, also found by the first 8 bytes of the key alone; the state is boxed so
-/// that the table's empty slots stay small.
+/// A child's place in the children's table: what the timer index keeps of a child.
+pub(super) type Slot = u32;
+
+/// Children per chunk of the slab: a full chunk is 4 096 (key, state) pairs, about half a
+/// megabyte, and is never moved or grown again.
+const CHUNK: usize = 4096;
+
+/// Children by key. The keys and states live in a slab of fixed-size chunks, in the order the
+/// children arrived (a child keeps its slot for the engine's life); the hash table holds only
+/// slot numbers, hashed by the first 8 bytes of the key. A million children cost 4 bytes of
+/// slot and 1 control byte per bucket, and no allocation of their own.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Children(HashTable<(Key, Box<ChildState>)>);
+pub(super) struct Children {
+    index: HashTable<Slot>,
+    slab: Vec<Vec<(Key, ChildState)>>,
+}
+
+fn at(slab: &[Vec<(Key, ChildState)>], s: Slot) -> &(Key, ChildState) {
+    let s = s as usize;
+    &slab[s / CHUNK][s % CHUNK]
+}
 
 impl Children {
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.index.len()
     }
 
     pub fn reserve(&mut self, n: usize) {
-        self.0.reserve(n, |(k, _)| prefix(k));
+        let slab = &self.slab;
+        self.index.reserve(n, |s| prefix(&at(slab, *s).0));
+    }
+
+    fn slot(&self, k: &Key) -> Option<Slot> {
+        let slab = &self.slab;
+        self.index
+            .find(prefix(k), |s| at(slab, *s).0 == *k)
+            .copied()
+    }
+
+    /// The child's key and state in `slot`.
+    pub fn at_mut(&mut self, s: Slot) -> (&Key, &mut ChildState) {
+        let s = s as usize;
+        let (k, state) = &mut self.slab[s / CHUNK][s % CHUNK];
+        (k, state)
+    }
+
+    pub fn key(&self, s: Slot) -> &Key {
+        &at(&self.slab, s).0
     }
 
     pub fn get(&self, k: &Key) -> Option<&ChildState> {
-        self.0.find(prefix(k), |(x, _)| x == k).map(|(_, s)| &**s)
+        self.slot(k).map(|s| &at(&self.slab, s).1)
     }
 
     pub fn get_mut(&mut self, k: &Key) -> Option<&mut ChildState> {
-        self.0
-            .find_mut(prefix(k), |(x, _)| x == k)
-            .map(|(_, s)| &mut **s)
+        self.slot(k).map(|s| self.at_mut(s).1)
     }
 
-    /// The child's state, made by `new` when there is none.
+    /// The child's slot and state, made by `new` when there is none.
     pub fn get_or_insert_with(
         &mut self,
         k: Key,
         new: impl FnOnce() -> ChildState,
-    ) -> &mut ChildState {
-        let entry = self
-            .0
-            .entry(prefix(&k), |(x, _)| *x == k, |(x, _)| prefix(x))
-            .or_insert_with(|| (k, Box::new(new())));
-        &mut entry.into_mut().1
+    ) -> (Slot, &mut ChildState) {
+        let s = match self.slot(&k) {
+            Some(s) => s,
+            None => self.push(k, new()),
+        };
+        (s, self.at_mut(s).1)
     }
 
-    pub fn insert(&mut self, k: Key, s: ChildState) {
-        match self.get_mut(&k) {
-            Some(old) => *old = s,
-            None => {
-                self.0
-                    .insert_unique(prefix(&k), (k, Box::new(s)), |(x, _)| prefix(x));
-            }
+    /// Adds a child that is not in the table.
+    fn push(&mut self, k: Key, state: ChildState) -> Slot {
+        let s = Slot::try_from(self.index.len()).expect("fewer than 4 billion children");
+        if self.slab.last().is_none_or(|c| c.len() == CHUNK) {
+            self.slab.push(Vec::new());
         }
+        self.slab.last_mut().expect("a chunk").push((k, state));
+        let slab = &self.slab;
+        self.index
+            .insert_unique(prefix(&k), s, |x| prefix(&at(slab, *x).0));
+        s
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &ChildState)> {
-        self.0.iter().map(|(k, s)| (k, &**s))
-    }
-
-    /// Adds the keys of the children whose key starts with `p` (almost always one) to `out`,
-    /// in key order.
-    pub fn keys_with_prefix(&self, p: u64, out: &mut Vec<Key>) {
-        let from = out.len();
-        out.extend(
-            self.0
-                .iter_hash(p)
-                .map(|(k, _)| *k)
-                .filter(|k| prefix(k) == p),
-        );
-        out[from..].sort_unstable();
+        self.slab.iter().flatten().map(|(k, s)| (k, s))
     }
 }
 
@@ -117,27 +140,49 @@ mod tests {
     }
 
     #[test]
-    fn children_sharing_a_prefix_are_each_found_in_key_order() {
+    fn children_keep_their_slot_and_are_found_by_key() {
         let mut c = Children::default();
         let mut a = [7u8; 32];
         let mut b = [7u8; 32];
         a[31] = 2;
-        b[31] = 1; // same first 8 bytes, b sorts first
+        b[31] = 1; // the same first 8 bytes: the same hash
         let other = [9u8; 32];
-        for k in [a, other, b] {
-            c.get_or_insert_with(k, state);
-        }
+        let slots: Vec<Slot> = [a, other, b]
+            .into_iter()
+            .map(|k| c.get_or_insert_with(k, state).0)
+            .collect();
+        assert_eq!(slots, vec![0, 1, 2]);
         assert_eq!(c.len(), 3);
-        let mut keys = Vec::new();
-        c.keys_with_prefix(prefix(&other), &mut keys);
-        c.keys_with_prefix(prefix(&a), &mut keys);
-        c.keys_with_prefix(prefix(&[1u8; 32]), &mut keys);
-        assert_eq!(keys, vec![other, b, a]);
-        // prefixes sort as the keys do
-        assert!(prefix(&a) < prefix(&other));
-        c.get_mut(&a).expect("a").wakeup = None;
-        c.insert(b, state());
-        assert_eq!(c.len(), 3, "insert replaces");
+        assert_eq!(c.get_or_insert_with(b, || unreachable!()).0, 2, "found, not made");
+        for (s, k) in slots.iter().zip([a, other, b]) {
+            assert_eq!(c.key(*s), &k);
+            assert_eq!(c.at_mut(*s).0, &k);
+        }
+        c.get_mut(&a).expect("a").wakeup = Some(jiff::civil::date(2030, 1, 1));
+        assert_eq!(c.get(&a).expect("a").wakeup, Some(jiff::civil::date(2030, 1, 1)));
+        assert_eq!(c.get(&b).expect("b").wakeup, None);
         assert!(c.get(&[1u8; 32]).is_none());
+    }
+
+    #[test]
+    fn the_slab_grows_by_whole_chunks_and_keeps_every_child() {
+        let mut c = Children::default();
+        let n = CHUNK * 2 + 3;
+        let keys: Vec<Key> = (0..n)
+            .map(|i| {
+                let mut k = [0u8; 32];
+                k[..8].copy_from_slice(&(i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
+                k
+            })
+            .collect();
+        for k in &keys {
+            c.get_or_insert_with(*k, state);
+        }
+        assert_eq!(c.len(), n);
+        assert_eq!(c.slab.len(), 3);
+        assert!(c.slab[..2].iter().all(|chunk| chunk.len() == CHUNK));
+        assert!(keys.iter().all(|k| c.get(k).is_some()));
+        let listed: Vec<Key> = c.iter().map(|(k, _)| *k).collect();
+        assert_eq!(listed, keys, "in the order they arrived");
     }
 }

@@ -40,10 +40,9 @@ pub struct Refusal(pub String);
 pub struct Engine {
     policy: Policy,
     children: Children,
-    /// day → children (the first 8 bytes of their keys) to evaluate on the first tick on or
-    /// after that day; an entry counts only while it matches the child's `wakeup` (stale
-    /// entries are skipped)
-    timers: BTreeMap<Date, Vec<u64>>,
+    /// day → children (their slots) to evaluate on the first tick on or after that day; an
+    /// entry counts only while it matches the child's `wakeup` (stale entries are skipped)
+    timers: BTreeMap<Date, Vec<key::Slot>>,
     last_tick: Option<Date>,
 }
 

@@ -1,4 +1,4 @@
-//! Clock ticks: the timer index (day → children) is drained up to the tick's day, and every
+//! Clock ticks: the timer index (day → children's slots) is drained up to the tick's day, and every
 //! child due is evaluated. When ticks were missed (the clock was down), a child is evaluated on
 //! each of its own wake-up days in between, so it gets exactly the steps daily ticks would have
 //! given, each once, dated on the tick that caught up.
@@ -6,7 +6,6 @@
 use jiff::civil::Date;
 use schakel_core::domain::events::SignalEvent;
 
-use super::key::prefix;
 use super::tracks::evaluate;
 use super::Engine;
 
@@ -23,25 +22,19 @@ impl Engine {
         let later = today.tomorrow().map(|t| self.timers.split_off(&t));
         let due = std::mem::replace(&mut self.timers, later.unwrap_or_default());
         let mut out = Vec::new();
-        for (at, mut prefixes) in due {
-            // children in key order, so a restored engine emits in the same order (prefixes sort
-            // as the keys do; the children sharing one come in key order)
-            prefixes.sort_unstable();
-            prefixes.dedup();
-            let mut keys = Vec::with_capacity(prefixes.len());
-            for p in prefixes {
-                self.children.keys_with_prefix(p, &mut keys);
-            }
-            for key in keys {
-                let Some(state) = self.children.get_mut(&key) else {
-                    continue;
-                };
+        for (at, mut slots) in due {
+            // children in key order, so a restored engine (whose slots are in key order) emits
+            // in the same order as the one that folded the facts
+            slots.sort_by_cached_key(|s| *self.children.key(*s));
+            slots.dedup();
+            for slot in slots {
+                let (key, state) = self.children.at_mut(slot);
                 if state.wakeup != Some(at) {
                     continue; // stale: the child was rescheduled
                 }
                 let mut day = at.max(first_day);
                 let next = loop {
-                    let next = evaluate(state, &key, day, today, &self.policy, &mut out);
+                    let next = evaluate(state, key, day, today, &self.policy, &mut out);
                     match next {
                         Some(n) if n <= today => day = n,
                         other => break other,
@@ -49,7 +42,7 @@ impl Engine {
                 };
                 state.wakeup = next;
                 if let Some(n) = next {
-                    self.timers.entry(n).or_default().push(prefix(&key));
+                    self.timers.entry(n).or_default().push(slot);
                 }
             }
         }
