@@ -153,13 +153,20 @@ mod tests {
             .collect();
         assert_eq!(slots, vec![0, 1, 2]);
         assert_eq!(c.len(), 3);
-        assert_eq!(c.get_or_insert_with(b, || unreachable!()).0, 2, "found, not made");
+        assert_eq!(
+            c.get_or_insert_with(b, || unreachable!()).0,
+            2,
+            "found, not made"
+        );
         for (s, k) in slots.iter().zip([a, other, b]) {
             assert_eq!(c.key(*s), &k);
             assert_eq!(c.at_mut(*s).0, &k);
         }
         c.get_mut(&a).expect("a").wakeup = Some(jiff::civil::date(2030, 1, 1));
-        assert_eq!(c.get(&a).expect("a").wakeup, Some(jiff::civil::date(2030, 1, 1)));
+        assert_eq!(
+            c.get(&a).expect("a").wakeup,
+            Some(jiff::civil::date(2030, 1, 1))
+        );
         assert_eq!(c.get(&b).expect("b").wakeup, None);
         assert!(c.get(&[1u8; 32]).is_none());
     }
@@ -171,7 +178,8 @@ mod tests {
         let keys: Vec<Key> = (0..n)
             .map(|i| {
                 let mut k = [0u8; 32];
-                k[..8].copy_from_slice(&(i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
+                k[..8]
+                    .copy_from_slice(&(i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
                 k
             })
             .collect();

@@ -13,6 +13,7 @@ mod school_year;
 mod sections;
 mod units;
 
+use crate::state::{is_gemeente_code, Gemeente};
 use serde::Deserialize;
 
 pub use school_year::{SchoolYear, SchoolYearDates};
@@ -54,9 +55,11 @@ pub struct Policy {
 
 impl Policy {
     /// Whether gemeentecode `m` is in the region (every code is, when none are listed).
-    pub fn in_region(&self, m: &str) -> bool {
+    /// Whether the municipality `g` is in the region (every one is when the region names
+    /// none).
+    pub fn in_region(&self, g: Gemeente) -> bool {
         let list = &self.region.municipalities;
-        list.is_empty() || list.iter().any(|x| x == m)
+        list.is_empty() || list.iter().any(|x| is_gemeente_code(x, g))
     }
 }
 

@@ -18,7 +18,7 @@ use crate::policy::Policy;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::state::{gemeente_code, ChildState};
+use crate::state::ChildState;
 
 /// A rule id, as it appears in signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -163,11 +163,32 @@ impl Cx<'_> {
         }
     }
 
+    /// What a rule says about one episode. The plan is made only when the engine will read
+    /// it: when the signal is to open, or when the child has a track of the episode. For most
+    /// children on most days neither holds, and the plan's names and fact ids are not made.
+    pub fn want(
+        &self,
+        rule: Rule,
+        episode: i32,
+        open: bool,
+        moot: bool,
+        plan: impl FnOnce() -> Plan,
+    ) -> Want {
+        let read = open || self.state.track(rule, episode).is_some();
+        Want {
+            rule,
+            episode,
+            open,
+            moot,
+            plan: if read { plan() } else { Plan::default() },
+        }
+    }
+
     /// Whether the child lives outside the region on the day looked at.
     pub fn moved_away(&self) -> bool {
         self.state
             .residence_on(self.day)
-            .is_some_and(|g| !self.policy.in_region(&gemeente_code(g)))
+            .is_some_and(|g| !self.policy.in_region(g))
     }
 
     pub fn age(&self, a: crate::policy::Age) -> Date {

@@ -105,18 +105,14 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             let due = start.unwrap_or(t_start);
             let vve = vve_on(day);
             let open = vve.is_some() && t_handoff <= day && day < due;
-            let mut facts = vec![app_id.to_owned()];
-            let mut routes = vec![("ib", school.institution())];
-            if let Some((lrk, id)) = vve.or_else(|| vve_on(t_handoff)) {
-                facts.insert(0, id.to_owned());
-                routes.push(("vve-mentor", format!("lrk:{lrk}")));
-            }
-            out.push(Want {
-                rule: Rule::R1a,
-                episode: 0,
-                open,
-                moot: cx.moved_away(),
-                plan: Plan {
+            let plan = || {
+                let mut facts = vec![app_id.to_owned()];
+                let mut routes = vec![("ib", school.institution())];
+                if let Some((lrk, id)) = vve.or_else(|| vve_on(t_handoff)) {
+                    facts.insert(0, id.to_owned());
+                    routes.push(("vve-mentor", format!("lrk:{lrk}")));
+                }
+                Plan {
                     remind: Some(plus_days(due, -cx.policy.handoff.remind_days_before_due)),
                     due: Some(due),
                     overdue: true,
@@ -132,8 +128,9 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
                         "handoff.remind_days_before_due",
                         "voorschool.escalation_school_days",
                     ],
-                },
-            });
+                }
+            };
+            out.push(cx.want(Rule::R1a, 0, open, cx.moved_away(), plan));
         } else if cx.state.has_open_track(Rule::R1a) {
             // the aanmelding was turned down: the task is moot
             out.push(Want {
@@ -150,21 +147,18 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
 
         // R1b
         let vve = vve_on(t_none);
-        let lrk = vve.map(|(lrk, _)| format!("lrk:{lrk}"));
-        out.push(Want {
-            rule: Rule::R1b,
-            episode: 0,
-            open: vve.is_some() && t_none <= day && day < t_start && application.is_none(),
-            moot: application.is_some(),
-            plan: Plan {
+        let open = vve.is_some() && t_none <= day && day < t_start && application.is_none();
+        out.push(cx.want(Rule::R1b, 0, open, application.is_some(), || {
+            let lrk = vve.map(|(lrk, _)| format!("lrk:{lrk}"));
+            Plan {
                 to: Rule::R1b.recipients(),
                 institution: lrk.clone(),
                 routes: lrk.into_iter().map(|l| ("vve-mentor", l)).collect(),
                 facts: vve.map(|(_, id)| id.to_owned()).into_iter().collect(),
                 policy: &["voorschool.no_application_age"],
                 ..Plan::default()
-            },
-        });
+            }
+        }));
     }
 
     // R1c
@@ -181,12 +175,8 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
     let covered = cx.state.enrolled_from(day) || cx.state.exempt_on(day);
     let in_window = lp <= day && day <= window_end;
     if in_window || cx.state.track(Rule::R1c, 0).is_some() {
-        out.push(Want {
-            rule: Rule::R1c,
-            episode: 0,
-            open: in_window && !covered,
-            moot: covered,
-            plan: Plan {
+        out.push(cx.want(Rule::R1c, 0, in_window && !covered, covered, || {
+            Plan {
                 to: Rule::R1c.recipients(),
                 facts: cx
                     .state
@@ -196,7 +186,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
                     .collect(),
                 policy: &["leerplicht.start_age", "leerplicht.late_window_days"],
                 ..Plan::default()
-            },
-        });
+            }
+        }));
     }
 }

@@ -128,34 +128,34 @@ fn school_year_wants(
     let episode = i32::from(sy.0);
     let next_start = cx.policy.school_year_dates(sy.next()).start;
     let po = g8.school;
-    let swv = cx.policy.routing.swv_of(&po.institution());
     let exempt = cx.state.exempt_on(day);
 
     // R2a
     let application = vo_application(cx, &po, dates, false);
     let on_deadline = g8.end.is_none_or(|e| e >= dates.vo_application_deadline);
-    let mut routes = vec![("ib", po.institution())];
-    routes.extend(swv.clone().map(|s| ("swv-consulent", s)));
+    // the primary school's ib'er and its samenwerkingsverband's consulent
+    let routes = || {
+        let mut routes = vec![("ib", po.institution())];
+        let swv = cx.policy.routing.swv_of(&po.institution());
+        routes.extend(swv.map(|s| ("swv-consulent", s)));
+        routes
+    };
     if day >= dates.vo_application_deadline {
-        out.push(Want {
-            rule: Rule::R2a,
-            episode,
-            open: day < next_start && on_deadline && application.is_none() && !exempt,
-            moot: application.is_some() || exempt,
-            plan: Plan {
-                escalate: Some(dates.vo_escalation),
-                to: Rule::R2a.recipients(),
-                escalate_to: &["swv-consulent", "ib", "leerplicht"],
-                institution: Some(po.institution()),
-                routes: routes.clone(),
-                facts: vec![g8.id.to_owned()],
-                policy: &[
-                    "school_year.vo_application_deadline",
-                    "school_year.vo_escalation",
-                ],
-                ..Plan::default()
-            },
-        });
+        let open = day < next_start && on_deadline && application.is_none() && !exempt;
+        let moot = application.is_some() || exempt;
+        out.push(cx.want(Rule::R2a, episode, open, moot, || Plan {
+            escalate: Some(dates.vo_escalation),
+            to: Rule::R2a.recipients(),
+            escalate_to: &["swv-consulent", "ib", "leerplicht"],
+            institution: Some(po.institution()),
+            routes: routes(),
+            facts: vec![g8.id.to_owned()],
+            policy: &[
+                "school_year.vo_application_deadline",
+                "school_year.vo_escalation",
+            ],
+            ..Plan::default()
+        }));
     }
 
     // R2b
@@ -169,16 +169,13 @@ fn school_year_wants(
         }
         let support = support_context(cx, day.min(next_start));
         let due = dates.vo_handoff_due;
-        let mut facts = vec![g8.id.to_owned(), adm_id.to_owned()];
-        facts.extend(support.map(str::to_owned));
-        let mut routes = routes.clone();
-        routes.push(("zorgcoordinator", vo.institution()));
-        out.push(Want {
-            rule: Rule::R2b,
-            episode,
-            open: support.is_some() && admitted_on <= day && day < dates.vo_enrolled_check,
-            moot: cx.moved_away(),
-            plan: Plan {
+        let open = support.is_some() && admitted_on <= day && day < dates.vo_enrolled_check;
+        out.push(cx.want(Rule::R2b, episode, open, cx.moved_away(), || {
+            let mut facts = vec![g8.id.to_owned(), adm_id.to_owned()];
+            facts.extend(support.map(str::to_owned));
+            let mut routes = routes();
+            routes.push(("zorgcoordinator", vo.institution()));
+            Plan {
                 remind: Some(plus_days(due, -cx.policy.handoff.remind_days_before_due)),
                 due: Some(due),
                 overdue: true,
@@ -196,8 +193,8 @@ fn school_year_wants(
                     "school_year.vo_handoff_escalation_days",
                     "handoff.remind_days_before_due",
                 ],
-            },
-        });
+            }
+        }));
     } else if cx.state.track(Rule::R2b, episode).is_some() {
         // the toelating was withdrawn (turned down after all)
         out.push(Want {
@@ -207,7 +204,7 @@ fn school_year_wants(
             moot: true,
             plan: Plan {
                 to: Rule::R2b.recipients(),
-                routes,
+                routes: routes(),
                 ..Plan::default()
             },
         });
@@ -218,18 +215,13 @@ fn school_year_wants(
     let window_end = plus_days(check, cx.policy.leerplicht.late_window_days);
     if day >= check {
         let covered = cx.state.enrolled_from(day) || exempt;
-        out.push(Want {
-            rule: Rule::R2c,
-            episode,
-            open: day <= window_end && !covered && cx.leerplichtig_on(check),
-            moot: covered,
-            plan: Plan {
-                to: Rule::R2c.recipients(),
-                institution: Some(po.institution()),
-                facts: vec![g8.id.to_owned()],
-                policy: &["school_year.vo_enrolled_check"],
-                ..Plan::default()
-            },
-        });
+        let open = day <= window_end && !covered && cx.leerplichtig_on(check);
+        out.push(cx.want(Rule::R2c, episode, open, covered, || Plan {
+            to: Rule::R2c.recipients(),
+            institution: Some(po.institution()),
+            facts: vec![g8.id.to_owned()],
+            policy: &["school_year.vo_enrolled_check"],
+            ..Plan::default()
+        }));
     }
 }

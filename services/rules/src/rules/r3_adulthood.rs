@@ -60,18 +60,15 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
         };
 
         // R3a
-        out.push(Want {
-            rule: Rule::R3a,
-            episode: 0,
-            open: planning <= day && day < handoff && !active.is_empty(),
-            moot: false,
-            plan: care_plan(
+        let open = planning <= day && day < handoff && !active.is_empty();
+        out.push(cx.want(Rule::R3a, 0, open, false, || {
+            care_plan(
                 &active,
                 Rule::R3a.recipients(),
                 &[],
                 &["adulthood.planning_age"],
-            ),
-        });
+            )
+        }));
 
         // R3b
         let last_minor_day = adult.yesterday().unwrap_or(adult);
@@ -85,32 +82,29 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
                 .state
                 .assignments()
                 .any(|a| a.active_between(day, last_minor_day));
-        let mut plan = care_plan(
-            if active.is_empty() {
-                &handoff_care
-            } else {
-                &active
-            },
-            Rule::R3b.recipients(),
-            &["doorbraak", "jeugdteam", "volwassenen"],
-            &[
-                "adulthood.handoff_age",
-                "adulthood.adult_age",
-                "handoff.remind_days_before_due",
-                "adulthood.escalation_days",
-            ],
-        );
-        plan.remind = Some(remind);
-        plan.due = Some(adult);
-        plan.overdue = true;
-        plan.escalate = Some(escalate);
-        out.push(Want {
-            rule: Rule::R3b,
-            episode: 0,
-            open: handoff <= day && day < adult && !active.is_empty(),
-            moot: care_ended || cx.moved_away(),
-            plan,
-        });
+        let open = handoff <= day && day < adult && !active.is_empty();
+        let moot = care_ended || cx.moved_away();
+        out.push(cx.want(Rule::R3b, 0, open, moot, || Plan {
+            remind: Some(remind),
+            due: Some(adult),
+            overdue: true,
+            escalate: Some(escalate),
+            ..care_plan(
+                if active.is_empty() {
+                    &handoff_care
+                } else {
+                    &active
+                },
+                Rule::R3b.recipients(),
+                &["doorbraak", "jeugdteam", "volwassenen"],
+                &[
+                    "adulthood.handoff_age",
+                    "adulthood.adult_age",
+                    "handoff.remind_days_before_due",
+                    "adulthood.escalation_days",
+                ],
+            )
+        }));
 
         // R3c
         let minor_care: Vec<&Assignment> = cx
@@ -121,18 +115,15 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
         let follow_up = minor_care
             .iter()
             .any(|a| a.verlengd && a.last_day().is_none_or(|e| e > adult));
-        out.push(Want {
-            rule: Rule::R3c,
-            episode: 0,
-            open: adult <= day && day <= grace_end && !minor_care.is_empty() && !follow_up,
-            moot: false,
-            plan: care_plan(
+        let open = adult <= day && day <= grace_end && !minor_care.is_empty() && !follow_up;
+        out.push(cx.want(Rule::R3c, 0, open, false, || {
+            care_plan(
                 &minor_care,
                 Rule::R3c.recipients(),
                 &[],
                 &["adulthood.adult_age", "adulthood.follow_up_grace_days"],
-            ),
-        });
+            )
+        }));
     }
 
     // R3d
@@ -142,14 +133,12 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             .enrolments()
             .find(|e| e.startkwalificatie && e.end.is_none_or(|end| end <= day));
         let last = cx.state.enrolments().max_by_key(|e| e.start);
-        let mut facts: Vec<String> = last.iter().map(|e| e.id.to_owned()).collect();
-        facts.extend(qualified.map(|e| e.id.to_owned()));
-        out.push(Want {
-            rule: Rule::R3d,
-            episode: 0,
-            open: handoff <= day && day < adult && qualified.is_none(),
-            moot: qualified.is_some() || cx.moved_away(),
-            plan: Plan {
+        let open = handoff <= day && day < adult && qualified.is_none();
+        let moot = qualified.is_some() || cx.moved_away();
+        out.push(cx.want(Rule::R3d, 0, open, moot, || {
+            let mut facts: Vec<String> = last.iter().map(|e| e.id.to_owned()).collect();
+            facts.extend(qualified.map(|e| e.id.to_owned()));
+            Plan {
                 remind: Some(remind),
                 due: Some(adult),
                 overdue: true,
@@ -162,7 +151,7 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
                     "handoff.remind_days_before_due",
                 ],
                 ..Plan::default()
-            },
-        });
+            }
+        }));
     }
 }

@@ -101,14 +101,12 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             .copied()
             .filter(|c| *c > start && *c <= day)
             .min();
-        let mut facts = Vec::new();
         let mut school = None;
         let mut j = i;
         while j < openers.len()
             && openers[j].start <= day
             && end.is_none_or(|e| openers[j].start < e)
         {
-            facts.push(openers[j].id.to_owned());
             school = school.or(openers[j].school);
             j += 1;
         }
@@ -127,12 +125,10 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             .unwrap_or(Date::MAX);
         cx.wake(signal_from);
         let closed = end.is_some();
-        out.push(Want {
-            rule: Rule::R4,
-            episode: to_epoch_days(start),
-            open: !closed && !exempt && signal_from <= day,
-            moot: closed || exempt,
-            plan: Plan {
+        let open = !closed && !exempt && signal_from <= day;
+        let moot = closed || exempt;
+        out.push(cx.want(Rule::R4, to_epoch_days(start), open, moot, || {
+            Plan {
                 remind: Some(plus_days(start, p.reminder_days)),
                 due: Some(escalate),
                 overdue: false,
@@ -144,14 +140,14 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
                     .map(|s| ("kernteam", s.institution()))
                     .into_iter()
                     .collect(),
-                facts,
+                facts: group.iter().map(|o| o.id.to_owned()).collect(),
                 policy: &[
                     "thuiszitter.min_days_out",
                     "thuiszitter.reminder_days",
                     "thuiszitter.escalation_months",
                 ],
-            },
-        });
+            }
+        }));
         i = j.max(i + 1);
     }
 }

@@ -35,12 +35,12 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
             .enrolments()
             .any(|f| f.id != e.id && f.start >= e.start && f.end.is_none_or(|x| x > end));
         let covered = new_school || cx.state.exempt_on(day);
-        out.push(Want {
-            rule: Rule::R5,
+        out.push(cx.want(
+            Rule::R5,
             episode,
-            open: day <= window_end && !covered,
-            moot: covered,
-            plan: Plan {
+            day <= window_end && !covered,
+            covered,
+            || Plan {
                 to: Rule::R5.recipients(),
                 institution: Some(e.school.institution()),
                 facts: vec![e.id.to_owned()],
@@ -50,6 +50,6 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
                 ],
                 ..Plan::default()
             },
-        });
+        ));
     }
 }

@@ -30,19 +30,17 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
         };
         let episode = episode_of(nummer);
         let live = *status == MeldingStatus::Open;
-        let mut facts = vec![id.to_string()];
-        facts.extend(care.map(|a| a.id.to_string()));
-        out.push(Want {
-            rule: Rule::R6,
-            episode,
-            open: live && care.is_some() && *first_absence <= day,
-            moot: *status == MeldingStatus::Withdrawn,
-            plan: Plan {
+        let open = live && care.is_some() && *first_absence <= day;
+        let moot = *status == MeldingStatus::Withdrawn;
+        out.push(cx.want(Rule::R6, episode, open, moot, || {
+            let mut facts = vec![id.to_string()];
+            facts.extend(care.map(|a| a.id.to_string()));
+            Plan {
                 to: Rule::R6.recipients(),
                 facts,
                 policy: &["verzuim_jeugdhulp.enabled"],
                 ..Plan::default()
-            },
-        });
+            }
+        }));
     }
 }

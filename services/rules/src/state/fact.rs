@@ -74,6 +74,19 @@ pub fn gemeente_code(g: Gemeente) -> String {
     format!("{g:04}")
 }
 
+/// Whether `code` is `g` as [`gemeente_code`] writes it, without writing it: rules ask this of
+/// every child they look at.
+pub fn is_gemeente_code(code: &str, g: Gemeente) -> bool {
+    let mut digits = [0u8; 5];
+    let mut n = g;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let len = if g >= 10_000 { 5 } else { 4 };
+    code.as_bytes() == &digits[5 - len..]
+}
+
 /// One youth-care toewijzing, in its current version (latest `toewijzingTijdstip` wins).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
@@ -198,6 +211,26 @@ impl Fact {
             | Fact::Thuiszitter { id, .. }
             | Fact::PassendAanbod { id, .. } => id,
             Fact::Assignment(a) => &a.id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gemeente_code_is_recognised_as_it_is_written() {
+        for g in [0, 7, 363, 1_680, 9_999, 10_000, Gemeente::MAX] {
+            assert!(is_gemeente_code(&gemeente_code(g), g), "{g}");
+            assert!(
+                !is_gemeente_code(&gemeente_code(g.wrapping_add(1)), g),
+                "{g}"
+            );
+        }
+        assert!(is_gemeente_code("0363", 363));
+        for other in ["363", "00363", "+363", "GM0363", ""] {
+            assert!(!is_gemeente_code(other, 363), "{other}");
         }
     }
 }
