@@ -62,12 +62,32 @@ impl BirthDate {
     /// When the anniversary day does not exist in the target month (29 February in a common
     /// year, 31 August + 6 months), the age is reached on the first day of the next month, as
     /// Dutch law counts it: someone born on 29 February turns 18 on 1 March in a common year.
+    ///
+    /// Month arithmetic on plain numbers, for ages (`years` and `months` not negative): rules
+    /// ask this several times of every child they look at (a test checks it against jiff's
+    /// calendar arithmetic).
     pub fn reaches(&self, years: i16, months: i16) -> Date {
-        let span = Span::new().years(years).months(months);
-        match self.date.checked_add(span) {
-            Ok(d) if d.day() < self.date.day() => d.last_of_month().tomorrow().unwrap_or(d),
+        let from = self.date;
+        let total = (i32::from(from.year()) + i32::from(years)) * 12 + i32::from(from.month()) - 1
+            + i32::from(months);
+        let (Ok(year), Ok(month)) = (
+            i16::try_from(total.div_euclid(12)),
+            i8::try_from(total.rem_euclid(12) + 1),
+        ) else {
+            return Date::MAX;
+        };
+        if !(-9999..=9999).contains(&year) {
+            return Date::MAX;
+        }
+        match Date::new(year, month, from.day()) {
             Ok(d) => d,
-            Err(_) => Date::MAX,
+            // no such day in that month: the first of the next
+            Err(_) => {
+                let last = Date::new(year, month, 1)
+                    .expect("the first of a month in range")
+                    .last_of_month();
+                last.tomorrow().unwrap_or(last)
+            }
         }
     }
 }
@@ -125,6 +145,53 @@ pub fn de_durations<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Durati
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// What `reaches` computed with jiff's calendar arithmetic, before it did it on numbers.
+    fn reaches_by_span(b: &BirthDate, years: i16, months: i16) -> Date {
+        let span = Span::new().years(years).months(months);
+        match b.earliest().checked_add(span) {
+            Ok(d) if d.day() < b.earliest().day() => d.last_of_month().tomorrow().unwrap_or(d),
+            Ok(d) => d,
+            Err(_) => Date::MAX,
+        }
+    }
+
+    #[test]
+    fn ages_on_numbers_are_the_calendar_s() {
+        let mut day = Date::constant(1999, 1, 1);
+        while day < Date::constant(2013, 1, 1) {
+            let b = BirthDate::new(day, DatePrecision::Day);
+            for (years, months) in [
+                (0, 0),
+                (3, 6),
+                (3, 10),
+                (4, 0),
+                (5, 0),
+                (16, 6),
+                (17, 6),
+                (18, 0),
+                (23, 11),
+                (0, 1),
+                (1, 13),
+                (30, 11),
+            ] {
+                assert_eq!(
+                    b.reaches(years, months),
+                    reaches_by_span(&b, years, months),
+                    "{day} + {years}y{months}m"
+                );
+            }
+            day = day.tomorrow().expect("a day");
+        }
+        for (d, y) in [
+            (Date::constant(9998, 12, 31), 1),
+            (Date::constant(9999, 12, 31), 0),
+            (Date::constant(2000, 1, 1), 9000),
+        ] {
+            let b = BirthDate::new(d, DatePrecision::Day);
+            assert_eq!(b.reaches(y, 1), reaches_by_span(&b, y, 1), "{d} + {y}y1m");
+        }
+    }
 
     #[test]
     fn ages() {

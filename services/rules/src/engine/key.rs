@@ -89,8 +89,12 @@ impl Children {
     /// Adds a child that is not in the table.
     fn push(&mut self, k: Key, state: ChildState) -> Slot {
         let s = Slot::try_from(self.index.len()).expect("fewer than 4 billion children");
-        if self.slab.last().is_none_or(|c| c.len() == CHUNK) {
-            self.slab.push(Vec::new());
+        match self.slab.last() {
+            // the first chunk grows as it fills (an engine of a few children stays small)
+            None => self.slab.push(Vec::new()),
+            // later ones are made whole, so a chunk is never copied
+            Some(c) if c.len() == CHUNK => self.slab.push(Vec::with_capacity(CHUNK)),
+            Some(_) => {}
         }
         self.slab.last_mut().expect("a chunk").push((k, state));
         let slab = &self.slab;

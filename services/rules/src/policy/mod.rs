@@ -54,7 +54,6 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Whether gemeentecode `m` is in the region (every code is, when none are listed).
     /// Whether the municipality `g` is in the region (every one is when the region names
     /// none).
     pub fn in_region(&self, g: Gemeente) -> bool {

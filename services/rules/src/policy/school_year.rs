@@ -5,7 +5,7 @@ use std::fmt;
 
 use jiff::civil::Date;
 
-use super::{MonthDay, Policy};
+use super::{MonthDay, Policy, SchoolYearOverride};
 
 impl Policy {
     /// The dates of school year `sy`: the defaults, with the region's overrides for that year.
@@ -19,9 +19,7 @@ impl Policy {
             vo_handoff_due: at(p.vo_handoff_due),
             vo_enrolled_check: sy.next().date_of(p.vo_enrolled_check, p.start),
         };
-        // (most regions override no year: no name is made for the lookup then)
-        let year = (!p.years.is_empty()).then(|| p.years.get(&sy.to_string()));
-        if let Some(o) = year.flatten() {
+        if let Some(o) = self.school_year_override(sy) {
             d.start = o.start.unwrap_or(d.start);
             d.vo_application_deadline = o
                 .vo_application_deadline
@@ -31,6 +29,24 @@ impl Policy {
             d.vo_enrolled_check = o.vo_enrolled_check.unwrap_or(d.vo_enrolled_check);
         }
         d
+    }
+
+    /// The first day of school year `sy`: what most rules need of it, without its other dates.
+    pub fn school_year_start(&self, sy: SchoolYear) -> Date {
+        let start = self.school_year.start.in_year(sy.0);
+        self.school_year_override(sy)
+            .and_then(|o| o.start)
+            .unwrap_or(start)
+    }
+
+    /// The region's dates for `sy`, when it overrides that year (most regions override none:
+    /// no name is made for the lookup then).
+    fn school_year_override(&self, sy: SchoolYear) -> Option<&SchoolYearOverride> {
+        let years = &self.school_year.years;
+        if years.is_empty() {
+            return None;
+        }
+        years.get(&sy.to_string())
     }
 
     /// The school year a date falls in.

@@ -206,7 +206,7 @@ impl Cx<'_> {
     pub fn leerplicht_end(&self) -> Date {
         let b = self.age(self.policy.leerplicht.end_age);
         let next = self.policy.school_year_of(b).next();
-        let start = self.policy.school_year_dates(next).start;
+        let start = self.policy.school_year_start(next);
         start.yesterday().unwrap_or(start)
     }
 

@@ -22,7 +22,7 @@ use crate::state::{plus_days, Enrolment, Fact, School, Sector};
 
 /// The PO enrolment in which the pupil is in groep 8 during school year `sy`.
 fn groep8<'a>(cx: &Cx<'a>, sy: SchoolYear, dates: &SchoolYearDates) -> Option<Enrolment<'a>> {
-    let next_start = cx.policy.school_year_dates(sy.next()).start;
+    let next_start = cx.policy.school_year_start(sy.next());
     cx.state.enrolments().find(|e| {
         let years = sy.0 - cx.policy.school_year_of(e.start).0;
         e.sector == Sector::Primary
@@ -126,7 +126,7 @@ fn school_year_wants(
 ) {
     let day = cx.day;
     let episode = i32::from(sy.0);
-    let next_start = cx.policy.school_year_dates(sy.next()).start;
+    let next_start = cx.policy.school_year_start(sy.next());
     let po = g8.school;
     let exempt = cx.state.exempt_on(day);
 
