@@ -13,10 +13,6 @@
 //! against one plain replay, in process: the folds alone, and replays from the log's records.
 //! Figures are printed and written as JSON (`--out`).
 
-/// the rules service's allocator, so the fold here costs what it costs there
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -255,11 +255,6 @@ fn demo_config() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// `schakel whatif` folds the rules' state in process: a million small allocations (a child's
-/// facts, hashes and tracks), kept by mimalloc as in the rules service (see docs/decisions.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let loaded = match demo_config() {

@@ -1,10 +1,5 @@
 use std::process::ExitCode;
 
-/// The rules' state is a million small allocations (a child's facts, hashes and tracks):
-/// mimalloc keeps them without a per-allocation header (see docs/decisions.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     schakel_core::runtime::service::service_main(
         "schakel-rules",

@@ -103,6 +103,18 @@ impl Children {
         s
     }
 
+    /// `slots` without repeats, in the order of their children's keys: by the keys' first 8
+    /// bytes, and by the whole key for the (rare) children sharing them.
+    pub fn in_key_order(&self, slots: Vec<Slot>) -> impl Iterator<Item = Slot> + use<> {
+        let mut order: Vec<(u64, Slot)> = slots
+            .into_iter()
+            .map(|s| (prefix(self.key(s)), s))
+            .collect();
+        order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.key(a.1).cmp(self.key(b.1))));
+        order.dedup();
+        order.into_iter().map(|(_, s)| s)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &ChildState)> {
         self.slab.iter().flatten().map(|(k, s)| (k, s))
     }
@@ -162,6 +174,9 @@ mod tests {
             2,
             "found, not made"
         );
+        // in key order: b and a share their first 8 bytes, b's key is the lower
+        let order: Vec<Slot> = c.in_key_order(vec![1, 0, 2, 0, 1]).collect();
+        assert_eq!(order, vec![2, 0, 1]);
         for (s, k) in slots.iter().zip([a, other, b]) {
             assert_eq!(c.key(*s), &k);
             assert_eq!(c.at_mut(*s).0, &k);

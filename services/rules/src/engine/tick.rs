@@ -22,12 +22,10 @@ impl Engine {
         let later = today.tomorrow().map(|t| self.timers.split_off(&t));
         let due = std::mem::replace(&mut self.timers, later.unwrap_or_default());
         let mut out = Vec::new();
-        for (at, mut slots) in due {
+        for (at, slots) in due {
             // children in key order, so a restored engine (whose slots are in key order) emits
             // in the same order as the one that folded the facts
-            slots.sort_by_cached_key(|s| *self.children.key(*s));
-            slots.dedup();
-            for slot in slots {
+            for slot in self.children.in_key_order(slots) {
                 let (key, state) = self.children.at_mut(slot);
                 if state.wakeup != Some(at) {
                     continue; // stale: the child was rescheduled
