@@ -1169,6 +1169,24 @@ impl Restore {
 
 /// Rules with `k` instances in one new group, replaying everything up to offsets committed at
 /// the end of the log: records/s of the whole, and the records each instance read.
+/// The input records a rules instance has counted (`schakel_rules_records_total`, all inputs).
+async fn records_read(client: &reqwest::Client, port: u16) -> u64 {
+    let Ok(r) = client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+    else {
+        return 0;
+    };
+    r.text()
+        .await
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("schakel_rules_records_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 async fn instances_replay(
     env: &Env,
     total: usize,
@@ -1200,39 +1218,32 @@ async fn instances_replay(
         wait_for_port(*port, Duration::from_secs(60));
     }
     let client = reqwest::Client::new();
-    // every instance ready, and together they have read everything
-    loop {
+    // every instance ready, and together they have read everything: an instance with no
+    // partition yet is ready too, so readiness alone can end the wait before a rebalance
+    // hands out the partitions. The counts are published at each commit (every 500 ms), so
+    // the time may run up to that much long: the rate errs low.
+    let each = loop {
         let mut all = true;
+        let mut each = Vec::new();
         for (_, port) in &children {
-            let url = format!("http://127.0.0.1:{port}/readyz");
             all &= client
-                .get(&url)
+                .get(format!("http://127.0.0.1:{port}/readyz"))
                 .send()
                 .await
                 .is_ok_and(|r| r.status().is_success());
+            each.push(records_read(&client, *port).await);
         }
-        if all && start.elapsed() > Duration::from_millis(500) {
-            break;
+        if all && each.iter().sum::<u64>() >= total as u64 {
+            break each;
         }
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "{k} instance(s) read {each:?} of {total} records in 10 minutes"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    };
     let secs = start.elapsed().as_secs_f64();
-    let mut each = Vec::new();
-    for (child, port) in &mut children {
-        let text = client
-            .get(format!("http://127.0.0.1:{port}/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .unwrap_or_default();
-        let n: u64 = text
-            .lines()
-            .filter(|l| l.starts_with("schakel_rules_records_total{"))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum();
-        each.push(n);
+    for (child, _) in &mut children {
         let _ = Command::new("kill").arg(child.id().to_string()).status();
         let _ = child.wait();
     }

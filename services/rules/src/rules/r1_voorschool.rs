@@ -73,11 +73,6 @@ fn po_application<'a>(cx: &Cx<'a>) -> Option<(School, Option<Date>, &'a str)> {
 
 pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
     let p = &cx.policy.voorschool;
-    let (t_handoff, t_none, t_start) = (
-        cx.age(p.handoff_age),
-        cx.age(p.no_application_age),
-        cx.age(p.po_start_age),
-    );
     let day = cx.day;
     let has_placement = cx
         .state
@@ -85,6 +80,11 @@ pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
         .iter()
         .any(|f| matches!(f, Fact::Placement { vve: true, .. }));
     if has_placement {
+        let (t_handoff, t_none, t_start) = (
+            cx.age(p.handoff_age),
+            cx.age(p.no_application_age),
+            cx.age(p.po_start_age),
+        );
         let starts: Vec<Date> = cx
             .state
             .facts

@@ -21,13 +21,21 @@ use super::{Cx, Plan, Rule, Want};
 use crate::state::{plus_days, Enrolment, Fact, School, Sector};
 
 /// The PO enrolment in which the pupil is in groep 8 during school year `sy`.
-fn groep8<'a>(cx: &Cx<'a>, sy: SchoolYear, dates: &SchoolYearDates) -> Option<Enrolment<'a>> {
-    let next_start = cx.policy.school_year_start(sy.next());
-    cx.state.enrolments().find(|e| {
+fn groep8<'a>(cx: &Cx<'a>, sy: SchoolYear) -> Option<Enrolment<'a>> {
+    let mut primary = cx
+        .state
+        .enrolments()
+        .filter(|e| e.sector == Sector::Primary)
+        .peekable();
+    primary.peek()?;
+    let (start, next_start) = (
+        cx.policy.school_year_start(sy),
+        cx.policy.school_year_start(sy.next()),
+    );
+    primary.find(|e| {
         let years = sy.0 - cx.policy.school_year_of(e.start).0;
-        e.sector == Sector::Primary
-            && e.start < next_start
-            && e.end.is_none_or(|end| end >= dates.start)
+        e.start < next_start
+            && e.end.is_none_or(|end| end >= start)
             && i32::from(e.grade) + i32::from(years) == 8
     })
 }
@@ -94,10 +102,10 @@ fn support_context<'a>(cx: &Cx<'a>, d: Date) -> Option<&'a str> {
 pub fn wants(cx: &mut Cx<'_>, out: &mut Vec<Want>) {
     let now = cx.policy.school_year_of(cx.day);
     for sy in [SchoolYear(now.0 - 1), now, now.next()] {
-        let dates = cx.policy.school_year_dates(sy);
-        let Some(g8) = groep8(cx, sy, &dates) else {
+        let Some(g8) = groep8(cx, sy) else {
             continue;
         };
+        let dates = cx.policy.school_year_dates(sy);
         for d in [
             dates.vo_application_deadline,
             dates.vo_escalation,
