@@ -853,16 +853,7 @@ async fn service_replay(
         .expect("spawn rules");
     wait_for_port(port, Duration::from_secs(60));
     let client = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/readyz");
-    loop {
-        if client
-            .get(&url)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
+    while !is_ready(&client, port).await {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let secs = start.elapsed().as_secs_f64();
@@ -954,14 +945,8 @@ impl Snapshotting {
     async fn ready(&mut self) -> f64 {
         wait_for_port(self.port, Duration::from_secs(60));
         let client = reqwest::Client::new();
-        let url = format!("http://127.0.0.1:{}/readyz", self.port);
         loop {
-            if client
-                .get(&url)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
+            if is_ready(&client, self.port).await {
                 return self.spawned.elapsed().as_secs_f64();
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -1169,6 +1154,15 @@ impl Restore {
 
 /// Rules with `k` instances in one new group, replaying everything up to offsets committed at
 /// the end of the log: records/s of the whole, and the records each instance read.
+/// Whether the rules instance on `port` answers `/readyz` with 200.
+async fn is_ready(client: &reqwest::Client, port: u16) -> bool {
+    client
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
 /// The input records a rules instance has counted (`schakel_rules_records_total`, all inputs).
 async fn records_read(client: &reqwest::Client, port: u16) -> u64 {
     let Ok(r) = client
@@ -1226,11 +1220,7 @@ async fn instances_replay(
         let mut all = true;
         let mut each = Vec::new();
         for (_, port) in &children {
-            all &= client
-                .get(format!("http://127.0.0.1:{port}/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
+            all &= is_ready(&client, *port).await;
             each.push(records_read(&client, *port).await);
         }
         if all && each.iter().sum::<u64>() >= total as u64 {
